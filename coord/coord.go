@@ -1,0 +1,103 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors shared by every backend. Backends wrap them with details.
+var (
+	// ErrNoFreeWorker: every WorkerID in range is held or reserved.
+	ErrNoFreeWorker = errors.New("coord: no free WorkerId")
+	// ErrFenced: the lease can no longer prove that it owns its WorkerID
+	// (revoked, expired, taken over, or past its deadline).
+	ErrFenced = errors.New("coord: lease fenced")
+	// ErrClosed: the lease or backend was closed.
+	ErrClosed = errors.New("coord: closed")
+	// ErrUnreachable: the store could not be reached in time.
+	ErrUnreachable = errors.New("coord: store unreachable")
+	// ErrNodeLive: another live process already uses this node name.
+	ErrNodeLive = errors.New("coord: node name is live in another process")
+	// ErrBadRecord: a record in the store could not be decoded.
+	ErrBadRecord = errors.New("coord: bad record in store")
+)
+
+// Claim says who asks for a WorkerID and from which range.
+type Claim struct {
+	// Node is the node's stable identity (node.name).
+	Node string
+	// Admin is the address peers use to reach the node's admin listener.
+	Admin string
+	// MaxWorkerID is the largest WorkerID the layout can hold.
+	MaxWorkerID int64
+	// Reserved WorkerIDs are never handed out.
+	Reserved []int64
+}
+
+// Backend is a coordination store. Implementations are safe for concurrent
+// use.
+type Backend interface {
+	// Acquire claims a WorkerID for c and returns the Lease that holds it.
+	// The returned lease's HighWater is the W read in the same step as the
+	// claim. Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable or ctx's
+	// error.
+	Acquire(ctx context.Context, c Claim) (Lease, error)
+	// Peers lists the live nodes of the cluster, this one included.
+	Peers(ctx context.Context) ([]Peer, error)
+	// LastReport returns the node's last clock report (leaf_forever), and
+	// false when there is none.
+	LastReport(ctx context.Context, node string) (Report, bool, error)
+	// Close releases the backend's client. It does not release leases.
+	Close() error
+}
+
+// Lease is one holding of one WorkerID. Its methods are safe for concurrent
+// use.
+type Lease interface {
+	// WorkerID is the WorkerID held.
+	WorkerID() int64
+	// HighWater is the W read when the WorkerID was claimed: the new holder
+	// issues nothing at or before it.
+	HighWater() time.Time
+	// Reserve raises the persisted W to w by compare-and-swap, which succeeds
+	// only while this lease owns the WorkerID. IDs up to w may be issued only
+	// after Reserve returns nil. A failed compare returns an error wrapping
+	// ErrFenced, and the lease is then Done.
+	Reserve(ctx context.Context, w time.Time) error
+	// Deadline is the last instant, on the monotonic clock, at which the lease
+	// can prove ownership. Issuing must stop at it.
+	Deadline() time.Time
+	// Done is closed once the lease is lost for good; Err then says why.
+	Done() <-chan struct{}
+	// Err is nil while the lease is held, else why it was lost.
+	Err() error
+	// Report writes the node's clock report, leaf_forever/<node>.
+	Report(ctx context.Context, r Report) error
+	// Release stores w as the final W and gives the WorkerID back at once.
+	// Pass the start of the tick of the last ID issued, after issuing has
+	// stopped: W may then move down to it, so that the next holder need not
+	// wait out the unused part of the window. A w below HighWater is raised
+	// to HighWater.
+	Release(ctx context.Context, w time.Time) error
+}
+
+// Peer is a live node, as listed under leaf_temporary/.
+type Peer struct {
+	Node     string `json:"node"`
+	Admin    string `json:"admin"`
+	WorkerID int64  `json:"worker_id"`
+}
+
+// Report is a node's clock report, as stored under leaf_forever/<node>.
+type Report struct {
+	// Timestamp is the node's wall clock when it reported, in unix ms.
+	Timestamp int64 `json:"timestamp"`
+	// WorkerID held when it reported.
+	WorkerID int64 `json:"worker_id"`
+	// Admin is the node's admin address.
+	Admin string `json:"admin"`
+}
+
+// Time returns the report's timestamp as a time.
+func (r Report) Time() time.Time { return time.UnixMilli(r.Timestamp) }

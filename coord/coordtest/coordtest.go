@@ -1,0 +1,286 @@
+// Package coordtest is the conformance suite every coord.Backend passes,
+// against a real server. A backend's tests call Run with a Harness.
+package coordtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// Harness describes the backend under test.
+type Harness struct {
+	// New opens a new client of the backend, on the same server and cluster,
+	// as a new process would. The suite closes it.
+	New func(t *testing.T) coord.Backend
+	// MaxWorkerID for claims; keep it small (such as 15) so that exhaustion
+	// is quick to reach.
+	MaxWorkerID int64
+	// Recycles says whether a released WorkerID can go to another node
+	// (false for ZooKeeper's sequential mode, where it is bound forever).
+	Recycles bool
+	// Steal, if set, takes the WorkerID held by a lease away behind its back,
+	// as an operator with a plain client would.
+	Steal func(t *testing.T, l coord.Lease)
+}
+
+// Run runs the suite.
+func Run(t *testing.T, h Harness) {
+	tests := []struct {
+		name string
+		run  func(*testing.T, Harness)
+	}{
+		{"ExclusiveHolders", testExclusive},
+		{"HighWaterPassesOnRelease", testHighWaterHandover},
+		{"StickyAfterRestart", testSticky},
+		{"ReserveRaisesOnly", testReserve},
+		{"PeersAndReports", testPeersAndReports},
+		{"StolenWorkerFencesHolder", testStolen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, h) })
+	}
+}
+
+var clusterSeq struct {
+	sync.Mutex
+	n int
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func open(t *testing.T, h Harness) coord.Backend {
+	t.Helper()
+	b := h.New(t)
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// node returns a node name unique to this test run.
+func node(t *testing.T, name string) string {
+	clusterSeq.Lock()
+	defer clusterSeq.Unlock()
+	clusterSeq.n++
+	return fmt.Sprintf("%s-n%d", name, clusterSeq.n)
+}
+
+func claim(h Harness, node string) coord.Claim {
+	return coord.Claim{Node: node, Admin: "127.0.0.1:7070", MaxWorkerID: h.MaxWorkerID, Reserved: []int64{0}}
+}
+
+func release(t *testing.T, l coord.Lease) {
+	t.Helper()
+	if err := l.Release(ctxFor(t), l.HighWater()); err != nil {
+		t.Errorf("Release: %v", err)
+	}
+}
+
+func testExclusive(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	n := int(h.MaxWorkerID)
+	leases := make([]coord.Lease, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := open(t, h)
+			leases[i], errs[i] = b.Acquire(ctx, claim(h, node(t, "excl")))
+		}()
+	}
+	wg.Wait()
+	held := map[int64]bool{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d of %d: %v", i, n, err)
+		}
+		wid := leases[i].WorkerID()
+		if held[wid] || wid < 1 || wid > h.MaxWorkerID {
+			t.Fatalf("WorkerId %d handed out twice or out of range", wid)
+		}
+		held[wid] = true
+	}
+	_, err := open(t, h).Acquire(ctx, claim(h, node(t, "excl-extra")))
+	if !errors.Is(err, coord.ErrNoFreeWorker) {
+		t.Fatalf("Acquire with every WorkerId held = %v, want ErrNoFreeWorker", err)
+	}
+	t.Logf("exhaustion error: %v", err)
+	for _, l := range leases {
+		release(t, l)
+	}
+}
+
+func testHighWaterHandover(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	a, err := open(t, h).Acquire(ctx, claim(h, node(t, "hw-a")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := time.Now().Add(3 * time.Second).Truncate(time.Millisecond)
+	if err := a.Reserve(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	final := time.Now().Add(time.Second).Truncate(time.Millisecond)
+	if err := a.Release(ctx, final); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.Done():
+	default:
+		t.Fatal("a released lease is not Done")
+	}
+	if err := a.Reserve(ctx, w.Add(time.Second)); err == nil {
+		t.Fatal("Reserve after Release succeeded")
+	}
+	b, err := open(t, h).Acquire(ctx, claim(h, node(t, "hw-b")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(t, b)
+	switch {
+	case h.Recycles && b.WorkerID() != a.WorkerID():
+		// Candidates start from a hash of the name, so b may prefer another
+		// free WorkerID; only a handover of the same one says something.
+		t.Logf("b took WorkerId %d, a held %d", b.WorkerID(), a.WorkerID())
+	case h.Recycles && !b.HighWater().Equal(final):
+		t.Fatalf("new holder read W %s, want the released %s", b.HighWater(), final)
+	case !h.Recycles && b.WorkerID() == a.WorkerID():
+		t.Fatalf("WorkerId %d went to another identity in a non-recycling mode", b.WorkerID())
+	}
+	if !b.Deadline().After(time.Now()) {
+		t.Fatalf("deadline %s of a fresh lease is not in the future", b.Deadline())
+	}
+}
+
+func testSticky(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	name := node(t, "sticky")
+	first, err := open(t, h).Acquire(ctx, claim(h, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Report(ctx, coord.Report{Timestamp: time.Now().UnixMilli(), WorkerID: first.WorkerID(), Admin: "127.0.0.1:7070"}); err != nil {
+		t.Fatal(err)
+	}
+	release(t, first)
+	again, err := open(t, h).Acquire(ctx, claim(h, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(t, again)
+	if again.WorkerID() != first.WorkerID() {
+		t.Fatalf("restart got WorkerId %d, want the sticky %d", again.WorkerID(), first.WorkerID())
+	}
+}
+
+func testReserve(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	l, err := open(t, h).Acquire(ctx, claim(h, node(t, "reserve")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	high := time.Now().Add(5 * time.Second).Truncate(time.Millisecond)
+	if err := l.Reserve(ctx, high); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reserve(ctx, high.Add(-time.Second)); err != nil {
+		t.Fatalf("a lower Reserve must be a no-op: %v", err)
+	}
+	if err := l.Release(ctx, l.HighWater()); err != nil {
+		t.Fatal(err)
+	}
+	// Release may move W down to the last issued time, never below the W
+	// read at claim.
+	if h.Recycles {
+		next, err := open(t, h).Acquire(ctx, claim(h, node(t, "reserve-next")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release(t, next)
+		if next.WorkerID() == l.WorkerID() && next.HighWater().Before(l.HighWater()) {
+			t.Fatalf("W went below the claim-time W: %s < %s", next.HighWater(), l.HighWater())
+		}
+	}
+}
+
+func testPeersAndReports(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	b := open(t, h)
+	name := node(t, "peer")
+	l, err := b.Acquire(ctx, claim(h, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers, err := b.Peers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasPeer(peers, name, l.WorkerID()) {
+		t.Fatalf("Peers() = %+v, missing %s with WorkerId %d", peers, name, l.WorkerID())
+	}
+	r := coord.Report{Timestamp: time.Now().UnixMilli(), WorkerID: l.WorkerID(), Admin: "127.0.0.1:7070"}
+	if err := l.Report(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := b.LastReport(ctx, name)
+	if err != nil || !ok || got != r {
+		t.Fatalf("LastReport = %+v, %v, %v; want %+v", got, ok, err, r)
+	}
+	if _, ok, err := b.LastReport(ctx, node(t, "never-reported")); ok || err != nil {
+		t.Fatalf("LastReport of an unknown node = %v, %v", ok, err)
+	}
+	release(t, l)
+	peers, err = b.Peers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasPeer(peers, name, l.WorkerID()) {
+		t.Fatalf("released node %s still listed as a peer", name)
+	}
+}
+
+func hasPeer(peers []coord.Peer, name string, wid int64) bool {
+	for _, p := range peers {
+		if p.Node == name && p.WorkerID == wid && p.Admin != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func testStolen(t *testing.T, h Harness) {
+	if h.Steal == nil {
+		t.Skip("the backend has no way to steal a WorkerId behind a holder's back")
+	}
+	ctx := ctxFor(t)
+	l, err := open(t, h).Acquire(ctx, claim(h, node(t, "stolen")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Steal(t, l)
+	select {
+	case <-l.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("holder did not notice within 2s that its WorkerId was taken")
+	}
+	if !errors.Is(l.Err(), coord.ErrFenced) {
+		t.Fatalf("Err() = %v, want ErrFenced", l.Err())
+	}
+	if !l.Deadline().Before(time.Now()) {
+		t.Fatalf("deadline %s still ahead after the WorkerId was taken", l.Deadline())
+	}
+	if err := l.Reserve(ctx, time.Now().Add(time.Hour)); !errors.Is(err, coord.ErrFenced) {
+		t.Fatalf("Reserve by a fenced holder = %v, want ErrFenced", err)
+	}
+	l.Release(ctx, l.HighWater()) //nolint:errcheck // already lost
+}

@@ -1,0 +1,27 @@
+// Package etcd implements the coord contract on etcd (client v3).
+//
+// Keys, relative to the cluster prefix /idcoord/<cluster>/ (applied through
+// the client's namespace support, so no key can escape it):
+//
+//	workers/<wid>         holder record, under the holder's lease
+//	hw/<wid>              W, persistent, {"w_unix_ms": N, "holder": "node"}
+//	leaf_forever/<node>   clock report, persistent
+//	leaf_temporary/<node> peer record, under the lease
+//
+// # Claiming and fencing
+//
+// A WorkerID is claimed by one transaction,
+// If(CreateRevision(workers/<wid>) == 0), that puts the holder record and the
+// peer record under a fresh lease and reads hw/<wid> in the same round trip.
+// The create revision of workers/<wid> is the lease's fencing token: every
+// write of W compares it, so a holder that lost its key can never move W
+// again, and a new holder that read W at claim time issues only above it.
+//
+// The node sends its own keepalives, about every TTL/3, and fences itself at
+// the monotonic send time of the last acknowledged keepalive plus the TTL
+// minus a margin. The server can only expire the lease after that instant: it
+// counts the TTL from when it received the keepalive. The client library's
+// own keepalive channel is not used, because it computes expiry on receipt
+// and reports it late. A watch on workers/<wid> catches an operator's revoke
+// or delete at once.
+package etcd

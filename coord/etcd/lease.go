@@ -1,0 +1,248 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// lease holds one WorkerID under one etcd lease. See the package doc.
+type lease struct {
+	b         *Backend
+	claim     coord.Claim
+	id        clientv3.LeaseID
+	wid       int64
+	rev       int64 // create revision of workers/<wid>: the fencing token
+	highWater time.Time
+	log       *zap.Logger
+
+	base     time.Time    // monotonic origin of deadline
+	deadline atomic.Int64 // nanoseconds after base; 0 once lost
+
+	done chan struct{}
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	reserve sync.Mutex // serializes writes of W
+	mu      struct {
+		sync.Mutex
+		w   time.Time // W as persisted by this lease
+		err error
+	}
+}
+
+var _ coord.Lease = (*lease)(nil)
+
+func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w, granted time.Time) *lease {
+	ctx, stop := context.WithCancel(context.Background())
+	l := &lease{
+		b: b, claim: c, id: id, wid: wid, rev: rev, highWater: w,
+		log:  b.cfg.Logger.With(zap.Int64("worker-id", wid), zap.String("lease", fmt.Sprintf("%x", int64(id)))),
+		base: granted,
+		done: make(chan struct{}),
+		stop: stop,
+	}
+	l.mu.w = w
+	l.extend(granted.Add(b.cfg.TTL - b.cfg.FenceMargin))
+	l.wg.Add(2)
+	go l.keepAlive(ctx)
+	go l.watchHolder(ctx)
+	return l
+}
+
+func (l *lease) WorkerID() int64      { return l.wid }
+func (l *lease) HighWater() time.Time { return l.highWater }
+func (l *lease) Done() <-chan struct{} { return l.done }
+
+func (l *lease) Deadline() time.Time {
+	return l.base.Add(time.Duration(l.deadline.Load()))
+}
+
+func (l *lease) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.err
+}
+
+// extend moves the deadline to d, never backwards, unless the lease is lost.
+func (l *lease) extend(d time.Time) {
+	ns := int64(d.Sub(l.base))
+	for {
+		cur := l.deadline.Load()
+		if ns <= cur || l.Err() != nil || l.deadline.CompareAndSwap(cur, ns) {
+			return
+		}
+	}
+}
+
+// lose marks the lease lost for good with err, the first time only.
+func (l *lease) lose(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.mu.err != nil {
+		return
+	}
+	l.mu.err = err
+	l.deadline.Store(0)
+	close(l.done)
+	l.stop()
+	if !errors.Is(err, coord.ErrClosed) {
+		l.log.Warn("lost WorkerId", zap.Error(err))
+	}
+}
+
+// keepAlive refreshes the lease about every TTL/3, and more often after a
+// failure, moving the deadline to the send time of each acknowledged
+// keepalive plus the TTL minus the margin.
+func (l *lease) keepAlive(ctx context.Context) {
+	defer l.wg.Done()
+	ttl := l.b.cfg.TTL
+	interval, retry := ttl/3, max(ttl/20, 100*time.Millisecond)
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		sent := time.Now()
+		kctx, cancel := context.WithTimeout(ctx, interval)
+		resp, err := l.b.client.KeepAliveOnce(kctx, l.id)
+		cancel()
+		switch {
+		case err == nil && resp.TTL > 0:
+			l.extend(sent.Add(time.Duration(resp.TTL)*time.Second - l.b.cfg.FenceMargin))
+			timer.Reset(interval)
+		case errors.Is(err, rpctypes.ErrLeaseNotFound) || err == nil:
+			l.lose(fmt.Errorf("%w: lease of WorkerId %d expired or was revoked", coord.ErrFenced, l.wid))
+			return
+		case ctx.Err() != nil:
+			return
+		default:
+			l.log.Warn("keepalive failed", zap.Error(err), zap.Duration("fence-in", time.Until(l.Deadline())))
+			timer.Reset(retry)
+		}
+	}
+}
+
+// watchHolder loses the lease as soon as workers/<wid> is deleted or
+// re-created by someone else (an operator's revoke, a delete).
+func (l *lease) watchHolder(ctx context.Context) {
+	defer l.wg.Done()
+	key, from := workerKey(l.wid), l.rev
+	for ctx.Err() == nil {
+		for resp := range l.b.watch.Watch(clientv3.WithRequireLeader(ctx), key, clientv3.WithRev(from)) {
+			for _, ev := range resp.Events {
+				if ev.Type == mvccpb.DELETE || ev.Kv.CreateRevision != l.rev {
+					l.lose(fmt.Errorf("%w: %s was deleted or taken over (revision %d)", coord.ErrFenced, key, ev.Kv.ModRevision))
+					return
+				}
+				from = ev.Kv.ModRevision + 1
+			}
+			if resp.Err() != nil {
+				break
+			}
+		}
+		// The watch broke (no leader, compaction, shutdown): check the key
+		// directly, then watch again from now.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		gctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := l.b.kv.Get(gctx, key)
+		cancel()
+		if err != nil {
+			continue
+		}
+		if len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != l.rev {
+			l.lose(fmt.Errorf("%w: %s is gone or held by another lease", coord.ErrFenced, key))
+			return
+		}
+		from = resp.Header.Revision + 1
+	}
+}
+
+// Reserve raises W to w with a transaction that compares the create revision
+// of workers/<wid>.
+func (l *lease) Reserve(ctx context.Context, w time.Time) error {
+	l.reserve.Lock()
+	defer l.reserve.Unlock()
+	if err := l.Err(); err != nil {
+		return err
+	}
+	w = time.UnixMilli(w.UnixMilli())
+	l.mu.Lock()
+	cur := l.mu.w
+	l.mu.Unlock()
+	if !w.After(cur) {
+		return nil
+	}
+	if err := l.putHighWater(ctx, w); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.mu.w = w
+	l.mu.Unlock()
+	return nil
+}
+
+// putHighWater writes W while this lease owns the WorkerID.
+func (l *lease) putHighWater(ctx context.Context, w time.Time) error {
+	resp, err := l.b.kv.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(workerKey(l.wid)), "=", l.rev)).
+		Then(clientv3.OpPut(highWaterKey(l.wid), encode(HighWater{UnixMS: w.UnixMilli(), Holder: l.claim.Node}))).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("%w: writing W of WorkerId %d: %v", coord.ErrUnreachable, l.wid, err)
+	}
+	if !resp.Succeeded {
+		err := fmt.Errorf("%w: %s no longer has create revision %d", coord.ErrFenced, workerKey(l.wid), l.rev)
+		l.lose(err)
+		return err
+	}
+	return nil
+}
+
+func (l *lease) Report(ctx context.Context, r coord.Report) error {
+	if _, err := l.b.kv.Put(ctx, foreverKey(l.claim.Node), encode(r)); err != nil {
+		return fmt.Errorf("%w: reporting the clock: %v", coord.ErrUnreachable, err)
+	}
+	return nil
+}
+
+// Release stops the keepalives, stores the final W and revokes the lease, so
+// the WorkerID and the peer record go at once.
+func (l *lease) Release(ctx context.Context, w time.Time) error {
+	l.reserve.Lock()
+	defer l.reserve.Unlock()
+	owned := l.Err() == nil
+	l.lose(fmt.Errorf("%w: WorkerId %d released", coord.ErrClosed, l.wid))
+	l.wg.Wait()
+	if !owned {
+		return nil
+	}
+	if w.Before(l.highWater) {
+		w = l.highWater
+	}
+	var errs []error
+	if err := l.putHighWater(ctx, time.UnixMilli(w.UnixMilli())); err != nil && !errors.Is(err, coord.ErrFenced) {
+		errs = append(errs, err)
+	}
+	if _, err := l.b.client.Revoke(ctx, l.id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		errs = append(errs, fmt.Errorf("%w: revoking the lease of WorkerId %d: %v", coord.ErrUnreachable, l.wid, err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,60 @@
+package etcd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// Key names, relative to the cluster prefix.
+const (
+	workersDir   = "workers/"
+	highWaterDir = "hw/"
+	foreverDir   = "leaf_forever/"
+	temporaryDir = "leaf_temporary/"
+)
+
+func workerKey(wid int64) string    { return workersDir + strconv.FormatInt(wid, 10) }
+func highWaterKey(wid int64) string { return highWaterDir + strconv.FormatInt(wid, 10) }
+func foreverKey(node string) string { return foreverDir + node }
+func peerKey(node string) string    { return temporaryDir + node }
+
+// Prefix is the key prefix of a cluster.
+func Prefix(cluster string) string { return "/idcoord/" + cluster + "/" }
+
+// Holder is the record under workers/<wid>.
+type Holder struct {
+	Node  string    `json:"node"`
+	Admin string    `json:"admin"`
+	Since time.Time `json:"since"`
+}
+
+// HighWater is the record under hw/<wid>. W is kept in unix milliseconds
+// rather than in layout ticks, so that a change of layout between runs
+// cannot misread it.
+type HighWater struct {
+	UnixMS int64  `json:"w_unix_ms"`
+	Holder string `json:"holder"`
+}
+
+// Time returns W.
+func (h HighWater) Time() time.Time { return time.UnixMilli(h.UnixMS) }
+
+func decode[T any](key string, data []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("%w: %s: %v", coord.ErrBadRecord, key, err)
+	}
+	return v, nil
+}
+
+func encode(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("etcd: encoding %T: %v", v, err)) // only plain structs are encoded
+	}
+	return string(b)
+}

@@ -1,0 +1,39 @@
+package snowflake
+
+import "errors"
+
+// Errors returned by this package. They are wrapped with details (the numbers
+// that matter) and are meant to be tested with errors.Is.
+var (
+	// ErrBitsOverflow: time, worker and sequence bits sum to more than 63.
+	ErrBitsOverflow = errors.New("snowflake: bits sum to more than 63")
+	// ErrZeroWidth: a field of the layout has no bits.
+	ErrZeroWidth = errors.New("snowflake: zero-width field")
+	// ErrTimeUnit: the time unit is below 1ms or not a whole number of ms.
+	ErrTimeUnit = errors.New("snowflake: bad time unit")
+	// ErrEpochInFuture: the layout's epoch lies after now.
+	ErrEpochInFuture = errors.New("snowflake: epoch is in the future")
+	// ErrLifetimeEnded: the layout's time bits have run out.
+	ErrLifetimeEnded = errors.New("snowflake: layout lifetime has ended")
+	// ErrUnknownPreset: no preset has the given name.
+	ErrUnknownPreset = errors.New("snowflake: unknown layout preset")
+	// ErrWorkerIDRange: the WorkerID does not fit the layout's worker bits.
+	ErrWorkerIDRange = errors.New("snowflake: WorkerId out of range")
+	// ErrWorkerIDReserved: the WorkerID is reserved and is never handed out.
+	ErrWorkerIDReserved = errors.New("snowflake: WorkerId is reserved")
+	// ErrBadID: an ID is negative or does not decode in the layout.
+	ErrBadID = errors.New("snowflake: bad ID")
+	// ErrBadWindow: the window given to a generator is empty or out of range.
+	ErrBadWindow = errors.New("snowflake: bad window")
+
+	// ErrClockRollback: the wall clock is behind the last issued tick (or the
+	// floor) by more than MaxBackwardWait. Nothing was issued.
+	ErrClockRollback = errors.New("snowflake: clock moved backwards")
+	// ErrCeiling: the clock has passed the reserved ceiling. Nothing was
+	// issued; the caller must raise the ceiling first.
+	ErrCeiling = errors.New("snowflake: clock is past the reserved window")
+	// ErrStopped: Stop was called; the generator issues nothing more.
+	ErrStopped = errors.New("snowflake: generator stopped")
+	// ErrBadCount: NextIDs was asked for fewer than one ID.
+	ErrBadCount = errors.New("snowflake: count must be at least 1")
+)

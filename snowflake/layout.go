@@ -1,0 +1,132 @@
+package snowflake
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Layout describes how an ID's 63 usable bits are split. The zero value is not
+// valid; start from a preset (Preset, Twitter) and override fields.
+type Layout struct {
+	// TimeBits is the width of the timestamp field, in ticks since Epoch.
+	TimeBits int
+	// TimeUnit is the length of one tick: a whole number of milliseconds, at
+	// least 1ms.
+	TimeUnit time.Duration
+	// WorkerBits is the width of the WorkerID field.
+	WorkerBits int
+	// SequenceBits is the width of the per-tick sequence field.
+	SequenceBits int
+	// Epoch is the time of tick 0.
+	Epoch time.Time
+}
+
+// Validate checks the layout at the current time. See ValidateAt.
+func (l Layout) Validate() error { return l.ValidateAt(time.Now()) }
+
+// ValidateAt reports whether the layout is usable at now: bits that fit in 63,
+// no zero-width field, a whole-millisecond unit, an epoch not after now, and a
+// lifetime that has not ended.
+func (l Layout) ValidateAt(now time.Time) error {
+	if err := l.validateShape(); err != nil {
+		return err
+	}
+	if l.Epoch.After(now) {
+		return fmt.Errorf("%w: epoch %s is %s after now (%s)", ErrEpochInFuture,
+			l.Epoch.UTC().Format(time.RFC3339Nano), l.Epoch.Sub(now).Round(time.Millisecond), now.UTC().Format(time.RFC3339))
+	}
+	if end := l.End(); !now.Before(end) {
+		return fmt.Errorf("%w: %d time bits of %s from epoch %s ran out on %s", ErrLifetimeEnded,
+			l.TimeBits, l.TimeUnit, l.Epoch.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// validateShape checks everything that does not depend on the current time.
+func (l Layout) validateShape() error {
+	for _, f := range []struct {
+		name string
+		bits int
+	}{{"time", l.TimeBits}, {"worker", l.WorkerBits}, {"sequence", l.SequenceBits}} {
+		if f.bits <= 0 {
+			return fmt.Errorf("%w: %s bits is %d; every field needs at least 1 bit", ErrZeroWidth, f.name, f.bits)
+		}
+	}
+	if sum := l.TimeBits + l.WorkerBits + l.SequenceBits; sum > 63 {
+		return fmt.Errorf("%w: %d time + %d worker + %d sequence = %d bits", ErrBitsOverflow,
+			l.TimeBits, l.WorkerBits, l.SequenceBits, sum)
+	}
+	if l.TimeUnit < time.Millisecond || l.TimeUnit%time.Millisecond != 0 {
+		return fmt.Errorf("%w: %s; it must be a whole number of milliseconds, 1ms or more", ErrTimeUnit, l.TimeUnit)
+	}
+	return nil
+}
+
+// MaxWorkerID is the largest WorkerID the layout can hold.
+func (l Layout) MaxWorkerID() int64 { return 1<<l.WorkerBits - 1 }
+
+// MaxSequence is the largest sequence number in one tick.
+func (l Layout) MaxSequence() int64 { return 1<<l.SequenceBits - 1 }
+
+// MaxTick is the last tick the time bits can hold.
+func (l Layout) MaxTick() int64 { return 1<<l.TimeBits - 1 }
+
+// End is the first instant the time bits can no longer hold: the end of the
+// layout's lifetime. Lifetimes beyond year 9999 are reported as year 9999.
+func (l Layout) End() time.Time {
+	unitMS := l.TimeUnit.Milliseconds()
+	ticks := uint64(1) << l.TimeBits
+	maxMS := uint64(math.MaxInt64/2) - uint64(max(l.Epoch.UnixMilli(), 0))
+	if unitMS <= 0 || ticks > maxMS/uint64(unitMS) {
+		return time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	}
+	end := l.Epoch.UnixMilli() + int64(ticks)*unitMS
+	if y := time.UnixMilli(end).Year(); y > 9999 {
+		return time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	}
+	return time.UnixMilli(end).UTC()
+}
+
+// Lifetime is how long the time bits last from the epoch.
+func (l Layout) Lifetime() time.Duration { return l.End().Sub(l.Epoch) }
+
+// Capacity is the most IDs one worker can issue per second.
+func (l Layout) Capacity() float64 {
+	return float64(int64(1)<<l.SequenceBits) * float64(time.Second) / float64(l.TimeUnit)
+}
+
+// TickOf returns the tick that t falls in. It may be negative (before the
+// epoch) or beyond MaxTick (after the lifetime); callers check.
+func (l Layout) TickOf(t time.Time) int64 {
+	ms := t.UnixMilli() - l.Epoch.UnixMilli()
+	unit := l.TimeUnit.Milliseconds()
+	if ms < 0 {
+		return (ms - unit + 1) / unit // floor division
+	}
+	return ms / unit
+}
+
+// TimeOf returns the start of tick.
+func (l Layout) TimeOf(tick int64) time.Time {
+	return time.UnixMilli(l.Epoch.UnixMilli() + tick*l.TimeUnit.Milliseconds()).UTC()
+}
+
+// ValidateWorkerID reports whether id fits the layout and is not in reserved.
+func (l Layout) ValidateWorkerID(id int64, reserved []int64) error {
+	if id < 0 || id > l.MaxWorkerID() {
+		return fmt.Errorf("%w: %d does not fit %d worker bits (0..%d)", ErrWorkerIDRange, id, l.WorkerBits, l.MaxWorkerID())
+	}
+	if slices.Contains(reserved, id) {
+		return fmt.Errorf("%w: %d is in worker.reserved %v (unconfigured Snowflake libraries default to 0, so it is never handed out)",
+			ErrWorkerIDReserved, id, reserved)
+	}
+	return nil
+}
+
+// String describes the layout in one line.
+func (l Layout) String() string {
+	return fmt.Sprintf("%d time bits of %s, %d worker bits, %d sequence bits, epoch %s",
+		l.TimeBits, l.TimeUnit, l.WorkerBits, l.SequenceBits, l.Epoch.UTC().Format(time.RFC3339Nano))
+}
