@@ -1,0 +1,195 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/coordtest"
+	"github.com/idcoord/idcoord/coord/etcd"
+	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+)
+
+// clusterOf names a cluster after the (sub)test, so subtests do not see
+// each other's WorkerIds.
+func clusterOf(t testing.TB) string {
+	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+}
+
+func newBackend(t testing.TB, endpoints []string, cluster string) *etcd.Backend {
+	t.Helper()
+	return newBackendTTL(t, endpoints, cluster, 3*time.Second)
+}
+
+func newBackendTTL(t testing.TB, endpoints []string, cluster string, ttl time.Duration) *etcd.Backend {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := etcd.New(ctx, etcd.Config{Endpoints: endpoints, Cluster: cluster, TTL: ttl,
+		FenceMargin: 500 * time.Millisecond, Logger: zaptest.NewLogger(t).Named("backend")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func harness(endpoints []string) coordtest.Harness {
+	return coordtest.Harness{
+		New:         func(t *testing.T) coord.Backend { return newBackend(t, endpoints, clusterOf(t)) },
+		MaxWorkerID: 15,
+		Recycles:    true,
+		Steal: func(t *testing.T, l coord.Lease) {
+			cli := rawClient(t, endpoints)
+			key := etcd.Prefix(clusterOf(t)) + fmt.Sprintf("workers/%d", l.WorkerID())
+			if resp, err := cli.Delete(context.Background(), key); err != nil || resp.Deleted != 1 {
+				t.Fatalf("deleting %s: %v (deleted %d)", key, err, resp.Deleted)
+			}
+		},
+	}
+}
+
+func rawClient(t testing.TB, endpoints []string) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+func TestConformanceEmbedded(t *testing.T) {
+	coordtest.Run(t, harness(etcdtest.StartEmbedded(t).Endpoints()))
+}
+
+func TestConformanceBinary(t *testing.T) {
+	coordtest.Run(t, harness(etcdtest.StartBinary(t).Endpoints()))
+}
+
+// TestEveryWorkerIDOnce claims all 1023 WorkerIds of a 10-bit layout at once
+// and checks that the 1024th claim gets the clear exhaustion error.
+func TestEveryWorkerIDOnce(t *testing.T) {
+	srv := etcdtest.StartEmbedded(t)
+	// A long TTL: a thousand keepalive loops on one loaded test machine
+	// must not let leases lapse before the count is taken.
+	b := newBackendTTL(t, srv.Endpoints(), clusterOf(t), 30*time.Second)
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 1023
+	leases := make([]coord.Lease, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			leases[i], errs[i] = b.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("node-%d", i), Admin: "127.0.0.1:1",
+				MaxWorkerID: 1023, Reserved: []int64{0}})
+		}()
+	}
+	wg.Wait()
+	held := make(map[int64]int, n)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+		if prev, dup := held[leases[i].WorkerID()]; dup {
+			t.Fatalf("WorkerId %d held by node %d and node %d", leases[i].WorkerID(), prev, i)
+		}
+		held[leases[i].WorkerID()] = i
+	}
+	_, err := b.Acquire(ctx, coord.Claim{Node: "one-too-many", MaxWorkerID: 1023, Reserved: []int64{0}})
+	if !errors.Is(err, coord.ErrNoFreeWorker) {
+		t.Fatalf("claim 1024 = %v, want ErrNoFreeWorker", err)
+	}
+	for _, want := range []string{clusterOf(t), "1..1023", "1023 held"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("exhaustion error %q does not name %q", err, want)
+		}
+	}
+	for _, l := range leases {
+		if err := l.Release(ctx, l.HighWater()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRevocationFencesAtOnce revokes a holder's lease with a plain client;
+// the holder must see it within 1s.
+func TestRevocationFencesAtOnce(t *testing.T) {
+	srv := etcdtest.StartBinary(t)
+	b := newBackend(t, srv.Endpoints(), clusterOf(t))
+	defer b.Close()
+	ctx := context.Background()
+	l, err := b.Acquire(ctx, coord.Claim{Node: "victim", MaxWorkerID: 7, Reserved: []int64{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := rawClient(t, srv.Endpoints())
+	resp, err := cli.Get(ctx, etcd.Prefix(clusterOf(t))+fmt.Sprintf("workers/%d", l.WorkerID()))
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("reading the holder record: %v", err)
+	}
+	revoked := time.Now()
+	if _, err := cli.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l.Done():
+		t.Logf("holder fenced %s after the revoke", time.Since(revoked))
+	case <-time.After(time.Second):
+		t.Fatal("holder still unaware of the revoke after 1s")
+	}
+	if !errors.Is(l.Err(), coord.ErrFenced) || l.Deadline().After(time.Now()) {
+		t.Fatalf("after revoke: Err %v, deadline %s", l.Err(), l.Deadline())
+	}
+}
+
+// BenchmarkAcquire measures the time to acquire a WorkerId and the round
+// trips it takes, with 0%, 50%, 90% and 99% of the WorkerIds held.
+func BenchmarkAcquire(b *testing.B) {
+	srv := etcdtest.StartBinary(b)
+	for _, pct := range []int{0, 50, 90, 99} {
+		b.Run(fmt.Sprintf("held=%d%%", pct), func(b *testing.B) {
+			backend := newBackend(b, srv.Endpoints(), clusterOf(b))
+			defer backend.Close()
+			ctx := context.Background()
+			const max = 1023
+			for i := range max * pct / 100 {
+				if _, err := backend.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("filler-%d", i), MaxWorkerID: max, Reserved: []int64{0}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var durations []time.Duration
+			var rounds int64
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				before := etcd.RoundTrips()
+				start := time.Now()
+				l, err := backend.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("probe-%d", i), MaxWorkerID: max, Reserved: []int64{0}})
+				durations = append(durations, time.Since(start))
+				rounds += etcd.RoundTrips() - before
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				l.Release(ctx, l.HighWater()) //nolint:errcheck
+				b.StartTimer()
+			}
+			sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
+			b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(rounds)/float64(len(durations)), "round-trips")
+		})
+	}
+}

@@ -1,0 +1,69 @@
+package etcdtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// healthPoll is the pause between two health probes.
+const healthPoll = 50 * time.Millisecond
+
+// WaitHealthy polls GET /health until it says "health":"true". It fails with
+// ErrNotRunning if no process runs, ErrExited if the process ends meanwhile,
+// or the context's error with the last answer seen.
+func (s *Server) WaitHealthy(ctx context.Context) error {
+	p := s.current()
+	if p == nil || p.exited() {
+		return ErrNotRunning
+	}
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: time.Second}
+	url := s.ClientURL() + "/health"
+	last := "no answer yet"
+	for {
+		if p.exited() {
+			return fmt.Errorf("%w (%s) before %s was healthy", ErrExited, p.state, url)
+		}
+		ok, answer := probeHealth(ctx, hc, url)
+		if ok {
+			return nil
+		}
+		last = answer
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("etcdtest: %s not healthy (last answer: %s): %w", url, last, ctx.Err())
+		case <-p.done:
+		case <-time.After(healthPoll):
+		}
+	}
+}
+
+// probeHealth asks url once; it returns whether etcd says it is healthy and
+// what it said, for error messages.
+func probeHealth(ctx context.Context, hc *http.Client, url string) (bool, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false, err.Error()
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if err != nil {
+		return false, err.Error()
+	}
+	var h struct {
+		Health string `json:"health"`
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return false, fmt.Sprintf("HTTP %d %q", resp.StatusCode, body)
+	}
+	return h.Health == "true", fmt.Sprintf("HTTP %d %s", resp.StatusCode, body)
+}

@@ -1,0 +1,184 @@
+package etcdtest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// startTimeout bounds the wait for a started or restarted etcd to be healthy.
+	startTimeout = 15 * time.Second
+	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
+	stopGrace = 5 * time.Second
+)
+
+// Server is one etcd process started from the binary: a single-member
+// cluster from StartBinary, or a member of a Cluster. Its data folder and
+// ports stay the same across Stop, Kill and Restart. All methods are safe for
+// concurrent use; Stop, Kill and Restart are serialized.
+type Server struct {
+	bin        string
+	name       string
+	dir        string // holds data/ and etcd.log
+	clientPort int
+	peerPort   int
+	cluster    string // the --initial-cluster value
+
+	life sync.Mutex // serializes Stop, Kill and Restart
+	mu   struct {
+		sync.Mutex
+		proc *process // the process started last; nil before the first start
+	}
+}
+
+// Name returns the member name, as in --name.
+func (s *Server) Name() string { return s.name }
+
+// Endpoints returns the client endpoint as "127.0.0.1:P", without a scheme.
+func (s *Server) Endpoints() []string { return []string{s.clientAddr()} }
+
+// ClientURL returns the client URL, "http://127.0.0.1:P".
+func (s *Server) ClientURL() string { return "http://" + s.clientAddr() }
+
+// PeerURL returns the peer URL, "http://127.0.0.1:Q".
+func (s *Server) PeerURL() string {
+	return "http://127.0.0.1:" + strconv.Itoa(s.peerPort)
+}
+
+// DataDir returns the member's data folder, kept across restarts.
+func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
+
+// LogPath returns the file that collects the output of every run of this member.
+func (s *Server) LogPath() string { return filepath.Join(s.dir, "etcd.log") }
+
+func (s *Server) clientAddr() string {
+	return "127.0.0.1:" + strconv.Itoa(s.clientPort)
+}
+
+// PID returns the process ID of the run started last, whether or not it is
+// still running, or 0 before the first start.
+func (s *Server) PID() int {
+	if p := s.current(); p != nil {
+		return p.pid()
+	}
+	return 0
+}
+
+// Running reports whether the process started last has not exited. A paused
+// process is running.
+func (s *Server) Running() bool {
+	p := s.current()
+	return p != nil && !p.exited()
+}
+
+// Stop ends the process gracefully: SIGTERM, then SIGKILL after 5s. It
+// returns once the process has been reaped; a stopped Server is left as it is.
+func (s *Server) Stop() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if p := s.current(); p != nil {
+		p.stop(stopGrace)
+	}
+}
+
+// Kill ends the process with SIGKILL, as a crash would, and waits until it
+// has been reaped.
+func (s *Server) Kill() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if p := s.current(); p != nil {
+		p.kill()
+	}
+}
+
+// Pause freezes the process with SIGSTOP: its sockets stay open and silent.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process with SIGCONT.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	if p := s.current(); p != nil {
+		p.signal(sig)
+	}
+}
+
+// Restart stops the process if it runs, starts it again with the same data
+// folder and ports, and waits until it is healthy. A cluster member is
+// healthy only once it sees a leader, so restarting one member of a cluster
+// that has lost its quorum waits in vain: use Cluster.Restart for several.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.relaunch(); err != nil {
+		tb.Fatalf("etcdtest: restart %s: %v", s.name, err)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := s.WaitHealthy(ctx); err != nil {
+		tb.Fatalf("etcdtest: restart %s: %v\n--- end of %s ---\n%s", s.name, err, s.LogPath(), s.logTail())
+	}
+	tb.Logf("etcdtest: restarted %s healthy at %s in %v", s.name, s.clientAddr(), time.Since(start).Round(time.Millisecond))
+}
+
+// relaunch stops the process if it runs and starts a new one, without
+// waiting for health.
+func (s *Server) relaunch() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if p := s.current(); p != nil {
+		p.stop(stopGrace)
+	}
+	return s.launch()
+}
+
+// launch starts a new process for this member; the previous one must have ended.
+func (s *Server) launch() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.mu.proc; p != nil && !p.exited() {
+		return fmt.Errorf("etcdtest: %s is still running as PID %d", s.name, p.pid())
+	}
+	p, err := startProcess(s.bin, s.args(), etcdEnv(), s.LogPath())
+	if err != nil {
+		return err
+	}
+	s.mu.proc = p
+	return nil
+}
+
+func (s *Server) current() *process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.proc
+}
+
+// logTail returns the end of the member's log, for failure messages.
+func (s *Server) logTail() string {
+	return readLog(s.LogPath(), -1, logTailBytes)
+}
+
+// args are the etcd flags for this member. --initial-cluster-state new is
+// ignored by etcd once the data folder holds a member, so restarts reuse them.
+func (s *Server) args() []string {
+	client, peer := s.ClientURL(), s.PeerURL()
+	return []string{
+		"--name", s.name,
+		"--data-dir", s.DataDir(),
+		"--listen-client-urls", client,
+		"--advertise-client-urls", client,
+		"--listen-peer-urls", peer,
+		"--initial-advertise-peer-urls", peer,
+		"--initial-cluster", s.cluster,
+		"--initial-cluster-state", "new",
+		"--initial-cluster-token", "etcdtest",
+		"--logger", "zap",
+		"--log-level", "warn",
+	}
+}

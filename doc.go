@@ -1,0 +1,26 @@
+// Package idcoord issues 64-bit, time-ordered IDs that are unique across a
+// fleet of nodes, coordinated through etcd or ZooKeeper.
+//
+// A Node holds one WorkerID, leased from a coord.Backend, and issues IDs
+// from a snowflake.Generator inside a time window it has reserved in the
+// store. IDs are generated in-process; the store is touched about once a
+// second to extend the reservation, never per ID.
+//
+// # The invariant
+//
+// No two IDs are ever equal, across nodes, restarts, WorkerID reuse, pauses,
+// partitions and clock steps; and a node's IDs increase while it holds a
+// WorkerID. A Node issues an ID with tick ts only when
+//
+//	floor < ts <= W   and   now is before the lease deadline
+//
+// where W is the reservation persisted (by compare-and-swap, while the node
+// still owns the WorkerID) before any ID up to it is issued, and floor is the
+// W the node read when it claimed the WorkerID. When it cannot prove this, it
+// returns an error wrapping ErrNotReady and issues nothing.
+//
+// HAZARD: the window is wall-clock time. A node whose clock is far off its
+// peers could hand out IDs inside a window another holder already used, had
+// it not been for the floor it read from the store; the clock guard refuses
+// to start such a node, and the generator refuses backward steps.
+package idcoord

@@ -1,0 +1,145 @@
+package idcoord
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// Errors returned by a Node; test them with errors.Is.
+var (
+	// ErrNotReady: the node cannot prove it is safe to issue right now (no
+	// WorkerID, fenced, past its reserved window, clock rolled back). It may
+	// recover by itself.
+	ErrNotReady = errors.New("idcoord: not ready")
+	// ErrClockBehind: the clock is further behind the node's own history (the
+	// reserved window W or its last report) than the node may wait.
+	ErrClockBehind = errors.New("idcoord: clock is behind the reserved window")
+	// ErrClosed: Close was called.
+	ErrClosed = errors.New("idcoord: node closed")
+	// ErrBadCount: a batch of fewer than one ID was asked for.
+	ErrBadCount = errors.New("idcoord: count must be at least 1")
+)
+
+// Defaults for Config's zero fields.
+const (
+	DefaultWindow          = 3 * time.Second
+	DefaultRefreshEvery    = time.Second
+	DefaultReportEvery     = 3 * time.Second
+	DefaultMaxStartupWait  = 10 * time.Second
+	DefaultStartTimeout    = 30 * time.Second
+	DefaultMaxBackwardWait = snowflake.DefaultMaxBackwardWait
+)
+
+// Config configures a Node. Zero fields take the defaults above.
+type Config struct {
+	// Backend is the coordination store. The Node owns it from Start on and
+	// closes it in Close. Required.
+	Backend coord.Backend
+	// Node is this node's stable identity. Empty means the hostname.
+	Node string
+	// Admin is the address peers use to reach this node's admin listener.
+	Admin string
+	// Layout of the IDs. Zero means snowflake.Twitter().
+	Layout snowflake.Layout
+	// Reserved WorkerIDs are never claimed. Nil means [0].
+	Reserved []int64
+	// Clock gives wall time. Nil means the system clock.
+	Clock clockguard.WallClock
+	// Window is how far ahead of the clock W is reserved; RefreshEvery is how
+	// often it is raised. RefreshEvery must be below Window.
+	Window, RefreshEvery time.Duration
+	// ReportEvery is the period of the clock report, leaf_forever/<node>.
+	ReportEvery time.Duration
+	// MaxBackwardWait is the largest backward clock step waited out while
+	// running.
+	MaxBackwardWait time.Duration
+	// MaxStartupWait is how far behind its own history (W, last report) the
+	// clock may be at start and still be waited out.
+	MaxStartupWait time.Duration
+	// StartTimeout bounds retrying an unreachable store at Start.
+	StartTimeout time.Duration
+	// Logger; nil means no logging.
+	Logger *zap.Logger
+}
+
+// DefaultConfig returns a Config with every default filled in but Backend.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Node:            host,
+		Layout:          snowflake.Twitter(),
+		Reserved:        snowflake.DefaultReserved,
+		Clock:           clockguard.System{},
+		Window:          DefaultWindow,
+		RefreshEvery:    DefaultRefreshEvery,
+		ReportEvery:     DefaultReportEvery,
+		MaxBackwardWait: DefaultMaxBackwardWait,
+		MaxStartupWait:  DefaultMaxStartupWait,
+		StartTimeout:    DefaultStartTimeout,
+		Logger:          zap.NewNop(),
+	}
+}
+
+// withDefaults returns c with its zero fields filled in.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Node == "" {
+		c.Node = d.Node
+	}
+	if c.Layout == (snowflake.Layout{}) {
+		c.Layout = d.Layout
+	}
+	if c.Reserved == nil {
+		c.Reserved = d.Reserved
+	}
+	if c.Clock == nil {
+		c.Clock = d.Clock
+	}
+	for _, f := range []struct {
+		v *time.Duration
+		d time.Duration
+	}{
+		{&c.Window, d.Window}, {&c.RefreshEvery, d.RefreshEvery}, {&c.ReportEvery, d.ReportEvery},
+		{&c.MaxBackwardWait, d.MaxBackwardWait}, {&c.MaxStartupWait, d.MaxStartupWait}, {&c.StartTimeout, d.StartTimeout},
+	} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = d.Logger
+	}
+	return c
+}
+
+// Validate checks c with its defaults filled in.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	switch {
+	case c.Backend == nil:
+		return errors.New("idcoord: config has no Backend")
+	case c.Node == "":
+		return errors.New("idcoord: node name is empty and the hostname is unknown")
+	case c.RefreshEvery >= c.Window:
+		return fmt.Errorf("idcoord: refresh period %s must be below the window %s", c.RefreshEvery, c.Window)
+	case c.MaxStartupWait < 0 || c.StartTimeout < 0 || c.ReportEvery < 0:
+		return errors.New("idcoord: negative durations are not allowed")
+	}
+	if err := c.Layout.Validate(); err != nil {
+		return err
+	}
+	for _, r := range c.Reserved {
+		if r < 0 || r > c.Layout.MaxWorkerID() {
+			return fmt.Errorf("idcoord: reserved WorkerId %d is outside the layout's 0..%d", r, c.Layout.MaxWorkerID())
+		}
+	}
+	return nil
+}

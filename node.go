@@ -1,0 +1,408 @@
+package idcoord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// Node holds one WorkerID at a time and issues IDs with it. Its methods are
+// safe for concurrent use. See the package doc for the invariant.
+type Node struct {
+	cfg    Config
+	claim  coord.Claim
+	log    *zap.Logger
+	layout snowflake.Layout
+
+	// cur is the WorkerID being served from; nil while there is none.
+	cur atomic.Pointer[holding]
+
+	rollback chan struct{} // a large clock rollback was seen
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	closing  sync.Once
+
+	mu struct {
+		sync.Mutex
+		reason   string    // why cur is nil
+		lastTime time.Time // start of the last tick issued by an earlier holding
+		closed   bool
+	}
+}
+
+// holding is one WorkerID lease with the generator that issues from it.
+type holding struct {
+	lease coord.Lease
+	gen   *snowflake.Generator
+	floor time.Time
+	since time.Time
+}
+
+// Start acquires a WorkerID, reserves a window and returns a Node ready to
+// issue. It retries an unreachable store with backoff for up to
+// Config.StartTimeout, and fails at once when no WorkerID is free or the
+// clock is further behind the node's history than Config.MaxStartupWait.
+// On failure the Backend is closed.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		if cfg.Backend != nil {
+			cfg.Backend.Close()
+		}
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	n := &Node{
+		cfg:      cfg,
+		claim:    coord.Claim{Node: cfg.Node, Admin: cfg.Admin, MaxWorkerID: cfg.Layout.MaxWorkerID(), Reserved: cfg.Reserved},
+		log:      cfg.Logger.With(zap.String("node", cfg.Node)),
+		layout:   cfg.Layout,
+		rollback: make(chan struct{}, 1),
+	}
+	n.setReason("acquiring a WorkerId")
+	h, err := n.acquireAtStart(ctx)
+	if err != nil {
+		cfg.Backend.Close()
+		return nil, err
+	}
+	n.cur.Store(h)
+	runCtx, stop := context.WithCancel(context.Background())
+	n.stop = stop
+	n.wg.Add(1)
+	go n.run(runCtx, h)
+	return n, nil
+}
+
+// acquireAtStart retries acquire while the store is unreachable, until
+// StartTimeout.
+func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
+	defer cancel()
+	backoff := 100 * time.Millisecond
+	for {
+		h, err := n.acquire(ctx)
+		if err == nil {
+			return h, nil
+		}
+		if !errors.Is(err, coord.ErrUnreachable) {
+			return nil, err
+		}
+		n.log.Warn("store unreachable, retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// acquire claims a WorkerID, waits until the clock passes everything issued
+// under it before (and the node's own history), and reserves the first
+// window with one successful compare-and-swap.
+func (n *Node) acquire(ctx context.Context) (*holding, error) {
+	report, hasReport, err := n.cfg.Backend.LastReport(ctx, n.cfg.Node)
+	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
+		return nil, err
+	}
+	lease, err := n.cfg.Backend.Acquire(ctx, n.claim)
+	if err != nil {
+		return nil, err
+	}
+	giveBack := func(err error) (*holding, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		lease.Release(rctx, lease.HighWater()) //nolint:errcheck // the error that made us give back matters more
+		return nil, err
+	}
+	floor := lease.HighWater()
+	if hasReport && report.Time().After(floor) {
+		floor = report.Time()
+	}
+	n.mu.Lock()
+	if n.mu.lastTime.After(floor) {
+		floor = n.mu.lastTime
+	}
+	n.mu.Unlock()
+	if err := n.waitPast(ctx, floor, lease.WorkerID()); err != nil {
+		return giveBack(err)
+	}
+	w := n.cfg.Clock.Now().Add(n.cfg.Window)
+	if err := lease.Reserve(ctx, w); err != nil {
+		return giveBack(err)
+	}
+	gen, err := snowflake.New(snowflake.Config{
+		Layout:          n.layout,
+		WorkerID:        lease.WorkerID(),
+		Reserved:        []int64{}, // the backend enforced the reserved list
+		Floor:           max(0, n.layout.TickOf(floor)),
+		Ceiling:         n.layout.TickOf(w),
+		Clock:           n.cfg.Clock,
+		MaxBackwardWait: n.cfg.MaxBackwardWait,
+	})
+	if err != nil {
+		return giveBack(err)
+	}
+	n.log.Info("serving", zap.Int64("worker-id", lease.WorkerID()), zap.Time("floor", floor), zap.Time("high-water", w))
+	return &holding{lease: lease, gen: gen, floor: floor, since: time.Now()}, nil
+}
+
+// waitPast waits until the clock is past t, if that is at most
+// MaxStartupWait away; further is a refusal.
+func (n *Node) waitPast(ctx context.Context, t time.Time, wid int64) error {
+	now := n.cfg.Clock.Now()
+	behind := t.Sub(now)
+	if behind < 0 {
+		return nil
+	}
+	if behind > n.cfg.MaxStartupWait {
+		return fmt.Errorf("%w: clock %s is %s behind %s, the reserved window or last report of WorkerId %d; "+
+			"more than clock.max-startup-wait (%s), refusing to start",
+			ErrClockBehind, now.UTC().Format(time.RFC3339Nano), behind.Round(time.Millisecond),
+			t.UTC().Format(time.RFC3339Nano), wid, n.cfg.MaxStartupWait)
+	}
+	n.log.Info("waiting for the clock to pass the reserved window", zap.Duration("wait", behind), zap.Int64("worker-id", wid))
+	n.setReason(fmt.Sprintf("waiting %s for the clock to pass the reserved window", behind.Round(time.Millisecond)))
+	for !n.cfg.Clock.Now().After(t) {
+		if err := clockguard.Sleep(ctx, n.cfg.Clock, max(t.Sub(n.cfg.Clock.Now()), time.Millisecond)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run serves from h until its lease is lost, then acquires again, until
+// Close.
+func (n *Node) run(ctx context.Context, h *holding) {
+	defer n.wg.Done()
+	for {
+		n.serve(ctx, h)
+		if ctx.Err() != nil {
+			return
+		}
+		h = n.reacquire(ctx)
+		if h == nil {
+			return
+		}
+		n.cur.Store(h)
+	}
+}
+
+// serve keeps h's window reserved ahead of the clock and reports the clock,
+// until the lease is lost, a large rollback is seen, or ctx is done.
+func (n *Node) serve(ctx context.Context, h *holding) {
+	refresh := time.NewTicker(n.cfg.RefreshEvery)
+	defer refresh.Stop()
+	report := time.NewTicker(n.cfg.ReportEvery)
+	defer report.Stop()
+	n.report(ctx, h)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.lease.Done():
+			n.drop(ctx, h, fmt.Sprintf("lost WorkerId %d: %v", h.gen.WorkerID(), h.lease.Err()))
+			return
+		case <-n.rollback:
+			n.drop(ctx, h, "the clock stepped back further than clock.max-backward-wait")
+			return
+		case <-refresh.C:
+			n.reserve(ctx, h)
+		case <-report.C:
+			n.report(ctx, h)
+		}
+	}
+}
+
+// reserve raises W to a window ahead of the clock; the generator's ceiling
+// follows only once the store has acknowledged it.
+func (n *Node) reserve(ctx context.Context, h *holding) {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.RefreshEvery)
+	defer cancel()
+	w := n.cfg.Clock.Now().Add(n.cfg.Window)
+	if err := h.lease.Reserve(ctx, w); err != nil {
+		n.log.Warn("could not extend the reserved window", zap.Error(err), zap.Int64("worker-id", h.gen.WorkerID()))
+		return
+	}
+	h.gen.RaiseCeiling(n.layout.TickOf(w))
+}
+
+func (n *Node) report(ctx context.Context, h *holding) {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.RefreshEvery)
+	defer cancel()
+	r := coord.Report{Timestamp: n.cfg.Clock.Now().UnixMilli(), WorkerID: h.gen.WorkerID(), Admin: n.cfg.Admin}
+	if err := h.lease.Report(ctx, r); err != nil {
+		n.log.Warn("could not report the clock", zap.Error(err))
+	}
+}
+
+// drop stops serving from h and gives its lease back, remembering the last
+// tick issued so that later IDs of this node stay above it.
+func (n *Node) drop(ctx context.Context, h *holding, reason string) {
+	n.cur.CompareAndSwap(h, nil)
+	last := n.layout.TimeOf(h.gen.Stop())
+	n.mu.Lock()
+	if last.After(n.mu.lastTime) {
+		n.mu.lastTime = last
+	}
+	n.mu.reason = reason
+	n.mu.Unlock()
+	n.log.Warn("not ready", zap.String("reason", reason))
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := h.lease.Release(rctx, last); err != nil {
+		n.log.Warn("could not release the WorkerId", zap.Error(err))
+	}
+}
+
+// reacquire acquires a WorkerID again, with backoff, until it succeeds or
+// ctx is done.
+func (n *Node) reacquire(ctx context.Context) *holding {
+	backoff := 100 * time.Millisecond
+	for {
+		h, err := n.acquire(ctx)
+		if err == nil {
+			return h
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		n.setReason(err.Error())
+		n.log.Warn("cannot acquire a WorkerId yet", zap.Error(err), zap.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+func (n *Node) setReason(r string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.mu.reason = r
+}
+
+// NextID issues one ID. It may wait out a short clock rollback or the end of
+// a tick's sequence, bounded by ctx. When the node cannot prove it is safe,
+// it returns an error wrapping ErrNotReady and no ID.
+func (n *Node) NextID(ctx context.Context) (int64, error) {
+	h := n.cur.Load()
+	if h == nil {
+		return 0, n.notReady()
+	}
+	id, err := h.gen.NextID(ctx)
+	if err != nil {
+		return 0, n.generatorError(err)
+	}
+	if !time.Now().Before(h.lease.Deadline()) {
+		return 0, n.pastDeadline(h)
+	}
+	return id, nil
+}
+
+// NextIDs issues n IDs in increasing order, claiming whole runs of a tick's
+// sequence at a time. Errors are as for NextID.
+func (n *Node) NextIDs(ctx context.Context, count int) ([]int64, error) {
+	if count < 1 {
+		return nil, fmt.Errorf("%w: got %d", ErrBadCount, count)
+	}
+	return n.AppendIDs(ctx, make([]int64, 0, count), count)
+}
+
+// AppendIDs is NextIDs appending to dst; on error dst is returned as it was.
+func (n *Node) AppendIDs(ctx context.Context, dst []int64, count int) ([]int64, error) {
+	if count < 1 {
+		return dst, fmt.Errorf("%w: got %d", ErrBadCount, count)
+	}
+	h := n.cur.Load()
+	if h == nil {
+		return dst, n.notReady()
+	}
+	out, err := h.gen.AppendIDs(ctx, dst, count)
+	if err != nil {
+		return dst, n.generatorError(err)
+	}
+	// Checked after generating: every ID returned existed before the deadline.
+	if !time.Now().Before(h.lease.Deadline()) {
+		return dst, n.pastDeadline(h)
+	}
+	return out, nil
+}
+
+func (n *Node) generatorError(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, snowflake.ErrClockRollback):
+		select {
+		case n.rollback <- struct{}{}:
+		default:
+		}
+	}
+	return fmt.Errorf("%w: %v", ErrNotReady, err)
+}
+
+func (n *Node) pastDeadline(h *holding) error {
+	return fmt.Errorf("%w: lease of WorkerId %d passed its deadline %s ago (store unreachable?)",
+		ErrNotReady, h.gen.WorkerID(), time.Since(h.lease.Deadline()).Round(time.Millisecond))
+}
+
+func (n *Node) notReady() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.mu.closed {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %s", ErrNotReady, n.mu.reason)
+}
+
+// Ready returns nil while the node can issue IDs, else an error wrapping
+// ErrNotReady (or ErrClosed) that says why.
+func (n *Node) Ready() error {
+	h := n.cur.Load()
+	if h == nil {
+		return n.notReady()
+	}
+	if !time.Now().Before(h.lease.Deadline()) {
+		return n.pastDeadline(h)
+	}
+	if now := n.cfg.Clock.Now(); n.layout.TickOf(now) > h.gen.Ceiling() {
+		return fmt.Errorf("%w: the clock passed the reserved window W %s (store slow or unreachable)",
+			ErrNotReady, n.layout.TimeOf(h.gen.Ceiling()+1).Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// Layout returns the ID layout.
+func (n *Node) Layout() snowflake.Layout { return n.layout }
+
+// Close stops issuing, persists the final W, gives the WorkerID back so that
+// another node can take it at once, and closes the Backend.
+func (n *Node) Close(ctx context.Context) error {
+	var err error
+	n.closing.Do(func() {
+		n.mu.Lock()
+		n.mu.closed = true
+		n.mu.Unlock()
+		n.stop()
+		n.wg.Wait()
+		if h := n.cur.Swap(nil); h != nil {
+			last := n.layout.TimeOf(h.gen.Stop())
+			err = h.lease.Release(ctx, last)
+		}
+		if cerr := n.cfg.Backend.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	})
+	return err
+}

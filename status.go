@@ -1,0 +1,65 @@
+package idcoord
+
+import (
+	"time"
+
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// Status is a snapshot of a Node, shaped for JSON (/status).
+type Status struct {
+	Node  string `json:"node"`
+	Ready bool   `json:"ready"`
+	// Reason says why the node is not ready; empty while it is.
+	Reason string `json:"reason,omitempty"`
+	// WorkerID held, or -1 when none.
+	WorkerID int64 `json:"worker_id"`
+	// LeaseLeftSeconds is the time to the lease deadline.
+	LeaseLeftSeconds float64 `json:"lease_left_seconds"`
+	// HighWater is W as the generator knows it: the end of the reserved
+	// window. Floor is what every ID issued under this WorkerID is after.
+	HighWater time.Time `json:"high_water"`
+	Floor     time.Time `json:"floor"`
+	// HighWaterAheadSeconds is how far W is ahead of the clock.
+	HighWaterAheadSeconds float64         `json:"high_water_ahead_seconds"`
+	HeldSince             time.Time       `json:"held_since"`
+	Layout                LayoutStatus    `json:"layout"`
+	Generator             snowflake.Stats `json:"generator"`
+}
+
+// LayoutStatus describes the ID layout.
+type LayoutStatus struct {
+	TimeBits     int       `json:"time_bits"`
+	TimeUnit     string    `json:"time_unit"`
+	WorkerBits   int       `json:"worker_bits"`
+	SequenceBits int       `json:"sequence_bits"`
+	Epoch        time.Time `json:"epoch"`
+}
+
+// Status returns a snapshot of the node.
+func (n *Node) Status() Status {
+	l := n.layout
+	s := Status{
+		Node:     n.cfg.Node,
+		WorkerID: -1,
+		Layout: LayoutStatus{TimeBits: l.TimeBits, TimeUnit: l.TimeUnit.String(), WorkerBits: l.WorkerBits,
+			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC()},
+	}
+	if err := n.Ready(); err != nil {
+		s.Reason = err.Error()
+	} else {
+		s.Ready = true
+	}
+	h := n.cur.Load()
+	if h == nil {
+		return s
+	}
+	s.WorkerID = h.gen.WorkerID()
+	s.LeaseLeftSeconds = max(time.Until(h.lease.Deadline()), 0).Seconds()
+	s.HighWater = l.TimeOf(h.gen.Ceiling() + 1).Add(-time.Millisecond)
+	s.HighWaterAheadSeconds = s.HighWater.Sub(n.cfg.Clock.Now()).Seconds()
+	s.Floor = h.floor.UTC()
+	s.HeldSince = h.since.UTC()
+	s.Generator = h.gen.Stats()
+	return s
+}
