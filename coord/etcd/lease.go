@@ -60,8 +60,8 @@ func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w,
 	return l
 }
 
-func (l *lease) WorkerID() int64      { return l.wid }
-func (l *lease) HighWater() time.Time { return l.highWater }
+func (l *lease) WorkerID() int64       { return l.wid }
+func (l *lease) HighWater() time.Time  { return l.highWater }
 func (l *lease) Done() <-chan struct{} { return l.done }
 
 func (l *lease) Deadline() time.Time {
