@@ -55,6 +55,7 @@ type ManualClock struct {
 		sync.Mutex
 		now     time.Time
 		auto    bool
+		waiters int
 		changed chan struct{}
 	}
 }
@@ -79,6 +80,14 @@ func (c *ManualClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mu.now
+}
+
+// Waiters returns how many goroutines are blocked in Sleep, so that a test
+// can move the clock only once the code under test is waiting.
+func (c *ManualClock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.waiters
 }
 
 // Advance moves the clock forward by d.
@@ -123,6 +132,12 @@ func (c *ManualClock) Sleep(ctx context.Context, d time.Duration) error {
 		c.mu.Unlock()
 		return nil
 	}
+	c.mu.waiters++
+	defer func() {
+		c.mu.Lock()
+		c.mu.waiters--
+		c.mu.Unlock()
+	}()
 	for c.mu.now.Before(target) {
 		changed := c.mu.changed
 		c.mu.Unlock()

@@ -161,7 +161,7 @@ func BenchmarkAcquire(b *testing.B) {
 	srv := etcdtest.StartBinary(b)
 	for _, pct := range []int{0, 50, 90, 99} {
 		b.Run(fmt.Sprintf("held=%d%%", pct), func(b *testing.B) {
-			backend := newBackend(b, srv.Endpoints(), clusterOf(b))
+			backend := newBackendTTL(b, srv.Endpoints(), clusterOf(b), 60*time.Second)
 			defer backend.Close()
 			ctx := context.Background()
 			const max = 1023
