@@ -36,6 +36,8 @@ const (
 	DefaultMaxStartupWait  = 10 * time.Second
 	DefaultStartTimeout    = 30 * time.Second
 	DefaultMaxBackwardWait = snowflake.DefaultMaxBackwardWait
+	DefaultMaxDrift        = time.Second
+	DefaultPeerCheckEvery  = 30 * time.Second
 )
 
 // Config configures a Node. Zero fields take the defaults above.
@@ -66,6 +68,18 @@ type Config struct {
 	MaxStartupWait time.Duration
 	// StartTimeout bounds retrying an unreachable store at Start.
 	StartTimeout time.Duration
+	// MaxDrift is the largest mean offset from the live peers' clocks the
+	// node starts and stays ready with. Peer samples whose round trip
+	// exceeds it are dropped.
+	MaxDrift time.Duration
+	// PeerCheckEvery is the period of the peer clock check while running.
+	PeerCheckEvery time.Duration
+	// PeerProbe reads a peer's clock from its admin address. Nil means
+	// clockguard.HTTPProbe (GET http://<admin>/clock).
+	PeerProbe clockguard.PeerProbe
+	// Monotonic is the clock that wall-clock steps are measured against.
+	// Nil means the process's monotonic clock.
+	Monotonic clockguard.Monotonic
 	// Logger; nil means no logging.
 	Logger *zap.Logger
 }
@@ -84,6 +98,10 @@ func DefaultConfig() Config {
 		MaxBackwardWait: DefaultMaxBackwardWait,
 		MaxStartupWait:  DefaultMaxStartupWait,
 		StartTimeout:    DefaultStartTimeout,
+		MaxDrift:        DefaultMaxDrift,
+		PeerCheckEvery:  DefaultPeerCheckEvery,
+		PeerProbe:       clockguard.HTTPProbe(nil),
+		Monotonic:       clockguard.SystemMonotonic,
 		Logger:          zap.NewNop(),
 	}
 }
@@ -109,10 +127,17 @@ func (c Config) withDefaults() Config {
 	}{
 		{&c.Window, d.Window}, {&c.RefreshEvery, d.RefreshEvery}, {&c.ReportEvery, d.ReportEvery},
 		{&c.MaxBackwardWait, d.MaxBackwardWait}, {&c.MaxStartupWait, d.MaxStartupWait}, {&c.StartTimeout, d.StartTimeout},
+		{&c.MaxDrift, d.MaxDrift}, {&c.PeerCheckEvery, d.PeerCheckEvery},
 	} {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
+	}
+	if c.PeerProbe == nil {
+		c.PeerProbe = d.PeerProbe
+	}
+	if c.Monotonic == nil {
+		c.Monotonic = d.Monotonic
 	}
 	if c.Logger == nil {
 		c.Logger = d.Logger
@@ -130,7 +155,7 @@ func (c Config) Validate() error {
 		return errors.New("idcoord: node name is empty and the hostname is unknown")
 	case c.RefreshEvery >= c.Window:
 		return fmt.Errorf("idcoord: refresh period %s must be below the window %s", c.RefreshEvery, c.Window)
-	case c.MaxStartupWait < 0 || c.StartTimeout < 0 || c.ReportEvery < 0:
+	case c.MaxStartupWait < 0 || c.StartTimeout < 0 || c.ReportEvery < 0 || c.MaxDrift < 0 || c.PeerCheckEvery < 0:
 		return errors.New("idcoord: negative durations are not allowed")
 	}
 	if err := c.Layout.Validate(); err != nil {

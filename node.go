@@ -26,10 +26,12 @@ type Node struct {
 	// cur is the WorkerID being served from; nil while there is none.
 	cur atomic.Pointer[holding]
 
-	rollback chan struct{} // a large clock rollback was seen
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	closing  sync.Once
+	guard      *guard
+	rollback   chan struct{} // a large clock rollback was seen
+	freshTried time.Time     // last look for a fresh WorkerId; run's goroutine only
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
+	closing    sync.Once
 
 	mu struct {
 		sync.Mutex
@@ -67,6 +69,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		layout:   cfg.Layout,
 		rollback: make(chan struct{}, 1),
 	}
+	n.guard = newGuard(n)
 	n.setReason("acquiring a WorkerId")
 	h, err := n.acquireAtStart(ctx)
 	if err != nil {
@@ -81,14 +84,21 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// acquireAtStart retries acquire while the store is unreachable, until
-// StartTimeout.
+// acquireAtStart checks the clock against the peers and acquires a WorkerID,
+// retrying while the store is unreachable, until StartTimeout.
 func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
 	defer cancel()
 	backoff := 100 * time.Millisecond
 	for {
-		h, err := n.acquire(ctx)
+		err := n.guard.checkPeers(ctx)
+		if err != nil && errors.Is(err, clockguard.ErrDrift) {
+			return nil, fmt.Errorf("%w; refusing to start", err)
+		}
+		var h *holding
+		if err == nil {
+			h, err = n.acquire(ctx, false)
+		}
 		if err == nil {
 			return h, nil
 		}
@@ -108,7 +118,11 @@ func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 // acquire claims a WorkerID, waits until the clock passes everything issued
 // under it before (and the node's own history), and reserves the first
 // window with one successful compare-and-swap.
-func (n *Node) acquire(ctx context.Context) (*holding, error) {
+//
+// With fresh set, it is recovering from a clock rollback: it accepts only a
+// WorkerID whose W lies behind the clock, and does not wait for the node's
+// own history, because IDs under another WorkerID cannot collide with it.
+func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	report, hasReport, err := n.cfg.Backend.LastReport(ctx, n.cfg.Node)
 	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
 		return nil, err
@@ -124,18 +138,24 @@ func (n *Node) acquire(ctx context.Context) (*holding, error) {
 		return nil, err
 	}
 	floor := lease.HighWater()
-	if hasReport && report.Time().After(floor) {
-		floor = report.Time()
+	if fresh {
+		if !floor.Before(n.cfg.Clock.Now()) {
+			return giveBack(errNoFreshWorker)
+		}
+	} else {
+		if hasReport && report.Time().After(floor) {
+			floor = report.Time()
+		}
+		n.mu.Lock()
+		if n.mu.lastTime.After(floor) {
+			floor = n.mu.lastTime
+		}
+		n.mu.Unlock()
 	}
-	n.mu.Lock()
-	if n.mu.lastTime.After(floor) {
-		floor = n.mu.lastTime
-	}
-	n.mu.Unlock()
 	if err := n.waitPast(ctx, floor, lease.WorkerID()); err != nil {
 		return giveBack(err)
 	}
-	w := n.cfg.Clock.Now().Add(n.cfg.Window)
+	w := n.guard.vouchedWindow()
 	if err := lease.Reserve(ctx, w); err != nil {
 		return giveBack(err)
 	}
@@ -196,6 +216,41 @@ func (n *Node) run(ctx context.Context, h *holding) {
 	}
 }
 
+// signalRollback tells the serving loop that the clock went back further
+// than can be waited out.
+func (n *Node) signalRollback() {
+	select {
+	case n.rollback <- struct{}{}:
+	default:
+	}
+}
+
+// recoverRollback handles a large backward step of the clock under h. It
+// takes a fresh WorkerID whose window lies behind the clock, if one is free,
+// and serves from it; otherwise it keeps h, whose generator refuses to issue
+// until the clock passes the last ID it issued.
+func (n *Node) recoverRollback(ctx context.Context, h *holding) *holding {
+	behind := n.layout.TimeOf(h.gen.LastTick()).Sub(n.cfg.Clock.Now())
+	if behind <= n.cfg.MaxBackwardWait || time.Since(n.freshTried) < time.Second {
+		return h // the generator waits out what is left, or we tried just now
+	}
+	n.guard.rollbacks.Add(1)
+	n.freshTried = time.Now()
+	n.log.Warn("clock stepped back; looking for a fresh WorkerId", zap.Duration("behind", behind))
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	fresh, err := n.acquire(actx, true)
+	cancel()
+	if err != nil {
+		n.log.Warn("no fresh WorkerId; waiting for the clock to pass the last ID issued",
+			zap.Error(err), zap.Duration("behind", behind))
+		return h
+	}
+	n.guard.freshWorkers.Add(1)
+	n.cur.Store(fresh)
+	n.drop(ctx, h, "")
+	return fresh
+}
+
 // serve keeps h's window reserved ahead of the clock and reports the clock,
 // until the lease is lost, a large rollback is seen, or ctx is done.
 func (n *Node) serve(ctx context.Context, h *holding) {
@@ -203,6 +258,8 @@ func (n *Node) serve(ctx context.Context, h *holding) {
 	defer refresh.Stop()
 	report := time.NewTicker(n.cfg.ReportEvery)
 	defer report.Stop()
+	peers := time.NewTicker(n.cfg.PeerCheckEvery)
+	defer peers.Stop()
 	n.report(ctx, h)
 	for {
 		select {
@@ -212,12 +269,14 @@ func (n *Node) serve(ctx context.Context, h *holding) {
 			n.drop(ctx, h, fmt.Sprintf("lost WorkerId %d: %v", h.gen.WorkerID(), h.lease.Err()))
 			return
 		case <-n.rollback:
-			n.drop(ctx, h, "the clock stepped back further than clock.max-backward-wait")
-			return
+			h = n.recoverRollback(ctx, h)
 		case <-refresh.C:
+			n.guard.observe(ctx)
 			n.reserve(ctx, h)
 		case <-report.C:
 			n.report(ctx, h)
+		case <-peers.C:
+			n.guard.recheck(ctx)
 		}
 	}
 }
@@ -227,7 +286,7 @@ func (n *Node) serve(ctx context.Context, h *holding) {
 func (n *Node) reserve(ctx context.Context, h *holding) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.RefreshEvery)
 	defer cancel()
-	w := n.cfg.Clock.Now().Add(n.cfg.Window)
+	w := n.guard.vouchedWindow()
 	if err := h.lease.Reserve(ctx, w); err != nil {
 		n.log.Warn("could not extend the reserved window", zap.Error(err), zap.Int64("worker-id", h.gen.WorkerID()))
 		return
@@ -253,9 +312,13 @@ func (n *Node) drop(ctx context.Context, h *holding, reason string) {
 	if last.After(n.mu.lastTime) {
 		n.mu.lastTime = last
 	}
-	n.mu.reason = reason
+	if reason != "" {
+		n.mu.reason = reason
+	}
 	n.mu.Unlock()
-	n.log.Warn("not ready", zap.String("reason", reason))
+	if reason != "" {
+		n.log.Warn("not ready", zap.String("reason", reason))
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	if err := h.lease.Release(rctx, last); err != nil {
@@ -268,7 +331,7 @@ func (n *Node) drop(ctx context.Context, h *holding, reason string) {
 func (n *Node) reacquire(ctx context.Context) *holding {
 	backoff := 100 * time.Millisecond
 	for {
-		h, err := n.acquire(ctx)
+		h, err := n.acquire(ctx, false)
 		if err == nil {
 			return h
 		}
@@ -300,6 +363,9 @@ func (n *Node) NextID(ctx context.Context) (int64, error) {
 	if h == nil {
 		return 0, n.notReady()
 	}
+	if err := n.guard.err(); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrNotReady, err)
+	}
 	id, err := h.gen.NextID(ctx)
 	if err != nil {
 		return 0, n.generatorError(err)
@@ -328,6 +394,9 @@ func (n *Node) AppendIDs(ctx context.Context, dst []int64, count int) ([]int64, 
 	if h == nil {
 		return dst, n.notReady()
 	}
+	if err := n.guard.err(); err != nil {
+		return dst, fmt.Errorf("%w: %v", ErrNotReady, err)
+	}
 	out, err := h.gen.AppendIDs(ctx, dst, count)
 	if err != nil {
 		return dst, n.generatorError(err)
@@ -344,10 +413,7 @@ func (n *Node) generatorError(err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.Is(err, snowflake.ErrClockRollback):
-		select {
-		case n.rollback <- struct{}{}:
-		default:
-		}
+		n.signalRollback()
 	}
 	return fmt.Errorf("%w: %v", ErrNotReady, err)
 }
@@ -376,7 +442,19 @@ func (n *Node) Ready() error {
 	if !time.Now().Before(h.lease.Deadline()) {
 		return n.pastDeadline(h)
 	}
-	if now := n.cfg.Clock.Now(); n.layout.TickOf(now) > h.gen.Ceiling() {
+	if err := n.guard.err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotReady, err)
+	}
+	now := n.cfg.Clock.Now()
+	if behind := n.layout.TimeOf(h.gen.LastTick()).Sub(now); behind > n.cfg.MaxBackwardWait {
+		return fmt.Errorf("%w: the clock is %s behind the last ID issued; waiting for it to pass",
+			ErrNotReady, behind.Round(time.Millisecond))
+	}
+	if n.layout.TickOf(now) > h.gen.Ceiling() {
+		if ahead := n.guard.steps.Ahead(); ahead > n.cfg.Window {
+			return fmt.Errorf("%w: the clock stepped %s ahead of what the monotonic clock vouches for; "+
+				"the window stays behind until the peers confirm the new time", ErrNotReady, ahead.Round(time.Millisecond))
+		}
 		return fmt.Errorf("%w: the clock passed the reserved window W %s (store slow or unreachable)",
 			ErrNotReady, n.layout.TimeOf(h.gen.Ceiling()+1).Format(time.RFC3339Nano))
 	}

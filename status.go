@@ -25,6 +25,7 @@ type Status struct {
 	HeldSince             time.Time       `json:"held_since"`
 	Layout                LayoutStatus    `json:"layout"`
 	Generator             snowflake.Stats `json:"generator"`
+	Clock                 ClockStatus     `json:"clock"`
 }
 
 // LayoutStatus describes the ID layout.
@@ -44,6 +45,7 @@ func (n *Node) Status() Status {
 		WorkerID: -1,
 		Layout: LayoutStatus{TimeBits: l.TimeBits, TimeUnit: l.TimeUnit.String(), WorkerBits: l.WorkerBits,
 			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC()},
+		Clock: n.guard.status(),
 	}
 	if err := n.Ready(); err != nil {
 		s.Reason = err.Error()

@@ -83,7 +83,7 @@ func startMembers(tb testing.TB, prefix string, n int) []*Server {
 // for them. Each Server is registered for cleanup as soon as it exists.
 func launchMembers(tb testing.TB, bin, root, prefix string, n int) ([]*Server, error) {
 	tb.Helper()
-	ports, err := freePorts(2 * n)
+	ports, err := pickPorts(2 * n)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func waitAll(members []*Server) error {
 func endpointsOf(members []*Server) []string {
 	eps := make([]string, 0, len(members))
 	for _, m := range members {
-		eps = append(eps, m.clientAddr())
+		eps = append(eps, m.ClientAddr())
 	}
 	return eps
 }

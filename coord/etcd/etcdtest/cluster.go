@@ -87,7 +87,7 @@ func (c *Cluster) Leader(ctx context.Context) (*Server, error) {
 			continue
 		}
 		sctx, cancel := context.WithTimeout(ctx, statusTimeout)
-		st, err := cli.Status(sctx, m.clientAddr())
+		st, err := cli.Status(sctx, m.ClientAddr())
 		cancel()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.name, err))

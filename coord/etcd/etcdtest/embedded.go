@@ -48,7 +48,7 @@ func StartEmbedded(tb testing.TB) *Embedded {
 }
 
 func startEmbedded(dir string) (*Embedded, error) {
-	ports, err := freePorts(2)
+	ports, err := pickPorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +90,9 @@ func embeddedLog(dir string) string { return filepath.Join(dir, "etcd.log") }
 
 // Endpoints returns the client endpoint as "127.0.0.1:P", without a scheme.
 func (e *Embedded) Endpoints() []string { return []string{e.endpoint} }
+
+// ClientAddr returns the client address, "127.0.0.1:P".
+func (e *Embedded) ClientAddr() string { return e.endpoint }
 
 // ClientURL returns the client URL, "http://127.0.0.1:P".
 func (e *Embedded) ClientURL() string { return "http://" + e.endpoint }

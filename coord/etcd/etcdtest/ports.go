@@ -10,6 +10,9 @@ import (
 // A port found free can be taken by another process before etcd binds it.
 const bindAttempts = 3
 
+// pickPorts chooses ports for a start; tests replace it to force a conflict.
+var pickPorts = freePorts
+
 // freePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment
 // ago. All n listeners are held open together so no port repeats.
 func freePorts(n int) ([]int, error) {

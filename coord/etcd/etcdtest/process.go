@@ -35,7 +35,10 @@ func startProcess(bin string, args, env []string, logPath string) (*process, err
 	cmd.Env = env
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// The kernel kills the child if the test binary dies first.
+	// The kernel kills the child if the test binary dies first. Strictly, it
+	// does so when the OS thread that forked exits; Go keeps its threads
+	// unless a goroutine ends while locked to one (runtime.LockOSThread), so
+	// do not start servers from such a goroutine.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("etcdtest: start %s: %w", bin, err)

@@ -41,10 +41,10 @@ type Server struct {
 func (s *Server) Name() string { return s.name }
 
 // Endpoints returns the client endpoint as "127.0.0.1:P", without a scheme.
-func (s *Server) Endpoints() []string { return []string{s.clientAddr()} }
+func (s *Server) Endpoints() []string { return []string{s.ClientAddr()} }
 
 // ClientURL returns the client URL, "http://127.0.0.1:P".
-func (s *Server) ClientURL() string { return "http://" + s.clientAddr() }
+func (s *Server) ClientURL() string { return "http://" + s.ClientAddr() }
 
 // PeerURL returns the peer URL, "http://127.0.0.1:Q".
 func (s *Server) PeerURL() string {
@@ -57,7 +57,9 @@ func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 // LogPath returns the file that collects the output of every run of this member.
 func (s *Server) LogPath() string { return filepath.Join(s.dir, "etcd.log") }
 
-func (s *Server) clientAddr() string {
+// ClientAddr returns the client address, "127.0.0.1:P": the one endpoint, or a
+// faultproxy target.
+func (s *Server) ClientAddr() string {
 	return "127.0.0.1:" + strconv.Itoa(s.clientPort)
 }
 
@@ -98,14 +100,18 @@ func (s *Server) Kill() {
 }
 
 // Pause freezes the process with SIGSTOP: its sockets stay open and silent.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+// It returns once the kernel reports every thread stopped (at most 2s), so
+// nothing is served after Pause returns.
+func (s *Server) Pause() { s.signalAndWait(syscall.SIGSTOP, true) }
 
-// Resume continues a paused process with SIGCONT.
-func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+// Resume continues a paused process with SIGCONT and returns once no thread
+// is stopped (at most 2s).
+func (s *Server) Resume() { s.signalAndWait(syscall.SIGCONT, false) }
 
-func (s *Server) signal(sig syscall.Signal) {
-	if p := s.current(); p != nil {
+func (s *Server) signalAndWait(sig syscall.Signal, stopped bool) {
+	if p := s.current(); p != nil && !p.exited() {
 		p.signal(sig)
+		waitStopped(p.pid(), stopped)
 	}
 }
 
@@ -124,7 +130,7 @@ func (s *Server) Restart(tb testing.TB) {
 	if err := s.WaitHealthy(ctx); err != nil {
 		tb.Fatalf("etcdtest: restart %s: %v\n--- end of %s ---\n%s", s.name, err, s.LogPath(), s.logTail())
 	}
-	tb.Logf("etcdtest: restarted %s healthy at %s in %v", s.name, s.clientAddr(), time.Since(start).Round(time.Millisecond))
+	tb.Logf("etcdtest: restarted %s healthy at %s in %v", s.name, s.ClientAddr(), time.Since(start).Round(time.Millisecond))
 }
 
 // relaunch stops the process if it runs and starts a new one, without

@@ -1,0 +1,215 @@
+package sidecar
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/sidecar/client"
+	"go.uber.org/zap"
+)
+
+// benchConns is the number of client connections: 32 per processor, 64 on
+// a 2-core machine.
+const benchConnsPerProc = 32
+
+// startBenchServer starts a quiet server with a high connection limit.
+func startBenchServer(b *testing.B) *testServer {
+	return startServerLogged(b, zap.NewNop(), func(c *Config) { c.MaxConns = 4096 })
+}
+
+// benchLine asks for batch IDs per request over many line connections. The
+// load generator runs in the same process, so allocs/op counts both sides.
+func benchLine(b *testing.B, batch int) {
+	ts := startBenchServer(b)
+	b.ReportAllocs()
+	b.SetParallelism(benchConnsPerProc)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		c, err := client.DialConn(ctx, ts.path)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		ids := make([]int64, 0, batch)
+		for pb.Next() {
+			if ids, err = c.AppendIDs(ctx, ids[:0], batch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "IDs/s")
+}
+
+func BenchmarkLineOneID(b *testing.B)     { benchLine(b, 1) }
+func BenchmarkLineBatch1000(b *testing.B) { benchLine(b, 1000) }
+
+func BenchmarkHTTPOneID(b *testing.B) {
+	ts := startBenchServer(b)
+	tr := client.NewHTTPTransport(ts.path)
+	tr.MaxIdleConnsPerHost = 1024
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	b.ReportAllocs()
+	b.SetParallelism(benchConnsPerProc)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, _ := http.NewRequest("GET", "http://idcoord/id", nil)
+		for pb.Next() {
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkLinePipelined sends 64 one-ID requests per write on one
+// connection: the server's cost per request without a syscall each.
+func BenchmarkLinePipelined(b *testing.B) {
+	ts := startBenchServer(b)
+	c := dialLine(b, ts.path)
+	const depth = 64
+	req := []byte(strings.Repeat("1\n", depth))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += depth {
+		c.Write(req)
+		for range depth {
+			if _, err := c.r.ReadSlice('\n'); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkWriteIDs formats a 1000-ID answer (consecutive IDs, as inside a
+// tick), without I/O.
+func BenchmarkWriteIDs(b *testing.B) {
+	ids := make([]int64, 1000)
+	for i := range ids {
+		ids[i] = 1<<60 + int64(i)
+	}
+	c := &conn{s: &Server{cfg: Config{WriteTimeout: time.Second}}, nc: nopConn{}, w: bufio.NewWriterSize(io.Discard, writeBufSize)}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.writeIDs(ids)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/ID")
+}
+
+// BenchmarkHTTPOneIDRaw is BenchmarkHTTPOneID with a minimal keep-alive
+// HTTP/1.1 client instead of net/http's, so that the server's cost shows.
+func BenchmarkHTTPOneIDRaw(b *testing.B) {
+	ts := startBenchServer(b)
+	req := []byte("GET /id HTTP/1.1\r\nHost: idcoord\r\n\r\n")
+	b.ReportAllocs()
+	b.SetParallelism(benchConnsPerProc)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("unix", ts.path)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for pb.Next() {
+			if _, err := c.Write(req); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := readRawResponse(r); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// readRawResponse reads one 200 response with a Content-Length body.
+func readRawResponse(r *bufio.Reader) error {
+	length := -1
+	for first := true; ; first = false {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		switch {
+		case first && !bytes.HasPrefix(line, []byte("HTTP/1.1 200 ")):
+			return fmt.Errorf("status line %q", line)
+		case bytes.HasPrefix(line, []byte("Content-Length: ")):
+			length, _ = strconv.Atoi(string(bytes.TrimSpace(line[len("Content-Length: "):])))
+		case len(line) == 2:
+			if length < 0 {
+				return fmt.Errorf("no Content-Length")
+			}
+			_, err := r.Discard(length)
+			return err
+		}
+	}
+}
+
+// BenchmarkLineLatency8 measures one-ID round trips over 8 connections and
+// reports the p50 and p99 latency.
+func BenchmarkLineLatency8(b *testing.B) {
+	ts := startBenchServer(b)
+	const conns = 8
+	lat := make([][]time.Duration, conns)
+	var next atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for g := range conns {
+		wg.Go(func() {
+			ctx := context.Background()
+			c, err := client.DialConn(ctx, ts.path)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer c.Close()
+			var ids [1]int64
+			for next.Add(1) <= int64(b.N) {
+				start := time.Now()
+				if _, err := c.AppendIDs(ctx, ids[:0], 1); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[g] = append(lat[g], time.Since(start))
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+	}
+}

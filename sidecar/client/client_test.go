@@ -1,0 +1,244 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/sidecar"
+	"github.com/idcoord/idcoord/sidecar/client"
+	"github.com/idcoord/idcoord/snowflake"
+	"go.uber.org/goleak"
+	"go.uber.org/zap/zaptest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// source serves IDs from a real generator; it can be switched off or made
+// to hold requests.
+type source struct {
+	gen  *snowflake.Generator
+	down atomic.Bool
+	hold chan struct{} // if set, AppendIDs waits for it or ctx
+}
+
+func (s *source) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	if s.down.Load() {
+		return dst, errors.New("not safe to issue: lease fence passed")
+	}
+	if s.hold != nil {
+		select {
+		case <-s.hold:
+		case <-ctx.Done():
+			return dst, ctx.Err()
+		}
+	}
+	return s.gen.AppendIDs(ctx, dst, n)
+}
+func (s *source) Ready() error             { return nil }
+func (s *source) Layout() snowflake.Layout { return s.gen.Layout() }
+
+// serve starts a sidecar and returns its socket path and source.
+func serve(t *testing.T, edit func(*sidecar.Config)) (string, *source) {
+	t.Helper()
+	g, err := snowflake.New(snowflake.Config{WorkerID: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &source{gen: g}
+	cfg := sidecar.Config{Source: src, Logger: zaptest.NewLogger(t), MaxBatch: 1000}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := sidecar.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "cl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s.sock")
+	l, err := sidecar.Listen(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	t.Cleanup(func() {
+		s.Close()
+		<-done
+		os.RemoveAll(dir)
+	})
+	return path, src
+}
+
+func dial(t *testing.T, path string) *client.Client {
+	t.Helper()
+	c, err := client.Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestNextIDs(t *testing.T) {
+	path, _ := serve(t, nil)
+	c := dial(t, path)
+	ctx := context.Background()
+	var last int64
+	for _, n := range []int{1, 2, 1000, 7} {
+		ids, err := c.NextIDs(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != n {
+			t.Fatalf("got %d IDs, want %d", len(ids), n)
+		}
+		for _, id := range ids {
+			if id <= last {
+				t.Fatalf("ID %d after %d", id, last)
+			}
+			last = id
+		}
+	}
+	id, err := c.NextID(ctx)
+	if err != nil || id <= last {
+		t.Fatalf("NextID = %d, %v after %d", id, err, last)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	path, src := serve(t, nil)
+	c := dial(t, path)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		n    int
+		down bool
+		want error
+		text string
+	}{
+		{"over max-batch", 1001, false, client.ErrTooMany, "client: too many IDs asked for: count 1001 exceeds max-batch 1000"},
+		{"zero", 0, false, client.ErrBadRequest, "client: bad request: count must be at least 1, got 0"},
+		{"unavailable", 1, true, client.ErrUnavailable, "client: unavailable: not safe to issue: lease fence passed"},
+		{"recovered", 5, false, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src.down.Store(tt.down)
+			ids, err := c.NextIDs(ctx, tt.n)
+			if !errors.Is(err, tt.want) || (err != nil && err.Error() != tt.text) {
+				t.Fatalf("got %v, want %q", err, tt.text)
+			}
+			if err == nil && len(ids) != tt.n {
+				t.Fatalf("got %d IDs", len(ids))
+			}
+		})
+	}
+}
+
+func TestDialFails(t *testing.T) {
+	if _, err := client.Dial(filepath.Join(t.TempDir(), "missing.sock")); err == nil {
+		t.Fatal("Dial to a missing socket succeeded")
+	}
+	if _, err := client.New(client.Config{}); !errors.Is(err, client.ErrBadRequest) {
+		t.Fatalf("New with no path: %v", err)
+	}
+}
+
+func TestContextDeadline(t *testing.T) {
+	path, src := serve(t, nil)
+	c := dial(t, path)
+	src.hold = make(chan struct{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := c.NextID(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want DeadlineExceeded", err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel2)
+	if _, err := c.NextID(ctx2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want Canceled", err)
+	}
+	close(src.hold)
+	// The broken connections were discarded; a fresh one works.
+	if _, err := c.NextID(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReconnectsAfterIdleTimeout(t *testing.T) {
+	path, _ := serve(t, func(c *sidecar.Config) { c.IdleTimeout = 20 * time.Millisecond })
+	c := dial(t, path)
+	ctx := context.Background()
+	if _, err := c.NextID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // real time: the server's idle timeout closes the pooled connection
+	if _, err := c.NextID(ctx); err != nil {
+		t.Fatalf("after the server closed the idle connection: %v", err)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	path, _ := serve(t, nil)
+	c := dial(t, path)
+	c.Close()
+	if _, err := c.NextID(context.Background()); !errors.Is(err, client.ErrClosed) {
+		t.Fatalf("got %v, want ErrClosed", err)
+	}
+}
+
+func TestParallelUniqueness(t *testing.T) {
+	path, _ := serve(t, nil)
+	c := dial(t, path)
+	const goroutines, perGoroutine = 8, 25000
+	results := make([][]int64, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			ctx := context.Background()
+			ids := make([]int64, 0, perGoroutine)
+			for len(ids) < perGoroutine {
+				var err error
+				if g%2 == 0 {
+					var id int64
+					id, err = c.NextID(ctx)
+					ids = append(ids, id)
+				} else {
+					ids, err = c.AppendIDs(ctx, ids, min(100, perGoroutine-len(ids)))
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			results[g] = ids
+		})
+	}
+	wg.Wait()
+	seen := make(map[int64]bool, goroutines*perGoroutine)
+	for g, ids := range results {
+		for i, id := range ids {
+			if seen[id] {
+				t.Fatalf("duplicate ID %d", id)
+			}
+			if i > 0 && id <= ids[i-1] {
+				t.Fatalf("goroutine %d: ID %d after %d", g, id, ids[i-1])
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != goroutines*perGoroutine {
+		t.Fatalf("%d unique IDs, want %d", len(seen), goroutines*perGoroutine)
+	}
+}

@@ -1,0 +1,213 @@
+package sidecar
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Header values shared by every response; net/http only reads them.
+var (
+	hdrText    = []string{"text/plain; charset=utf-8"}
+	hdrJSON    = []string{"application/json"}
+	hdrNoSniff = []string{"nosniff"}
+	hdrAllow   = []string{"GET, HEAD"}
+)
+
+// httpHandler serves the socket's HTTP endpoints: /id, /ids, /decode/<id>
+// and /status.
+type httpHandler struct{ s *Server }
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := h.s
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header()["Allow"] = hdrAllow
+		s.httpError(w, http.StatusMethodNotAllowed, resultBadMethod,
+			fmt.Sprintf("method %s is not allowed; use GET", clip(r.Method)))
+		return
+	}
+	switch p := r.URL.Path; {
+	case p == "/id":
+		s.serveIDs(w, r, 1, false)
+	case p == "/ids":
+		n, res, reason := countParam(r.URL.RawQuery, s.cfg.MaxBatch)
+		if res != resultOK {
+			s.httpError(w, http.StatusBadRequest, res, reason)
+			return
+		}
+		s.serveIDs(w, r, n, wantsJSON(r))
+	case strings.HasPrefix(p, "/decode/"):
+		s.serveDecode(w, p[len("/decode/"):])
+	case p == "/status":
+		s.serveStatus(w)
+	default:
+		s.httpError(w, http.StatusNotFound, resultNotFound,
+			fmt.Sprintf("no endpoint %s; try /id, /ids?count=N, /decode/<id> or /status", clip(p)))
+	}
+}
+
+// countParam reads the count parameter of /ids; a missing one means 1.
+func countParam(rawQuery string, maxBatch int) (int, result, string) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return 0, resultBadRequest, fmt.Sprintf("bad query string: %v", err)
+	}
+	switch v := q["count"]; len(v) {
+	case 0:
+		return 1, resultOK, ""
+	case 1:
+		return parseCount(v[0], maxBatch)
+	default:
+		return 0, resultBadRequest, fmt.Sprintf("count given %d times; give it once", len(v))
+	}
+}
+
+// wantsJSON reports whether the client asked for JSON.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// httpBuf holds a request's IDs and answer text; pooled, so /id allocates
+// little beyond what net/http does.
+type httpBuf struct {
+	ids []int64
+	out []byte
+}
+
+var httpBufs = sync.Pool{New: func() any { return new(httpBuf) }}
+
+// serveIDs issues n IDs and writes them one per line, or as JSON strings.
+func (s *Server) serveIDs(w http.ResponseWriter, r *http.Request, n int, asJSON bool) {
+	buf := httpBufs.Get().(*httpBuf)
+	defer func() {
+		if cap(buf.ids) <= keepIDs {
+			httpBufs.Put(buf)
+		}
+	}()
+	ids, err := s.src.AppendIDs(r.Context(), idBuf(buf.ids, n), n)
+	buf.ids = ids[:0]
+	switch {
+	case err != nil:
+		s.httpError(w, http.StatusServiceUnavailable, resultUnavailable, err.Error())
+		return
+	case len(ids) != n:
+		s.httpError(w, http.StatusInternalServerError, resultInternal,
+			fmt.Sprintf("source issued %d IDs, asked for %d", len(ids), n))
+		return
+	}
+	out := buf.out[:0]
+	if need := n*(maxIDText+2) + 16; cap(out) < need {
+		out = make([]byte, 0, need)
+	}
+	h := w.Header()
+	if asJSON {
+		h["Content-Type"] = hdrJSON
+		out = append(out, `{"ids":[`...)
+		for i, id := range ids {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, '"')
+			out = strconv.AppendInt(out, id, 10)
+			out = append(out, '"')
+		}
+		out = append(out, "]}\n"...)
+	} else {
+		h["Content-Type"] = hdrText
+		for _, id := range ids {
+			out = strconv.AppendInt(out, id, 10)
+			out = append(out, '\n')
+		}
+	}
+	buf.out = out[:0]
+	h["X-Content-Type-Options"] = hdrNoSniff
+	if len(out) > 2048 { // net/http sets Content-Length itself for short bodies
+		h["Content-Length"] = []string{strconv.Itoa(len(out))}
+	}
+	w.Write(out)
+	s.metrics.count(protoHTTP, resultOK, n)
+}
+
+// decoded is the JSON answer of /decode/<id>.
+type decoded struct {
+	ID       string `json:"id"`
+	Time     string `json:"time"`
+	Tick     int64  `json:"tick"`
+	WorkerID int64  `json:"worker_id"`
+	Sequence int64  `json:"sequence"`
+}
+
+// timeFormat is RFC 3339 with milliseconds.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func (s *Server) serveDecode(w http.ResponseWriter, text string) {
+	id, ok := parseID(text)
+	if !ok {
+		s.httpError(w, http.StatusBadRequest, resultBadRequest,
+			fmt.Sprintf("id must be a decimal number from 0 to 9223372036854775807, got %q", clip(text)))
+		return
+	}
+	p, err := s.src.Layout().Decompose(id)
+	if err != nil {
+		s.httpError(w, http.StatusBadRequest, resultBadRequest, err.Error())
+		return
+	}
+	s.writeJSON(w, http.StatusOK, decoded{
+		ID:       strconv.FormatInt(id, 10),
+		Time:     p.Time.UTC().Format(timeFormat),
+		Tick:     p.Tick,
+		WorkerID: p.WorkerID,
+		Sequence: p.Sequence,
+	})
+}
+
+// parseID parses a decimal, non-negative int64 with no sign or spaces.
+func parseID(s string) (int64, bool) {
+	if s == "" || len(s) > 19 || !isDigits(s) {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil
+}
+
+func (s *Server) serveStatus(w http.ResponseWriter) {
+	if s.cfg.Status == nil {
+		s.httpError(w, http.StatusNotFound, resultNotFound, "this server has no status")
+		return
+	}
+	s.writeJSON(w, http.StatusOK, s.cfg.Status())
+}
+
+// writeJSON writes v as a JSON answer and counts the request.
+func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.httpError(w, http.StatusInternalServerError, resultInternal, fmt.Sprintf("encoding the answer: %v", err))
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["X-Content-Type-Options"] = hdrNoSniff
+	w.WriteHeader(code)
+	w.Write(append(body, '\n'))
+	s.metrics.count(protoHTTP, resultOK, 0)
+}
+
+// httpError writes {"error": "<result>", "reason": "..."} with code, and
+// counts the request.
+func (s *Server) httpError(w http.ResponseWriter, code int, res result, reason string) {
+	body, _ := json.Marshal(struct {
+		Error  string `json:"error"`
+		Reason string `json:"reason"`
+	}{res.String(), reason})
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["X-Content-Type-Options"] = hdrNoSniff
+	w.WriteHeader(code)
+	w.Write(append(body, '\n'))
+	s.metrics.count(protoHTTP, res, 0)
+}

@@ -1,0 +1,266 @@
+package sidecar
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/snowflake"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testSource is a Source backed by a real generator, with a switch that
+// makes it unavailable and an optional gate that holds requests.
+type testSource struct {
+	gen  *snowflake.Generator
+	down atomic.Pointer[string]
+	// gate, if set, makes AppendIDs signal entered and wait for gate (or ctx).
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+func newTestSource(t testing.TB) *testSource {
+	t.Helper()
+	g, err := snowflake.New(snowflake.Config{WorkerID: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testSource{gen: g}
+}
+
+func (s *testSource) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	if r := s.down.Load(); r != nil {
+		return dst, errors.New(*r)
+	}
+	if s.gate != nil {
+		s.entered <- struct{}{}
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return dst, ctx.Err()
+		}
+	}
+	return s.gen.AppendIDs(ctx, dst, n)
+}
+
+func (s *testSource) Ready() error {
+	if r := s.down.Load(); r != nil {
+		return errors.New(*r)
+	}
+	return nil
+}
+
+func (s *testSource) Layout() snowflake.Layout { return s.gen.Layout() }
+
+func (s *testSource) Status() any {
+	return map[string]any{"worker_id": s.gen.WorkerID(), "ready": s.Ready() == nil}
+}
+
+// setDown makes the source unavailable with reason, or available again with "".
+func (s *testSource) setDown(reason string) {
+	if reason == "" {
+		s.down.Store(nil)
+		return
+	}
+	s.down.Store(&reason)
+}
+
+// holdRequests makes AppendIDs wait until release is called.
+func (s *testSource) holdRequests() (release func()) {
+	s.gate = make(chan struct{})
+	s.entered = make(chan struct{}, 16)
+	return func() { close(s.gate) }
+}
+
+// tempDir returns a folder short enough for Unix socket paths.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if len(dir) > 80 {
+		var err error
+		if dir, err = os.MkdirTemp("", "sc"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
+	return dir
+}
+
+// testServer is a Server serving on a socket in a temporary folder.
+type testServer struct {
+	*Server
+	path string
+	src  *testSource
+	reg  *prometheus.Registry
+}
+
+// startServer starts a server with short timeouts; edit adjusts the config.
+// Cleanup shuts it down and checks Serve's result.
+func startServer(t testing.TB, edit func(*Config)) *testServer {
+	t.Helper()
+	return startServerLogged(t, zaptest.NewLogger(t), edit)
+}
+
+func startServerLogged(t testing.TB, log *zap.Logger, edit func(*Config)) *testServer {
+	t.Helper()
+	ts := &testServer{src: newTestSource(t), reg: prometheus.NewRegistry()}
+	ts.path = filepath.Join(tempDir(t), "run", "idcoord.sock")
+	cfg := Config{
+		Source:      ts.src,
+		Status:      ts.src.Status,
+		Logger:      log,
+		Registry:    ts.reg,
+		IdleTimeout: 5 * time.Second,
+		ReadTimeout: 2 * time.Second,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Server = s
+	l, err := Listen(ts.path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+			s.Close()
+		}
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return ts
+}
+
+// lineConn is a raw client connection for the line protocol.
+type lineConn struct {
+	t testing.TB
+	*net.UnixConn
+	r *bufio.Reader
+}
+
+func dialLine(t testing.TB, path string) *lineConn {
+	t.Helper()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &lineConn{t: t, UnixConn: c.(*net.UnixConn), r: newReader(c)}
+}
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 1<<20) }
+
+// send writes s.
+func (c *lineConn) send(s string) {
+	c.t.Helper()
+	if _, err := c.Write([]byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// line reads one answer line, without its newline.
+func (c *lineConn) line() string {
+	c.t.Helper()
+	s, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("reading an answer: %v (got %q)", err, s)
+	}
+	return strings.TrimSuffix(s, "\n")
+}
+
+// ask sends req and returns the answer line.
+func (c *lineConn) ask(req string) string {
+	c.t.Helper()
+	c.send(req)
+	return c.line()
+}
+
+// expectEOF checks that the server closed the connection with nothing more
+// to read.
+func (c *lineConn) expectEOF() {
+	c.t.Helper()
+	s, err := c.r.ReadString('\n')
+	if s != "" || err == nil {
+		c.t.Fatalf("read %q, %v; want the connection closed", s, err)
+	}
+}
+
+// parseIDs parses an answer of n increasing IDs separated by single spaces.
+func parseIDs(t testing.TB, line string, n int) []int64 {
+	t.Helper()
+	fields := strings.Split(line, " ")
+	if len(fields) != n {
+		t.Fatalf("got %d IDs, want %d: %.80q", len(fields), n, line)
+	}
+	ids := make([]int64, n)
+	for i, f := range fields {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != f {
+			t.Fatalf("ID %d is %q, not a positive decimal", i, f)
+		}
+		if i > 0 && id <= ids[i-1] {
+			t.Fatalf("IDs not increasing: %d then %d", ids[i-1], id)
+		}
+		ids[i] = id
+	}
+	return ids
+}
+
+// assertServing checks that a fresh client still gets an ID.
+func assertServing(t testing.TB, path string) {
+	t.Helper()
+	c := dialLine(t, path)
+	parseIDs(t, c.ask("1\n"), 1)
+	c.Close()
+}
+
+// eventually polls cond until it holds or 5s pass.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// metricValue reads a counter or gauge.
+func metricValue(m prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		panic(err)
+	}
+	if d.Counter != nil {
+		return d.Counter.GetValue()
+	}
+	return d.Gauge.GetValue()
+}

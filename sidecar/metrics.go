@@ -1,0 +1,123 @@
+package sidecar
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// result is how a request ended; it labels the requests metric and names the
+// line protocol's error code.
+type result uint8
+
+const (
+	resultOK result = iota
+	resultUnavailable
+	resultBadRequest
+	resultTooMany
+	resultNotFound
+	resultBadMethod
+	resultInternal
+	numResults
+)
+
+var resultNames = [numResults]string{"ok", "unavailable", "badrequest", "toomany", "notfound", "badmethod", "internal"}
+
+// String returns the result's metric label.
+func (r result) String() string { return resultNames[r] }
+
+// protocol is the protocol a request came in on.
+type protocol uint8
+
+const (
+	protoLine protocol = iota
+	protoHTTP
+	numProtocols
+)
+
+var protocolNames = [numProtocols]string{"line", "http"}
+
+// Reasons a connection was refused, as metric labels.
+const (
+	refusedLimit = "limit"
+	refusedPeer  = "peer"
+)
+
+// metrics are the server's Prometheus metrics. Label children are resolved
+// once, so counting a request is one atomic add.
+type metrics struct {
+	idsIssued    prometheus.Counter
+	requests     [numProtocols][numResults]prometheus.Counter
+	connsOpen    prometheus.Gauge
+	connsRefused [2]prometheus.Counter // refusedLimit, refusedPeer
+}
+
+// newMetrics creates the metrics and registers them with reg, if not nil. A
+// collector already registered under the same name (a second Server on the
+// same registry) is shared rather than refused.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	ids := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "idcoord", Subsystem: "sidecar", Name: "ids_issued_total",
+		Help: "IDs sent to clients over the socket.",
+	})
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "idcoord", Subsystem: "sidecar", Name: "requests_total",
+		Help: "Socket requests by protocol (line, http) and result.",
+	}, []string{"protocol", "result"})
+	open := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "idcoord", Subsystem: "sidecar", Name: "connections_open",
+		Help: "Socket connections being served.",
+	})
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "idcoord", Subsystem: "sidecar", Name: "connections_refused_total",
+		Help: "Socket connections refused, by reason (limit: too many connections; peer: uid not allowed).",
+	}, []string{"reason"})
+	if reg != nil {
+		var err error
+		if ids, err = register(reg, ids); err != nil {
+			return nil, err
+		}
+		if reqs, err = register(reg, reqs); err != nil {
+			return nil, err
+		}
+		if open, err = register(reg, open); err != nil {
+			return nil, err
+		}
+		if refused, err = register(reg, refused); err != nil {
+			return nil, err
+		}
+	}
+	m := &metrics{idsIssued: ids, connsOpen: open}
+	for p := range numProtocols {
+		for r := range numResults {
+			m.requests[p][r] = reqs.WithLabelValues(protocolNames[p], resultNames[r])
+		}
+	}
+	m.connsRefused[0] = refused.WithLabelValues(refusedLimit)
+	m.connsRefused[1] = refused.WithLabelValues(refusedPeer)
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered in its
+// place.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	if err == nil {
+		return c, nil
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	return c, err
+}
+
+// count records one finished request that sent ids IDs.
+func (m *metrics) count(p protocol, r result, ids int) {
+	m.requests[p][r].Inc()
+	if ids > 0 {
+		m.idsIssued.Add(float64(ids))
+	}
+}
