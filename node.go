@@ -35,8 +35,9 @@ type Node struct {
 
 	mu struct {
 		sync.Mutex
-		reason   string    // why cur is nil
-		lastTime time.Time // start of the last tick issued by an earlier holding
+		reason   *NotReadyError  // why cur is nil
+		retired  snowflake.Stats // of the generators no longer in use
+		lastTime time.Time       // start of the last tick issued by an earlier holding
 		closed   bool
 	}
 }
@@ -70,7 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		rollback: make(chan struct{}, 1),
 	}
 	n.guard = newGuard(n)
-	n.setReason("acquiring a WorkerId")
+	n.setReason(ReasonAcquiring, "acquiring a WorkerId")
 	h, err := n.acquireAtStart(ctx)
 	if err != nil {
 		cfg.Backend.Close()
@@ -190,7 +191,7 @@ func (n *Node) waitPast(ctx context.Context, t time.Time, wid int64) error {
 			t.UTC().Format(time.RFC3339Nano), wid, n.cfg.MaxStartupWait)
 	}
 	n.log.Info("waiting for the clock to pass the reserved window", zap.Duration("wait", behind), zap.Int64("worker-id", wid))
-	n.setReason(fmt.Sprintf("waiting %s for the clock to pass the reserved window", behind.Round(time.Millisecond)))
+	n.setReason(ReasonClockBehind, fmt.Sprintf("waiting %s for the clock to pass the reserved window", behind.Round(time.Millisecond)))
 	for !n.cfg.Clock.Now().After(t) {
 		if err := clockguard.Sleep(ctx, n.cfg.Clock, max(t.Sub(n.cfg.Clock.Now()), time.Millisecond)); err != nil {
 			return err
@@ -309,11 +310,12 @@ func (n *Node) drop(ctx context.Context, h *holding, reason string) {
 	n.cur.CompareAndSwap(h, nil)
 	last := n.layout.TimeOf(h.gen.Stop())
 	n.mu.Lock()
+	n.mu.retired = addStats(n.mu.retired, h.gen.Stats())
 	if last.After(n.mu.lastTime) {
 		n.mu.lastTime = last
 	}
 	if reason != "" {
-		n.mu.reason = reason
+		n.mu.reason = &NotReadyError{Reason: ReasonLeaseLost, Detail: reason}
 	}
 	n.mu.Unlock()
 	if reason != "" {
@@ -338,7 +340,7 @@ func (n *Node) reacquire(ctx context.Context) *holding {
 		if ctx.Err() != nil {
 			return nil
 		}
-		n.setReason(err.Error())
+		n.setReason(reasonOf(err), err.Error())
 		n.log.Warn("cannot acquire a WorkerId yet", zap.Error(err), zap.Duration("backoff", backoff))
 		select {
 		case <-ctx.Done():
@@ -349,10 +351,10 @@ func (n *Node) reacquire(ctx context.Context) *holding {
 	}
 }
 
-func (n *Node) setReason(r string) {
+func (n *Node) setReason(reason, detail string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.mu.reason = r
+	n.mu.reason = &NotReadyError{Reason: reason, Detail: detail}
 }
 
 // NextID issues one ID. It may wait out a short clock rollback or the end of
@@ -364,7 +366,7 @@ func (n *Node) NextID(ctx context.Context) (int64, error) {
 		return 0, n.notReady()
 	}
 	if err := n.guard.err(); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrNotReady, err)
+		return 0, &NotReadyError{Reason: ReasonClockDrift, Detail: err.Error()}
 	}
 	id, err := h.gen.NextID(ctx)
 	if err != nil {
@@ -395,7 +397,7 @@ func (n *Node) AppendIDs(ctx context.Context, dst []int64, count int) ([]int64, 
 		return dst, n.notReady()
 	}
 	if err := n.guard.err(); err != nil {
-		return dst, fmt.Errorf("%w: %v", ErrNotReady, err)
+		return dst, &NotReadyError{Reason: ReasonClockDrift, Detail: err.Error()}
 	}
 	out, err := h.gen.AppendIDs(ctx, dst, count)
 	if err != nil {
@@ -406,59 +408,6 @@ func (n *Node) AppendIDs(ctx context.Context, dst []int64, count int) ([]int64, 
 		return dst, n.pastDeadline(h)
 	}
 	return out, nil
-}
-
-func (n *Node) generatorError(err error) error {
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case errors.Is(err, snowflake.ErrClockRollback):
-		n.signalRollback()
-	}
-	return fmt.Errorf("%w: %v", ErrNotReady, err)
-}
-
-func (n *Node) pastDeadline(h *holding) error {
-	return fmt.Errorf("%w: lease of WorkerId %d passed its deadline %s ago (store unreachable?)",
-		ErrNotReady, h.gen.WorkerID(), time.Since(h.lease.Deadline()).Round(time.Millisecond))
-}
-
-func (n *Node) notReady() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.mu.closed {
-		return ErrClosed
-	}
-	return fmt.Errorf("%w: %s", ErrNotReady, n.mu.reason)
-}
-
-// Ready returns nil while the node can issue IDs, else an error wrapping
-// ErrNotReady (or ErrClosed) that says why.
-func (n *Node) Ready() error {
-	h := n.cur.Load()
-	if h == nil {
-		return n.notReady()
-	}
-	if !time.Now().Before(h.lease.Deadline()) {
-		return n.pastDeadline(h)
-	}
-	if err := n.guard.err(); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotReady, err)
-	}
-	now := n.cfg.Clock.Now()
-	if behind := n.layout.TimeOf(h.gen.LastTick()).Sub(now); behind > n.cfg.MaxBackwardWait {
-		return fmt.Errorf("%w: the clock is %s behind the last ID issued; waiting for it to pass",
-			ErrNotReady, behind.Round(time.Millisecond))
-	}
-	if n.layout.TickOf(now) > h.gen.Ceiling() {
-		if ahead := n.guard.steps.Ahead(); ahead > n.cfg.Window {
-			return fmt.Errorf("%w: the clock stepped %s ahead of what the monotonic clock vouches for; "+
-				"the window stays behind until the peers confirm the new time", ErrNotReady, ahead.Round(time.Millisecond))
-		}
-		return fmt.Errorf("%w: the clock passed the reserved window W %s (store slow or unreachable)",
-			ErrNotReady, n.layout.TimeOf(h.gen.Ceiling()+1).Format(time.RFC3339Nano))
-	}
-	return nil
 }
 
 // Layout returns the ID layout.

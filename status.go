@@ -1,6 +1,7 @@
 package idcoord
 
 import (
+	"errors"
 	"time"
 
 	"github.com/idcoord/idcoord/snowflake"
@@ -10,8 +11,10 @@ import (
 type Status struct {
 	Node  string `json:"node"`
 	Ready bool   `json:"ready"`
-	// Reason says why the node is not ready; empty while it is.
-	Reason string `json:"reason,omitempty"`
+	// ReasonCode is one of the Reason constants while the node is not
+	// ready; Reason says why in words.
+	ReasonCode string `json:"reason_code,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	// WorkerID held, or -1 when none.
 	WorkerID int64 `json:"worker_id"`
 	// LeaseLeftSeconds is the time to the lease deadline.
@@ -21,11 +24,12 @@ type Status struct {
 	HighWater time.Time `json:"high_water"`
 	Floor     time.Time `json:"floor"`
 	// HighWaterAheadSeconds is how far W is ahead of the clock.
-	HighWaterAheadSeconds float64         `json:"high_water_ahead_seconds"`
-	HeldSince             time.Time       `json:"held_since"`
-	Layout                LayoutStatus    `json:"layout"`
-	Generator             snowflake.Stats `json:"generator"`
-	Clock                 ClockStatus     `json:"clock"`
+	HighWaterAheadSeconds float64      `json:"high_water_ahead_seconds"`
+	HeldSince             time.Time    `json:"held_since"`
+	Layout                LayoutStatus `json:"layout"`
+	// Generator counts the generators' slow paths since Start.
+	Generator snowflake.Stats `json:"generator"`
+	Clock     ClockStatus     `json:"clock"`
 }
 
 // LayoutStatus describes the ID layout.
@@ -49,9 +53,16 @@ func (n *Node) Status() Status {
 	}
 	if err := n.Ready(); err != nil {
 		s.Reason = err.Error()
+		s.ReasonCode = "closed"
+		if nr := (*NotReadyError)(nil); errors.As(err, &nr) {
+			s.ReasonCode = nr.Reason
+		}
 	} else {
 		s.Ready = true
 	}
+	n.mu.Lock()
+	s.Generator = n.mu.retired
+	n.mu.Unlock()
 	h := n.cur.Load()
 	if h == nil {
 		return s
@@ -62,6 +73,15 @@ func (n *Node) Status() Status {
 	s.HighWaterAheadSeconds = s.HighWater.Sub(n.cfg.Clock.Now()).Seconds()
 	s.Floor = h.floor.UTC()
 	s.HeldSince = h.since.UTC()
-	s.Generator = h.gen.Stats()
+	s.Generator = addStats(s.Generator, h.gen.Stats())
 	return s
+}
+
+func addStats(a, b snowflake.Stats) snowflake.Stats {
+	return snowflake.Stats{
+		SequenceWaits: a.SequenceWaits + b.SequenceWaits,
+		RollbackWaits: a.RollbackWaits + b.RollbackWaits,
+		Rollbacks:     a.Rollbacks + b.Rollbacks,
+		CeilingHits:   a.CeilingHits + b.CeilingHits,
+	}
 }
