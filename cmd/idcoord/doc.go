@@ -1,0 +1,16 @@
+// Command idcoord is the command-line front end of idcoord: it decodes IDs,
+// lists layouts and shows the effective configuration, and is the home of
+// the sidecar and operator commands.
+//
+// This package is the only importer of cobra and viper. Every configuration
+// key is declared once, in keys.go, with its default and usage; config.go
+// binds each key to a persistent flag (--etcd.endpoints), an environment
+// variable (IDCOORD_ETCD_ENDPOINTS) and an entry of the YAML file named by
+// --config (etcd: {endpoints: [...]}). Precedence is flag > env > file >
+// default. settings.go turns the result into one typed, validated settings
+// value; commands read only that value and never viper itself.
+//
+// Each command lives in its own file as newXCommand, returns errors from
+// RunE and never exits the process: main prints the error as one line,
+// prefixed "idcoord: ", and exits 1.
+package main

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by the commands. main prints them after "idcoord: "; they
+// are wrapped with the details and tested with errors.Is.
+var (
+	// errBadValue: a config key's value does not parse or is out of range.
+	// Errors of type *valueError match it.
+	errBadValue = errors.New("bad config value")
+	// errBadID: an ID given to decode is not a decimal, non-negative int64.
+	errBadID = errors.New("bad ID")
+	// errBadOutput: -o names a format the command does not write.
+	errBadOutput = errors.New("unknown output format")
+)
+
+// valueError reports a bad config value: the key, the value as given, where
+// it came from, and what is wrong with it. It matches errBadValue.
+type valueError struct {
+	key   string
+	value string
+	where string // "flag --cluster", "env IDCOORD_CLUSTER", ...; empty for a combination of keys
+	err   error
+}
+
+// Error returns one line, such as
+// `layout.time-bits "x" (env IDCOORD_LAYOUT_TIME_BITS): not an integer`.
+func (e *valueError) Error() string {
+	if e.where == "" {
+		return fmt.Sprintf("%s: %v", e.key, e.err)
+	}
+	return fmt.Sprintf("%s %q (%s): %v", e.key, e.value, e.where, e.err)
+}
+
+// Unwrap returns what is wrong with the value.
+func (e *valueError) Unwrap() error { return e.err }
+
+// Is makes every valueError match errBadValue.
+func (e *valueError) Is(target error) bool { return target == errBadValue }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// key declares one configuration key. The name is the flag name
+// (--etcd.endpoints) and the YAML path (etcd: {endpoints: ...}); the
+// environment variable is derived from it (see envName).
+type key struct {
+	name string
+	// list keys take comma-separated text from flags and env, and a YAML
+	// list (or comma-separated text) from the file.
+	list bool
+	// def is the default as text; lists are comma-separated. An empty def
+	// with a derived note means the value is worked out from other keys.
+	def   string
+	usage string
+	// derived says, for print-config, where a default that is worked out
+	// comes from ("hostname", "cluster", "preset").
+	derived string
+	// leaf is set for a key that is also the parent of other keys (socket,
+	// socket.mode): inside viper and as a YAML mapping the key's own value is
+	// stored under this child name (socket: {path: ..., mode: ...}).
+	leaf string
+	// secret values are never printed.
+	secret bool
+	// show returns the key's effective value from validated settings, in a
+	// form print-config can print and the file can read back: a string, an
+	// int, an int64, or a []string / []int64.
+	show func(s *settings) any
+}
+
+// keys is every configuration key, in the order print-config shows them.
+var keys = []key{
+	{name: "coord", def: coordEmbedded,
+		usage: "coordination store: etcd, zk, or embedded (in-process single-node etcd, data in data-dir)",
+		show:  func(s *settings) any { return s.Coord }},
+	{name: "cluster", def: "default",
+		usage: "namespace inside the store",
+		show:  func(s *settings) any { return s.Cluster }},
+	{name: "node.name", derived: "hostname",
+		usage: "this node's identity (default: the hostname)",
+		show:  func(s *settings) any { return s.NodeName }},
+
+	{name: "etcd.endpoints", list: true, def: "127.0.0.1:2379",
+		usage: "etcd client endpoints, comma-separated",
+		show:  func(s *settings) any { return s.Etcd.Endpoints }},
+	{name: "etcd.username",
+		usage: "etcd user name",
+		show:  func(s *settings) any { return s.Etcd.Username }},
+	{name: "etcd.password-file",
+		usage: "file holding the etcd password (the password itself is never a flag)",
+		show:  func(s *settings) any { return s.Etcd.PasswordFile }},
+	{name: "etcd.ca-file",
+		usage: "CA bundle that verifies etcd's TLS certificate",
+		show:  func(s *settings) any { return s.Etcd.CAFile }},
+	{name: "etcd.cert-file",
+		usage: "client TLS certificate for etcd (needs etcd.key-file)",
+		show:  func(s *settings) any { return s.Etcd.CertFile }},
+	{name: "etcd.key-file",
+		usage: "client TLS key for etcd (needs etcd.cert-file)",
+		show:  func(s *settings) any { return s.Etcd.KeyFile }},
+
+	{name: "zk.servers", list: true, def: "127.0.0.1:2181",
+		usage: "ZooKeeper servers, comma-separated",
+		show:  func(s *settings) any { return s.ZK.Servers }},
+	{name: "zk.mode", def: zkSequential,
+		usage: "ZooKeeper mode: sequential (Leaf-compatible) or ephemeral (WorkerIds recycled)",
+		show:  func(s *settings) any { return s.ZK.Mode }},
+	{name: "zk.session-timeout", def: "6s",
+		usage: "ZooKeeper session timeout",
+		show:  func(s *settings) any { return s.ZK.SessionTimeout.String() }},
+	{name: "zk.auth-file",
+		usage: "file holding ZooKeeper digest credentials",
+		show:  func(s *settings) any { return s.ZK.AuthFile }},
+	{name: "zk.leaf-name", derived: "cluster",
+		usage: "the <leaf.name> path part of the Leaf-compatible mode (default: the cluster name)",
+		show:  func(s *settings) any { return s.ZK.LeafName }},
+
+	{name: "lease.ttl", def: "10s",
+		usage: "etcd lease TTL, whole seconds, at least 2s",
+		show:  func(s *settings) any { return s.LeaseTTL.String() }},
+	{name: "worker.reserved", list: true, def: "0",
+		usage: "WorkerIds never handed out, comma-separated",
+		show:  func(s *settings) any { return s.Reserved }},
+
+	{name: "socket", leaf: "path", def: "/run/idcoord/idcoord.sock",
+		usage: "Unix socket path; its folder is created 0750 if missing (YAML: socket: PATH or socket: {path: PATH})",
+		show:  func(s *settings) any { return s.Socket.Path }},
+	{name: "socket.mode", def: "0660",
+		usage: "file mode of the socket, in octal",
+		show:  func(s *settings) any { return formatMode(s.Socket.Mode) }},
+	{name: "socket.allowed-uids", list: true,
+		usage: "if set, only peers with these uids may connect, comma-separated (default: any)",
+		show:  func(s *settings) any { return s.Socket.AllowedUIDs }},
+	{name: "max-batch", def: "10000",
+		usage: "most IDs in one request",
+		show:  func(s *settings) any { return s.MaxBatch }},
+
+	{name: "admin.addr", def: ":7070",
+		usage: "admin TCP listener: /metrics, /healthz, /readyz, /clock, /status",
+		show:  func(s *settings) any { return s.Admin.Addr }},
+	{name: "admin.advertise",
+		usage: "address peers use to reach the admin listener (default: admin.addr if it names a host, else $POD_IP:port, else the first non-loopback address)",
+		show:  func(s *settings) any { return s.Admin.Advertise }},
+
+	{name: "layout.preset", def: snowflake.DefaultPreset,
+		usage: "ID layout preset: " + strings.Join(snowflake.PresetNames(), ", "),
+		show:  func(s *settings) any { return s.LayoutPreset }},
+	{name: "layout.epoch", derived: "preset",
+		usage: "epoch of the layout, unix milliseconds or RFC 3339 (default: the preset's)",
+		show:  func(s *settings) any { return formatTime(s.Layout.Epoch) }},
+	{name: "layout.time-bits", derived: "preset",
+		usage: "width of the time field (default: the preset's)",
+		show:  func(s *settings) any { return s.Layout.TimeBits }},
+	{name: "layout.time-unit", derived: "preset",
+		usage: "length of one tick, a whole number of milliseconds such as 10ms (default: the preset's)",
+		show:  func(s *settings) any { return s.Layout.TimeUnit.String() }},
+	{name: "layout.worker-bits", derived: "preset",
+		usage: "width of the WorkerId field (default: the preset's)",
+		show:  func(s *settings) any { return s.Layout.WorkerBits }},
+	{name: "layout.sequence-bits", derived: "preset",
+		usage: "width of the sequence field (default: the preset's)",
+		show:  func(s *settings) any { return s.Layout.SequenceBits }},
+
+	{name: "clock.max-drift", def: "1s",
+		usage: "largest offset allowed between this clock and the mean of the peers' clocks",
+		show:  func(s *settings) any { return s.Clock.MaxDrift.String() }},
+	{name: "clock.max-backward-wait", def: "5ms",
+		usage: "largest backward clock step that is waited out (0: none is)",
+		show:  func(s *settings) any { return s.Clock.MaxBackwardWait.String() }},
+	{name: "clock.max-startup-wait", def: "10s",
+		usage: "longest wait at start-up for the clock to pass the reserved window",
+		show:  func(s *settings) any { return s.Clock.MaxStartupWait.String() }},
+
+	{name: "data-dir", def: "./idcoord-data",
+		usage: "data folder of the embedded etcd",
+		show:  func(s *settings) any { return s.DataDir }},
+	{name: "log.level", def: "info",
+		usage: "log level: debug, info, warn or error",
+		show:  func(s *settings) any { return s.Log.Level }},
+	{name: "log.format", def: "json",
+		usage: "log format: json or console",
+		show:  func(s *settings) any { return s.Log.Format }},
+}
+
+// envPrefix starts the environment variable of every key.
+const envPrefix = "IDCOORD_"
+
+// envName is the environment variable of a key: IDCOORD_ and the key upper-cased,
+// with '.' and '-' turned into '_' (etcd.password-file → IDCOORD_ETCD_PASSWORD_FILE).
+func envName(name string) string {
+	return envPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
+}
+
+// viperKey is where the key lives inside viper and in a YAML mapping. It
+// differs from the name only for a key that is also a parent: viper cannot
+// hold a value at "socket" and another at "socket.mode", so the socket path
+// lives at "socket.path".
+func (k *key) viperKey() string {
+	if k.leaf != "" {
+		return k.name + "." + k.leaf
+	}
+	return k.name
+}
+
+// lookupKey returns the key declared with name, or nil.
+func lookupKey(name string) *key {
+	for i := range keys {
+		if keys[i].name == name {
+			return &keys[i]
+		}
+	}
+	return nil
+}
+
+// formatTime is how the CLI prints an instant: RFC 3339 in UTC with
+// milliseconds.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line args, writing to stdout and stderr, and
+// returns the exit code: 0, or 1 after printing the error as one line.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(stderr, "idcoord: %s\n", oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// newRootCommand returns the idcoord command with every subcommand and the
+// persistent flags of every config key. Each call binds a fresh config, so
+// tests can run many in one process.
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "idcoord",
+		Short: "Coordinated 64-bit, time-ordered unique IDs",
+		Long: `idcoord hands out 64-bit, time-ordered, unique IDs (the Snowflake family).
+
+Every config key is a flag (--etcd.endpoints), an environment variable
+(IDCOORD_ETCD_ENDPOINTS) and a key of the YAML file given by --config
+(etcd: {endpoints: [...]}). Precedence: flag > env > file > default.
+Run "idcoord print-config" to see every key's value and where it came from.`,
+		SilenceUsage:       true,
+		SilenceErrors:      true,
+		DisableSuggestions: true,
+	}
+	cfg := newConfig(root.PersistentFlags())
+	root.AddCommand(
+		newDecodeCommand(cfg),
+		newLayoutsCommand(cfg),
+		newPrintConfigCommand(cfg),
+		newVersionCommand(),
+	)
+	return root
+}
+
+// oneLine joins the lines of a message with spaces, so that every error is
+// printed as one line.
+func oneLine(msg string) string {
+	var parts []string
+	for line := range strings.Lines(msg) {
+		if line = strings.TrimSpace(line); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, " ")
+}

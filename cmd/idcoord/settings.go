@@ -1,0 +1,205 @@
+package main
+
+import (
+	"io/fs"
+	"slices"
+	"time"
+
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// Values of coord and zk.mode.
+const (
+	coordEtcd     = "etcd"
+	coordZK       = "zk"
+	coordEmbedded = "embedded"
+
+	zkSequential = "sequential"
+	zkEphemeral  = "ephemeral"
+)
+
+// The allowed values of coord, zk.mode, log.level and log.format.
+var (
+	coordNames = []string{coordEtcd, coordZK, coordEmbedded}
+	zkModes    = []string{zkSequential, zkEphemeral}
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"json", "console"}
+)
+
+// Limits that validation enforces.
+const (
+	// maxBatchLimit bounds max-batch: a batch is one response held in memory.
+	maxBatchLimit = 1_000_000
+	// minLeaseTTL is about the shortest lease etcd grants (1.5x its default
+	// election timeout); it silently lengthens shorter ones.
+	minLeaseTTL = 2 * time.Second
+	// maxSocketBytes is the longest Unix socket path: sun_path holds 108
+	// bytes with the terminating NUL.
+	maxSocketBytes = 107
+)
+
+// settings is the typed, validated configuration that commands read:
+// defaults filled in (node.name from the hostname, zk.leaf-name from the
+// cluster), durations parsed, the layout built from its preset and overrides.
+// Commands get it from config.Settings and never read viper.
+type settings struct {
+	Coord    string // coordEtcd, coordZK or coordEmbedded
+	Cluster  string // namespace inside the store; a single path part
+	NodeName string // this node's identity; a single path part
+	Etcd     etcdSettings
+	ZK       zkSettings
+	LeaseTTL time.Duration // whole seconds, at least minLeaseTTL
+	// Reserved WorkerIds, sorted, without duplicates, each inside the layout.
+	Reserved []int64
+	Socket   socketSettings
+	MaxBatch int // 1..maxBatchLimit
+	Admin    adminSettings
+	// LayoutPreset names the preset Layout started from.
+	LayoutPreset string
+	// Layout is the preset with the layout.* overrides applied. Its shape is
+	// valid and its lifetime ends before the year 9999; it is not checked
+	// against the current time, so that old IDs of an ended layout still
+	// decode. Commands that issue IDs must call Layout.Validate.
+	Layout snowflake.Layout
+	Clock  clockSettings
+	// DataDir holds the embedded etcd's data.
+	DataDir string
+	Log     logSettings
+}
+
+// etcdSettings configure the etcd client. File paths are not opened here.
+type etcdSettings struct {
+	Endpoints    []string // at least one
+	Username     string
+	PasswordFile string
+	CAFile       string
+	CertFile     string // set together with KeyFile, or neither
+	KeyFile      string
+}
+
+// zkSettings configure the ZooKeeper client.
+type zkSettings struct {
+	Servers        []string // at least one
+	Mode           string   // zkSequential or zkEphemeral
+	SessionTimeout time.Duration
+	AuthFile       string
+	LeafName       string // the cluster name unless set
+}
+
+// socketSettings configure the Unix socket of the sidecar.
+type socketSettings struct {
+	Path string // a filesystem path; abstract names (@...) are refused
+	Mode fs.FileMode
+	// AllowedUIDs, if not empty, are the only peer uids that may connect.
+	AllowedUIDs []uint32
+}
+
+// adminSettings configure the admin TCP listener.
+type adminSettings struct {
+	Addr string // host:port; the host may be empty
+	// Advertise is the address peers reach the admin listener at; empty
+	// means worked out by adminAdvertise when it is needed.
+	Advertise string
+}
+
+// clockSettings configure the clock guard.
+type clockSettings struct {
+	MaxDrift        time.Duration // > 0
+	MaxBackwardWait time.Duration // >= 0; 0 means no backward step is waited out
+	MaxStartupWait  time.Duration // >= 0
+}
+
+// logSettings configure the zap logger that main builds.
+type logSettings struct {
+	Level  string // one of logLevels
+	Format string // one of logFormats
+}
+
+// buildSettings parses and validates resolved values. hostname gives the
+// default node.name. The error names the first bad key, its value and where
+// the value came from.
+func buildSettings(vals []resolved, hostname func() (string, error)) (*settings, error) {
+	b := newSettingsBuilder(vals)
+	s := &settings{
+		Coord:    b.oneOf("coord", coordNames),
+		Cluster:  b.name("cluster"),
+		NodeName: b.text("node.name"),
+		Etcd: etcdSettings{
+			Endpoints:    b.addrs("etcd.endpoints"),
+			Username:     b.text("etcd.username"),
+			PasswordFile: b.text("etcd.password-file"),
+			CAFile:       b.text("etcd.ca-file"),
+			CertFile:     b.text("etcd.cert-file"),
+			KeyFile:      b.text("etcd.key-file"),
+		},
+		ZK: zkSettings{
+			Servers:        b.addrs("zk.servers"),
+			Mode:           b.oneOf("zk.mode", zkModes),
+			SessionTimeout: b.duration("zk.session-timeout", time.Millisecond),
+			AuthFile:       b.text("zk.auth-file"),
+			LeafName:       b.text("zk.leaf-name"),
+		},
+		LeaseTTL: b.leaseTTL("lease.ttl"),
+		Socket: socketSettings{
+			Path:        b.socketPath("socket"),
+			Mode:        b.fileMode("socket.mode"),
+			AllowedUIDs: b.uids("socket.allowed-uids"),
+		},
+		MaxBatch: b.intIn("max-batch", 1, maxBatchLimit),
+		Admin: adminSettings{
+			Addr:      b.listenAddr("admin.addr"),
+			Advertise: b.advertiseAddr("admin.advertise"),
+		},
+		Clock: clockSettings{
+			MaxDrift:        b.duration("clock.max-drift", time.Nanosecond),
+			MaxBackwardWait: b.duration("clock.max-backward-wait", 0),
+			MaxStartupWait:  b.duration("clock.max-startup-wait", 0),
+		},
+		DataDir: b.nonEmpty("data-dir"),
+		Log: logSettings{
+			Level:  b.oneOf("log.level", logLevels),
+			Format: b.oneOf("log.format", logFormats),
+		},
+	}
+	if s.NodeName == "" && b.err == nil {
+		h, err := hostname()
+		if err != nil {
+			b.failf("node.name", "no hostname to default to (%v); set node.name", err)
+		}
+		s.NodeName = h
+	}
+	b.checkName("node.name", s.NodeName)
+	if s.ZK.LeafName == "" {
+		s.ZK.LeafName = s.Cluster
+	}
+	b.checkName("zk.leaf-name", s.ZK.LeafName)
+	if (s.Etcd.CertFile == "") != (s.Etcd.KeyFile == "") {
+		b.failf("etcd.cert-file", "etcd.cert-file and etcd.key-file go together; set both or neither")
+	}
+	s.LayoutPreset, s.Layout = b.layout()
+	s.Reserved = b.reserved("worker.reserved", s.Layout)
+	if b.err != nil {
+		return nil, b.err
+	}
+	return s, nil
+}
+
+// reserved parses worker.reserved: WorkerIds inside layout l, not all of them.
+func (b *settingsBuilder) reserved(name string, l snowflake.Layout) []int64 {
+	ids := b.ints(name)
+	if b.err != nil {
+		return nil
+	}
+	for _, id := range ids {
+		if err := l.ValidateWorkerID(id, nil); err != nil {
+			b.fail(name, err)
+			return nil
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if int64(len(ids)) > l.MaxWorkerID() {
+		b.failf(name, "reserves all %d WorkerIds of the layout (0..%d), leaving none to hand out", len(ids), l.MaxWorkerID())
+	}
+	return ids
+}

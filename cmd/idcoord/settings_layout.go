@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// lastYear is the last year an RFC 3339 time can show; a layout must run
+// out before it, which also keeps tick arithmetic far from overflowing.
+const lastYear = 9999
+
+// layout builds the ID layout: the preset named by layout.preset, with each
+// layout.* key that is set overriding the preset's field. It returns the
+// preset name and the layout. The layout must pass snowflake's validation,
+// except for the checks against the current time (an ended lifetime, an
+// epoch in the future), which only commands that issue IDs apply.
+func (b *settingsBuilder) layout() (string, snowflake.Layout) {
+	preset := b.text("layout.preset")
+	l, err := snowflake.Preset(preset)
+	if err != nil {
+		b.fail("layout.preset", err)
+		return preset, l
+	}
+	var overrides []string
+	override := func(name string) bool {
+		if !b.set(name) {
+			return false
+		}
+		overrides = append(overrides, fmt.Sprintf("%s=%s (%s)", name, b.text(name), b.vals[name].where()))
+		return true
+	}
+	if override("layout.epoch") {
+		l.Epoch = b.epoch("layout.epoch")
+	}
+	if override("layout.time-bits") {
+		l.TimeBits = b.bits("layout.time-bits")
+	}
+	if override("layout.time-unit") {
+		l.TimeUnit = b.duration("layout.time-unit", 0)
+	}
+	if override("layout.worker-bits") {
+		l.WorkerBits = b.bits("layout.worker-bits")
+	}
+	if override("layout.sequence-bits") {
+		l.SequenceBits = b.bits("layout.sequence-bits")
+	}
+	if b.err != nil {
+		return preset, l
+	}
+	what := "preset " + preset
+	if len(overrides) > 0 {
+		what += " with " + strings.Join(overrides, ", ")
+	}
+	err = l.Validate()
+	if errors.Is(err, snowflake.ErrLifetimeEnded) || errors.Is(err, snowflake.ErrEpochInFuture) {
+		err = nil // decoding old IDs is still useful; issuing checks the time itself
+	}
+	if err == nil && l.End().Year() >= lastYear {
+		err = fmt.Errorf("%d time bits of %s from %s run out in the year %d or later; use fewer time bits or a shorter unit",
+			l.TimeBits, l.TimeUnit, formatTime(l.Epoch), lastYear)
+	}
+	if err != nil && b.err == nil {
+		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return preset, l
+}
+
+// bits returns a field width. Its range is left to Layout.Validate, which
+// names the numbers of the whole layout.
+func (b *settingsBuilder) bits(name string) int {
+	n, err := strconv.Atoi(b.text(name))
+	if err != nil {
+		b.failf(name, "not an integer")
+	}
+	return n
+}
+
+// epoch returns a layout epoch given as integer unix milliseconds or as
+// RFC 3339. It must be a whole millisecond, at or after 1970-01-01.
+func (b *settingsBuilder) epoch(name string) time.Time {
+	s := b.text(name)
+	var t time.Time
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		t = time.UnixMilli(ms).UTC()
+	} else if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+		b.failf(name, "neither unix milliseconds nor an RFC 3339 time such as 2014-09-01T00:00:00Z")
+		return time.Time{}
+	}
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		b.failf(name, "before 1970-01-01T00:00:00Z")
+	case t.Nanosecond()%int(time.Millisecond) != 0:
+		b.failf(name, "not a whole millisecond; layouts count milliseconds")
+	case t.Year() >= lastYear:
+		b.failf(name, "in the year %d or later", lastYear)
+	}
+	return t.UTC()
+}

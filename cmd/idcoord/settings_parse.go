@@ -1,0 +1,296 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// settingsBuilder parses resolved values one key at a time. It keeps only
+// the first error; parsers still return their best reading after it, which
+// buildSettings then throws away.
+type settingsBuilder struct {
+	vals map[string]resolved
+	err  error
+}
+
+func newSettingsBuilder(vals []resolved) *settingsBuilder {
+	b := &settingsBuilder{vals: make(map[string]resolved, len(vals))}
+	for _, r := range vals {
+		b.vals[r.key.name] = r
+	}
+	return b
+}
+
+// raw returns the key's value as text; lists are comma-joined.
+func (b *settingsBuilder) raw(name string) string {
+	switch v := b.vals[name].raw.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []string:
+		return strings.Join(v, ",")
+	case []any:
+		items := make([]string, len(v))
+		for i, item := range v {
+			items[i] = fmt.Sprint(item)
+		}
+		return strings.Join(items, ",")
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// record keeps err, about the key's value, as the builder's error unless one
+// is already kept.
+func (b *settingsBuilder) record(name, value string, err error) {
+	if b.err != nil {
+		return
+	}
+	b.err = &valueError{key: name, value: value, where: b.vals[name].where(), err: err}
+}
+
+// fail records err about the key's value as given.
+func (b *settingsBuilder) fail(name string, err error) { b.record(name, b.raw(name), err) }
+
+// failf records a formatted error about the key's value as given.
+func (b *settingsBuilder) failf(name, format string, args ...any) {
+	b.fail(name, fmt.Errorf(format, args...))
+}
+
+// text returns the key's value with surrounding space trimmed.
+func (b *settingsBuilder) text(name string) string { return strings.TrimSpace(b.raw(name)) }
+
+// set reports whether the key has a non-empty value.
+func (b *settingsBuilder) set(name string) bool { return b.text(name) != "" }
+
+// nonEmpty returns the key's text and fails if it is empty.
+func (b *settingsBuilder) nonEmpty(name string) string {
+	s := b.text(name)
+	if s == "" {
+		b.failf(name, "must not be empty")
+	}
+	return s
+}
+
+// oneOf returns the key's text and fails unless it is one of allowed.
+func (b *settingsBuilder) oneOf(name string, allowed []string) string {
+	s := b.text(name)
+	if !slices.Contains(allowed, s) {
+		b.failf(name, "want one of %s", strings.Join(allowed, ", "))
+	}
+	return s
+}
+
+// pathPart is what a name that becomes one part of a store path may hold.
+var pathPart = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._:-]{0,252}$`)
+
+// name returns the key's text, which must be usable as one part of a store
+// path (cluster, node.name).
+func (b *settingsBuilder) name(name string) string {
+	s := b.text(name)
+	b.checkName(name, s)
+	return s
+}
+
+// checkName fails unless value can be one part of a store path.
+func (b *settingsBuilder) checkName(name, value string) {
+	if !pathPart.MatchString(value) {
+		b.record(name, value, errors.New("must be 1 to 253 letters, digits and . _ : - that starts with a letter, digit or _"))
+	}
+}
+
+// list returns the key's items: a YAML list as given, or comma-separated
+// text split into trimmed, non-empty items.
+func (b *settingsBuilder) list(name string) []string {
+	switch v := b.vals[name].raw.(type) {
+	case []string:
+		items := make([]string, 0, len(v))
+		for _, item := range v {
+			items = append(items, splitList(item)...)
+		}
+		return items
+	default:
+		return splitList(b.raw(name))
+	}
+}
+
+// addrs returns a non-empty list of server addresses.
+func (b *settingsBuilder) addrs(name string) []string {
+	items := b.list(name)
+	if len(items) == 0 {
+		b.failf(name, "needs at least one address")
+	}
+	for _, item := range items {
+		if strings.ContainsAny(item, " \t\n") {
+			b.failf(name, "address %q holds white space", item)
+		}
+	}
+	return items
+}
+
+// ints returns the key's items as int64 values.
+func (b *settingsBuilder) ints(name string) []int64 {
+	items := b.list(name)
+	ids := make([]int64, 0, len(items))
+	for _, item := range items {
+		n, err := strconv.ParseInt(item, 10, 64)
+		if err != nil {
+			b.failf(name, "%q is not an integer", item)
+			return nil
+		}
+		ids = append(ids, n)
+	}
+	return ids
+}
+
+// uids returns the key's items as user ids.
+func (b *settingsBuilder) uids(name string) []uint32 {
+	items := b.list(name)
+	uids := make([]uint32, 0, len(items))
+	for _, item := range items {
+		n, err := strconv.ParseUint(item, 10, 32)
+		if err != nil {
+			b.failf(name, "%q is not a uid (0..%d)", item, uint32(1<<32-1))
+			return nil
+		}
+		uids = append(uids, uint32(n))
+	}
+	return uids
+}
+
+// intIn returns the key's value as an int in lo..hi.
+func (b *settingsBuilder) intIn(name string, lo, hi int) int {
+	n, err := strconv.Atoi(b.text(name))
+	switch {
+	case err != nil:
+		b.failf(name, "not an integer")
+	case n < lo || n > hi:
+		b.failf(name, "outside %d..%d", lo, hi)
+	}
+	return n
+}
+
+// duration returns the key's value as a duration of at least least.
+func (b *settingsBuilder) duration(name string, least time.Duration) time.Duration {
+	s := b.text(name)
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil && isDigits(s):
+		b.failf(name, "has no unit; write it as, for example, %ss", s)
+	case err != nil:
+		b.failf(name, "not a duration such as 500ms, 10s or 1m30s")
+	case d >= least:
+	case least == 0:
+		b.failf(name, "must not be negative")
+	case least == time.Nanosecond:
+		b.failf(name, "must be more than 0")
+	default:
+		b.failf(name, "must be at least %s", least)
+	}
+	return d
+}
+
+// leaseTTL returns a lease TTL: whole seconds, at least minLeaseTTL.
+func (b *settingsBuilder) leaseTTL(name string) time.Duration {
+	d := b.duration(name, 0)
+	switch {
+	case b.err != nil:
+	case d%time.Second != 0:
+		b.failf(name, "etcd leases last whole seconds")
+	case d < minLeaseTTL:
+		b.failf(name, "below %s; etcd grants no shorter lease (1.5x its election timeout)", minLeaseTTL)
+	}
+	return d
+}
+
+// socketPath returns a Unix socket path that fits sun_path and names a file.
+func (b *settingsBuilder) socketPath(name string) string {
+	p := b.text(name)
+	switch {
+	case p == "":
+		b.failf(name, "must not be empty")
+	case strings.HasPrefix(p, "@"):
+		b.failf(name, "abstract socket names (@...) are refused; give a file path, whose folder permissions guard it")
+	case strings.ContainsRune(p, 0):
+		b.failf(name, "holds a NUL byte")
+	case len(p) > maxSocketBytes:
+		b.failf(name, "is %d bytes; a Unix socket path holds at most %d", len(p), maxSocketBytes)
+	}
+	return p
+}
+
+// fileMode returns an octal permission mode, 0 to 0777.
+func (b *settingsBuilder) fileMode(name string) fs.FileMode {
+	s := strings.TrimPrefix(strings.TrimPrefix(b.text(name), "0o"), "0O")
+	n, err := strconv.ParseUint(s, 8, 32)
+	switch {
+	case err != nil:
+		b.failf(name, "not an octal mode such as 0660")
+	case n > 0o777:
+		b.failf(name, "above 0777; only permission bits may be set")
+	}
+	return fs.FileMode(n)
+}
+
+// formatMode prints a mode the way fileMode reads it, as in 0660.
+func formatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", uint32(m)) }
+
+// listenAddr returns a host:port to listen on; the host may be empty.
+func (b *settingsBuilder) listenAddr(name string) string {
+	s := b.text(name)
+	if _, err := splitHostPort(s, 0); err != nil {
+		b.fail(name, err)
+	}
+	return s
+}
+
+// advertiseAddr returns an empty value or a host:port with a host.
+func (b *settingsBuilder) advertiseAddr(name string) string {
+	s := b.text(name)
+	if s == "" {
+		return ""
+	}
+	host, err := splitHostPort(s, 1)
+	switch {
+	case err != nil:
+		b.fail(name, err)
+	case host == "":
+		b.failf(name, "names no host; peers need one to reach this node")
+	}
+	return s
+}
+
+// splitHostPort splits a host:port whose port is a number from least to
+// 65535, and returns the host.
+func splitHostPort(s string, least int) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", errors.New("not a host:port address such as 127.0.0.1:7070 or :7070")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < least || n > 65535 {
+		return "", fmt.Errorf("port %q is not a number from %d to 65535", port, least)
+	}
+	return host, nil
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,164 @@
+package zkcoord
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// maxClaimTries bounds the retries of one claim when the tree moves under it
+// (a racing writer, a znode left by an earlier attempt of this session).
+const maxClaimTries = 8
+
+// The operations of a claim's multi, by index.
+const (
+	opPeer   = 0 // create leaf_temporary/<node>, ephemeral
+	opWorker = 1 // create workers/<wid>, ephemeral
+	opW      = 2 // rewrite W at the version read
+)
+
+// claim is a successful claim: the session that owns its znodes and the
+// version of the W znode after the claim's write.
+type claim struct {
+	sid     int64
+	version int32
+}
+
+// commitClaim claims wid for c in one multi: it creates leaf_temporary/<node>
+// and workers/<wid>, both ephemeral, and rewrites W at version ver of hwPath,
+// so that a previous holder's next compare-and-swap of W fails. It returns
+// the index of the operation that failed, or -1. When ctx ends while the
+// multi is in flight, a successful claim is undone in the background.
+func (b *Backend) commitClaim(ctx context.Context, c coord.Claim, wid int64, hwPath string, data []byte, ver int32) (claim, int, error) {
+	ops := []any{
+		&gozk.CreateRequest{Path: b.p.peer(c.Node), Flags: gozk.FlagEphemeral, Acl: b.cfg.ACL,
+			Data: encode(coord.Peer{Node: c.Node, Admin: c.Admin, WorkerID: wid})},
+		&gozk.CreateRequest{Path: b.p.worker(wid), Flags: gozk.FlagEphemeral, Acl: b.cfg.ACL,
+			Data: encode(holder{Node: c.Node, Admin: c.Admin, Since: time.Now().UTC()})},
+		&gozk.SetDataRequest{Path: hwPath, Data: data, Version: ver},
+	}
+	type result struct {
+		res         []gozk.MultiResponse
+		err         error
+		before, now int64 // the session id around the multi
+	}
+	ch := make(chan result, 1)
+	if !b.spawn(func() {
+		r, _ := callOn(b, func(conn *gozk.Conn) (result, error) {
+			r := result{before: conn.SessionID()}
+			r.res, r.err = conn.Multi(ops...)
+			r.now = conn.SessionID()
+			return r, r.err
+		})
+		ch <- r
+	}) {
+		return claim{}, -1, fmt.Errorf("%w: the ZooKeeper backend was closed", coord.ErrClosed)
+	}
+	var r result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		b.spawn(func() {
+			if r := <-ch; r.err == nil && r.before == r.now {
+				b.undoClaim(c, wid, r.now)
+			}
+		})
+		return claim{}, -1, fmt.Errorf("zkcoord: claiming WorkerId %d: %w", wid, ctx.Err())
+	}
+	if r.err != nil {
+		if i := multiFailure(r.res, r.err); i >= 0 {
+			return claim{}, i, r.res[i].Error
+		}
+		return claim{}, -1, b.opErr(fmt.Sprintf("claiming WorkerId %d", wid), r.err)
+	}
+	if r.before != r.now || r.now == 0 {
+		b.undoClaim(c, wid, r.now)
+		return claim{}, -1, fmt.Errorf("%w: the ZooKeeper session changed while WorkerId %d was claimed", coord.ErrUnreachable, wid)
+	}
+	return claim{sid: r.now, version: r.res[opW].Stat.Version}, -1, nil
+}
+
+// undoClaim deletes the ephemeral znodes of a claim nobody will use.
+func (b *Backend) undoClaim(c coord.Claim, wid, sid int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.SessionTimeout)
+	defer cancel()
+	for _, p := range []string{b.p.worker(wid), b.p.peer(c.Node)} {
+		if err := b.deleteOwned(ctx, p, sid); err != nil {
+			b.log.Warn("could not undo an abandoned claim; the session's end removes it", zap.String("path", p), zap.Error(err))
+		}
+	}
+}
+
+// blocker looks at the ephemeral znode that made a claim fail with
+// NodeExists. It returns the owning session when the znode is live; 0 when
+// it is gone or was left over by this session outside any lease (then it is
+// deleted), so the claim can be tried again.
+func (b *Backend) blocker(ctx context.Context, p string) (int64, error) {
+	st, err := do(ctx, b, func(c *gozk.Conn) (*gozk.Stat, error) {
+		ok, st, err := c.Exists(p)
+		if !ok {
+			st = nil
+		}
+		return st, err
+	})
+	switch {
+	case err != nil:
+		return 0, b.opErr("checking "+p, err)
+	case st == nil:
+		return 0, nil
+	case st.EphemeralOwner == 0:
+		return 0, fmt.Errorf("%w: %s exists but is not ephemeral, so no session end will remove it; delete it by hand", coord.ErrNodeLive, p)
+	}
+	sid := b.currentSession().id
+	if st.EphemeralOwner != sid {
+		return st.EphemeralOwner, nil
+	}
+	if _, ok := b.holds(p); ok {
+		return sid, nil
+	}
+	b.log.Info("deleting a znode an earlier claim of this session left", zap.String("path", p))
+	return 0, b.deleteOwned(ctx, p, sid)
+}
+
+// nodeLiveErr is the error for a node name held by another live session.
+func (b *Backend) nodeLiveErr(c coord.Claim, owner int64) error {
+	if owner == b.currentSession().id {
+		return fmt.Errorf("%w: node %q already holds a WorkerId through this process's ZooKeeper session", coord.ErrNodeLive, c.Node)
+	}
+	return fmt.Errorf("%w: node %q is registered at %s by ZooKeeper session %s; if that process died, its session expires within the session timeout (%s here)",
+		coord.ErrNodeLive, c.Node, b.p.peer(c.Node), sessionHex(owner), b.currentSession().timeout)
+}
+
+// newLease registers the lease of a successful claim.
+func (b *Backend) newLease(c coord.Claim, wid int64, cl claim, hwPath string, ep *endpoint, w int64) (*lease, error) {
+	l := &lease{
+		b: b, claim: c, wid: wid, sid: cl.sid,
+		workerPath: b.p.worker(wid),
+		peerPath:   b.p.peer(c.Node),
+		hwPath:     hwPath,
+		ep:         ep,
+		highWater:  time.UnixMilli(w),
+		log:        b.log.With(zap.Int64("worker-id", wid), zap.String("node", c.Node)),
+		done:       make(chan struct{}),
+	}
+	l.mu.version, l.mu.w = cl.version, w
+	if err := b.register(l); err != nil {
+		return nil, err
+	}
+	if !b.spawn(l.watchClaim) {
+		l.lose(fmt.Errorf("%w: the ZooKeeper backend was closed", coord.ErrClosed))
+		return nil, l.Err()
+	}
+	l.log.Info("claimed WorkerId", zap.String("mode", string(b.cfg.Mode)), zap.String("w-znode", hwPath),
+		zap.Time("high-water", l.highWater), zap.String("session", sessionHex(cl.sid)))
+	return l, nil
+}
+
+// base is the last element of a znode path.
+func base(p string) string { return path.Base(p) }

@@ -1,0 +1,82 @@
+// Package zkcoord implements the coord contract on ZooKeeper
+// (go-zookeeper/zk). It lives in the folder coord/zk but is named zkcoord,
+// so that it does not clash with the client library's package zk; importers
+// need no alias.
+//
+// Znodes under /idcoord/<cluster>:
+//
+//	workers/<wid>          ephemeral: the claim, {"node","admin","since"}
+//	hw/<wid>               persistent: W in ephemeral mode, {"w_unix_ms": N, "holder": "node"}
+//	leaf_forever/<node>    persistent: clock report, {"timestamp": ms, "worker_id": N, "admin": "host:port"}
+//	leaf_temporary/<node>  ephemeral: peer record, {"node","admin","worker_id"}
+//
+// and, in sequential mode, Meituan Leaf's tree:
+//
+//	/snowflake/<leaf.name>/forever/<ip:port>-<%010d>   persistent-sequential: {"ip":"…","port":"…","timestamp":N}
+//
+// # Modes
+//
+// Sequential (the default) is Leaf's scheme: an identity registers one
+// persistent-sequential znode and its sequence number is its WorkerID for
+// good; a restart finds the znode again by its name prefix. The identity is
+// Config.Identity, an ip:port as Leaf uses, or else the claim's node name. The znode's data
+// is byte for byte what Leaf writes, and its timestamp field carries W, so a
+// Leaf fleet keeps its WorkerIds when it moves to idcoord, and a WorkerId
+// that Leaf bound to 0 stays 0 (with a warning). When idcoord creates the
+// forever znode itself, it creates the marker idcoord.reserved-0000000000 in
+// the same multi, so sequence 0 is never handed out, and it consumes reserved
+// WorkerIDs with further markers. Sequence numbers are never reused, so
+// every new identity uses one up: the exhaustion error says so and names the
+// remedies (stable identities, or ephemeral mode).
+//
+// Ephemeral mode recycles WorkerIDs: a claim is the ephemeral workers/<wid>,
+// found as in the etcd backend (sticky WorkerID from leaf_forever/<node>,
+// StatefulSet ordinal, hash probe), and W lives in hw/<wid>.
+//
+// # The claim, and why two holders never overlap
+//
+// In both modes a claim is one multi: create leaf_temporary/<node> and
+// workers/<wid> (both ephemeral) and rewrite the W znode unchanged at the
+// version just read. The rewrite is the fencing step: the W the new holder
+// read is the latest one, since nothing was written between the read and the
+// compare-and-swap, and it moves the version, so the previous holder's next
+// Reserve fails. Reserve is a version compare-and-swap too. A holder's W and
+// the next holder's floor therefore never overlap, whatever the session
+// timing, and this holds even for two processes that wrongly share one
+// identity in sequential mode. Release may lower W to the time of the last
+// ID issued, never below the W read at the claim, so that the next holder
+// need not wait out the unused window. workers/<wid> makes a second process with the
+// same identity (or the same WorkerID) fail with coord.ErrNodeLive, and
+// leaf_temporary/<node> does the same for a second process with the same
+// node name; both are also what a forever znode's liveness is read from
+// (ForeverNode.Live). A watch on workers/<wid> fences the holder at once
+// when an operator deletes it.
+//
+// # Session fence
+//
+// A lease's Deadline is the last instant the session was heard from plus the
+// negotiated session timeout minus a margin. "Heard from" is the send time of
+// the latest request the server answered in that session (the Backend sends
+// one every third of the timeout), or the time a connection was made that
+// the server then accepted the session on. The server counts the timeout
+// from when it receives a request, so it cannot expire the session before
+// the Deadline. While disconnected the Deadline stays put; once the session
+// expires, or is replaced by a new one after expiry, every lease of it is
+// lost with coord.ErrFenced and the node acquires again on the new session.
+// go-zookeeper does not expose the negotiated timeout, so the Backend reads
+// it from the server's connect reply on the wire.
+//
+// HAZARD: a write of W whose answer is lost with the connection may or may
+// not have been applied. The lease remembers it and, before its next write,
+// reads the znode: the version it wrote at means not applied, the next
+// version with exactly its own record means applied, anything else means
+// another holder wrote and the lease is fenced.
+//
+// HAZARD: Leaf stores its clock, not a reserved window, and reports it only
+// every 3 s, so the timestamp of a znode Leaf wrote last can be up to about
+// 3 s behind IDs Leaf issued (Leaf issue #216). Taking such a WorkerId over
+// right after Leaf stopped is safe only if the clock has not stepped back.
+//
+// HAZARD: a Leaf process and an idcoord process must never run with the same
+// ip:port: Leaf writes the znode without a version check.
+package zkcoord

@@ -1,0 +1,156 @@
+package zkcoord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	gozk "github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// acquireEphemeral claims the first free WorkerID of coord.Candidates: the
+// sticky one from leaf_forever/<node>, the StatefulSet ordinal, then a probe
+// from a hash of the node name. After three taken candidates it lists the
+// held WorkerIDs once and tries only free ones.
+func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, error) {
+	sticky := int64(-1)
+	r, ok, err := b.LastReport(ctx, c.Node)
+	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
+		return nil, err
+	}
+	if ok {
+		sticky = r.WorkerID
+	}
+	tried := 0
+	var held map[int64]bool
+	for wid := range coord.Candidates(c, sticky) {
+		if held == nil && tried >= 3 {
+			if held, err = b.heldWorkers(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if held[wid] {
+			continue
+		}
+		tried++
+		l, err := b.tryEphemeral(ctx, c, wid)
+		if err != nil || l != nil {
+			return l, err
+		}
+	}
+	if held == nil {
+		if held, err = b.heldWorkers(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w in cluster %q: WorkerIds 1..%d, %d reserved %v, %d held",
+		coord.ErrNoFreeWorker, b.cfg.Cluster, c.MaxWorkerID, reservedIn(c.Reserved, c.MaxWorkerID), c.Reserved, len(held))
+}
+
+// tryEphemeral claims wid, or returns nil when another session holds it.
+func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*lease, error) {
+	hwPath := b.p.highWater(wid)
+	for range maxClaimTries {
+		hw, ver, err := b.readHighWater(ctx, wid)
+		if errors.Is(err, coord.ErrBadRecord) {
+			b.log.Error("skipping a WorkerId whose W cannot be read", zap.Int64("worker-id", wid), zap.Error(err))
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		cl, failed, err := b.commitClaim(ctx, c, wid, hwPath, encode(highWater{UnixMS: hw.UnixMS, Holder: c.Node}), ver)
+		switch {
+		case err == nil:
+			return b.newLease(c, wid, cl, hwPath, nil, hw.UnixMS)
+		case failed == opPeer:
+			owner, err := b.blocker(ctx, b.p.peer(c.Node))
+			if err != nil {
+				return nil, err
+			}
+			if owner != 0 {
+				return nil, b.nodeLiveErr(c, owner)
+			}
+		case failed == opWorker:
+			owner, err := b.blocker(ctx, b.p.worker(wid))
+			if err != nil {
+				return nil, err
+			}
+			if owner != 0 {
+				return nil, nil
+			}
+		case failed == opW:
+			// Someone wrote W after it was read (an old holder's last write):
+			// read it again.
+		default:
+			return nil, err
+		}
+	}
+	b.log.Warn("WorkerId kept changing while it was claimed; trying the next one", zap.Int64("worker-id", wid))
+	return nil, nil
+}
+
+// readHighWater reads hw/<wid> and its version, creating it (W = 0) the
+// first time the WorkerID is used.
+func (b *Backend) readHighWater(ctx context.Context, wid int64) (highWater, int32, error) {
+	p := b.p.highWater(wid)
+	type got struct {
+		data []byte
+		stat *gozk.Stat
+	}
+	for range 2 {
+		g, err := do(ctx, b, func(c *gozk.Conn) (got, error) {
+			data, stat, err := c.Get(p)
+			return got{data, stat}, err
+		})
+		if errors.Is(err, gozk.ErrNoNode) {
+			_, err = do(ctx, b, func(c *gozk.Conn) (string, error) {
+				return c.Create(p, encode(highWater{}), gozk.FlagPersistent, b.cfg.ACL)
+			})
+			if err != nil && !errors.Is(err, gozk.ErrNodeExists) {
+				return highWater{}, 0, b.opErr("creating "+p, err)
+			}
+			continue
+		}
+		if err != nil {
+			return highWater{}, 0, b.opErr("reading "+p, err)
+		}
+		hw, err := decodeHighWater(p, g.data)
+		return hw, g.stat.Version, err
+	}
+	return highWater{}, 0, fmt.Errorf("%w: %s vanished right after it was created", coord.ErrUnreachable, p)
+}
+
+// heldWorkers lists the WorkerIDs under workers/.
+func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
+	names, err := do(ctx, b, func(c *gozk.Conn) ([]string, error) {
+		names, _, err := c.Children(b.p.workers)
+		return names, err
+	})
+	if err != nil {
+		return nil, b.opErr("listing "+b.p.workers, err)
+	}
+	held := make(map[int64]bool, len(names))
+	for _, n := range names {
+		if wid, err := strconv.ParseInt(n, 10, 64); err == nil {
+			held[wid] = true
+		}
+	}
+	return held, nil
+}
+
+// reservedIn counts the distinct reserved WorkerIDs in 1..max.
+func reservedIn(reserved []int64, max int64) int {
+	n := 0
+	for i, r := range reserved {
+		if r >= 1 && r <= max && !slices.Contains(reserved[:i], r) {
+			n++
+		}
+	}
+	return n
+}
