@@ -179,10 +179,10 @@ func (g *Generator) Stop() (lastTick int64) {
 
 // Stats counts the generator's slow paths since New.
 type Stats struct {
-	SequenceWaits int64 // waits for the next tick after a tick's sequence ran out
-	RollbackWaits int64 // small backward clock steps waited out
-	Rollbacks     int64 // backward steps too large to wait out (ErrClockRollback)
-	CeilingHits   int64 // requests refused because the clock passed the ceiling
+	SequenceWaits int64 `json:"sequence_waits"` // waits for the next tick after a tick's sequence ran out
+	RollbackWaits int64 `json:"rollback_waits"` // small backward clock steps waited out
+	Rollbacks     int64 `json:"rollbacks"`      // backward steps too large to wait out (ErrClockRollback)
+	CeilingHits   int64 `json:"ceiling_hits"`   // requests refused because the clock passed the ceiling
 }
 
 // Stats returns the slow-path counters.

@@ -50,6 +50,7 @@ Run "idcoord print-config" to see every key's value and where it came from.`,
 		newLayoutsCommand(cfg),
 		newPrintConfigCommand(cfg),
 		newVersionCommand(),
+		newServeCommand(cfg),
 	)
 	return root
 }

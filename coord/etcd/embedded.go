@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/idcoord/idcoord/coord"
 )
@@ -31,6 +33,7 @@ type EmbeddedConfig struct {
 type Embedded struct {
 	etcd     *embed.Etcd
 	endpoint string
+	closing  *atomic.Bool // set by Close: the member's shutdown errors are expected
 }
 
 // StartEmbedded starts a single-member etcd in the same process and waits
@@ -63,7 +66,10 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peerURL}, []url.URL{peerURL}
 	ec.InitialCluster = ec.Name + "=" + peerURL.String()
 	ec.Logger = "zap"
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger.Named("embedded-etcd").WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
+	closing := new(atomic.Bool)
+	quiet := zap.WrapCore(func(c zapcore.Core) zapcore.Core { return &closingCore{Core: c, closing: closing} })
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger.Named("embedded-etcd").
+		WithOptions(zap.IncreaseLevel(zap.WarnLevel), quiet))
 	// Keep history bounded: idcoord rewrites hw/ and leaf_forever/ keys often.
 	ec.AutoCompactionMode = "periodic"
 	ec.AutoCompactionRetention = "1h"
@@ -76,7 +82,7 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
-		return &Embedded{etcd: e, endpoint: clientURL.Host}, nil
+		return &Embedded{etcd: e, endpoint: clientURL.Host, closing: closing}, nil
 	case err := <-e.Err():
 		e.Close()
 		return nil, fmt.Errorf("%w: embedded etcd failed: %v", coord.ErrUnreachable, err)
@@ -93,4 +99,25 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 func (e *Embedded) Endpoint() string { return e.endpoint }
 
 // Close stops the member and waits for it.
-func (e *Embedded) Close() { e.etcd.Close() }
+func (e *Embedded) Close() {
+	e.closing.Store(true)
+	e.etcd.Close()
+}
+
+// closingCore drops the member's log entries once Close has begun: its
+// listeners report their own closing as errors.
+type closingCore struct {
+	zapcore.Core
+	closing *atomic.Bool
+}
+
+func (c *closingCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.closing.Load() {
+		return ce
+	}
+	return c.Core.Check(ent, ce)
+}
+
+func (c *closingCore) With(fields []zapcore.Field) zapcore.Core {
+	return &closingCore{Core: c.Core.With(fields), closing: c.closing}
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/idcoord/idcoord"
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// errStarting is the answer while the node has not started yet.
+var errStarting = errors.New("idcoord: not ready: starting (acquiring a WorkerId)")
+
+// startingSource serves from the node once it has started, and answers "not
+// ready" before. It lets the socket and the admin listener come up first.
+type startingSource struct {
+	layout snowflake.Layout
+	node   atomic.Pointer[idcoord.Node]
+}
+
+func (s *startingSource) set(n *idcoord.Node) { s.node.Store(n) }
+
+func (s *startingSource) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	if node := s.node.Load(); node != nil {
+		return node.AppendIDs(ctx, dst, n)
+	}
+	return dst, errStarting
+}
+
+func (s *startingSource) Ready() error {
+	if node := s.node.Load(); node != nil {
+		return node.Ready()
+	}
+	return errStarting
+}
+
+func (s *startingSource) Layout() snowflake.Layout { return s.layout }
+
+func (s *startingSource) status() any {
+	if node := s.node.Load(); node != nil {
+		return node.Status()
+	}
+	return map[string]any{"ready": false, "reason_code": idcoord.ReasonAcquiring, "reason": errStarting.Error()}
+}
