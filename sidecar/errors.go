@@ -15,5 +15,5 @@ var (
 	// removes such a file.
 	ErrNotSocket = errors.New("sidecar: path exists and is not a socket")
 	// ErrSocketLive: another server answers on the socket path.
-	ErrSocketLive = errors.New("sidecar: another server is live on the socket")
+	ErrSocketLive = errors.New("sidecar: another server is live on")
 )

@@ -95,7 +95,7 @@ func removeStale(path string) error {
 	c, err := net.DialTimeout("unix", path, liveDialTimeout)
 	if err == nil {
 		c.Close()
-		return fmt.Errorf("%w: another server is live on %s", ErrSocketLive, path)
+		return fmt.Errorf("%w %s; refusing to start a second one", ErrSocketLive, path)
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("sidecar: cannot tell whether the socket %s is stale: %w", path, err)

@@ -133,7 +133,7 @@ func TestListenRefuses(t *testing.T) {
 		want       error
 		wantText   string
 	}{
-		{"live server", live, ErrSocketLive, "another server is live on " + live},
+		{"live server", live, ErrSocketLive, "another server is live on " + live + "; refusing"},
 		{"regular file", regular, ErrNotSocket, "is a regular file"},
 		{"folder", folder, ErrNotSocket, "is a folder"},
 		{"abstract", "@idcoord", ErrSocketPath, "abstract"},
