@@ -31,6 +31,14 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
+// A reading is what the generator knows of the clock for one claim: the tick,
+// and the wall time when it was read (zero when the tick came from the
+// monotonic estimate, which is trusted only inside the last ID's tick).
+type reading struct {
+	tick int64
+	now  time.Time
+}
+
 // Config configures a Generator. Zero fields take the documented defaults.
 type Config struct {
 	// Layout of the IDs. Zero means Twitter().
@@ -74,6 +82,15 @@ type Generator struct {
 	unitMS     int64
 	maxTick    int64
 	maxBack    time.Duration
+
+	// With the system clock, the tick is estimated from the monotonic clock
+	// (one vDSO read, where time.Now makes two) as wallOffset + time.Since(base),
+	// and the wall clock is read, and the offset re-anchored, only when that
+	// estimate leaves the tick of the last ID. A wall step is therefore seen
+	// at the next tick boundary at the latest.
+	monotonic  bool
+	base       time.Time
+	wallOffset atomic.Int64 // wall Unix ns minus monotonic ns since base
 
 	sequenceWaits atomic.Int64
 	rollbackWaits atomic.Int64
@@ -127,6 +144,11 @@ func New(cfg Config) (*Generator, error) {
 		maxBack:    cfg.MaxBackwardWait,
 	}
 	g.sleeper, _ = cfg.Clock.(sleeper)
+	if _, ok := cfg.Clock.(systemClock); ok {
+		g.monotonic = true
+		g.base = time.Now()
+		g.wallOffset.Store(g.base.UnixNano())
+	}
 	// The floor tick counts as used up, so the first ID lands after it.
 	g.state.Store(cfg.Floor<<l.SequenceBits | l.MaxSequence())
 	g.ceiling.Store(cfg.Ceiling)
@@ -200,18 +222,30 @@ func (g *Generator) Stats() Stats {
 // ErrClockRollback, ErrCeiling or ErrLifetimeEnded, or ctx's error, and then
 // issues nothing.
 func (g *Generator) NextID(ctx context.Context) (int64, error) {
+	r := g.read()
+	// Fast path: the clock is still in the last ID's tick (a stopped state is
+	// negative, so never matches) and its sequence has room. The ceiling needs
+	// no check: that tick was under it, and the ceiling never moves down.
+	if old := g.state.Load(); r.tick == old>>g.seqBits && old&g.seqMask != g.seqMask &&
+		g.state.CompareAndSwap(old, old+1) {
+		return r.tick<<g.timeShift | g.workerPart | (old+1)&g.seqMask, nil
+	}
 	for {
 		old := g.state.Load()
-		next, _, err := g.claim(ctx, old, 1)
+		next, _, err := g.claim(ctx, r, old, 1)
 		if err != nil {
 			return 0, err
 		}
 		if next < 0 { // waited; read the clock again
+			r = g.read()
 			continue
 		}
 		if g.state.CompareAndSwap(old, next) {
 			return next>>g.seqBits<<g.timeShift | g.workerPart | next&g.seqMask, nil
 		}
+		// Lost a race: another caller took a sequence number, not time. Keep
+		// the tick, trusted (like an estimate) only inside the last ID's tick.
+		r.now = time.Time{}
 	}
 }
 
@@ -230,8 +264,9 @@ func (g *Generator) NextIDs(ctx context.Context, n int) ([]int64, error) {
 // allocating when dst has room.
 func (g *Generator) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
 	for n > 0 {
+		r := g.read()
 		old := g.state.Load()
-		last, k, err := g.claim(ctx, old, int64(n))
+		last, k, err := g.claim(ctx, r, old, int64(n))
 		if err != nil {
 			return dst, err
 		}
@@ -254,13 +289,11 @@ func (g *Generator) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64,
 // issuing up to want IDs moves to (the last one claimed) and how many that
 // is. It returns -1 after waiting, so that the caller reads the clock and the
 // state again.
-func (g *Generator) claim(ctx context.Context, old, want int64) (last, k int64, err error) {
-	now := g.clock.Now()
-	ms := now.UnixMilli() - g.epochMS
-	tick := ms
-	if g.unitMS != 1 {
-		tick = ms / g.unitMS
+func (g *Generator) claim(ctx context.Context, r reading, old, want int64) (last, k int64, err error) {
+	if r.now.IsZero() && r.tick != old>>g.seqBits {
+		r = g.readWall() // any decision but "same tick" is made on the wall clock
 	}
+	tick, now := r.tick, r.now
 	lastTick, seq := old>>g.seqBits, old&g.seqMask
 	switch {
 	case old < 0:
@@ -295,6 +328,33 @@ func (g *Generator) claim(ctx context.Context, old, want int64) (last, k int64, 
 			now.UTC().Format(time.RFC3339Nano), g.layout.TimeOf(c+1).Format(time.RFC3339Nano))
 	}
 	return last, k, nil
+}
+
+// read returns the current tick: with the system clock, an estimate from the
+// monotonic clock; with any other clock, a reading of it.
+func (g *Generator) read() reading {
+	if !g.monotonic {
+		return g.readWall()
+	}
+	tick := (g.wallOffset.Load()+int64(time.Since(g.base)))/int64(time.Millisecond) - g.epochMS
+	if g.unitMS != 1 { // a division costs as much as the rest of this path
+		tick /= g.unitMS
+	}
+	return reading{tick: tick}
+}
+
+// readWall reads the wall clock and, with the system clock, re-anchors the
+// monotonic estimate to it.
+func (g *Generator) readWall() reading {
+	now := g.clock.Now()
+	if g.monotonic {
+		g.wallOffset.Store(now.UnixNano() - int64(now.Sub(g.base)))
+	}
+	tick := now.UnixMilli() - g.epochMS
+	if g.unitMS != 1 {
+		tick /= g.unitMS
+	}
+	return reading{tick: tick, now: now}
 }
 
 // waitUntil waits until the clock reads at least t, or ctx is done. Short
