@@ -40,6 +40,7 @@ lint:
 ## test: install missing servers, lint, then run every test with -race
 test: deps lint
 	$(GO) test -race -timeout 14m ./...
+	$(GO) test -race -tags faultclock ./clockguard/
 	@if [ -f bench/go.mod ]; then echo "cd bench && $(GO) test -run 'Test' ./..."; cd bench && $(GO) test -run 'Test' ./...; fi
 
 ## bench: run the generator's benchmarks and the comparison in bench/
