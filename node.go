@@ -103,10 +103,13 @@ func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 		if err == nil {
 			return h, nil
 		}
-		if !errors.Is(err, coord.ErrUnreachable) {
+		// A node name still live in the store may be this node's own crashed
+		// predecessor, whose session or lease has yet to expire: retry that
+		// too, until StartTimeout.
+		if !errors.Is(err, coord.ErrUnreachable) && !errors.Is(err, coord.ErrNodeLive) {
 			return nil, err
 		}
-		n.log.Warn("store unreachable, retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		n.log.Warn("cannot acquire yet, retrying", zap.Error(err), zap.Duration("backoff", backoff))
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
