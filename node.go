@@ -301,7 +301,13 @@ func (n *Node) reserve(ctx context.Context, h *holding) {
 func (n *Node) report(ctx context.Context, h *holding) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.RefreshEvery)
 	defer cancel()
-	r := coord.Report{Timestamp: n.cfg.Clock.Now().UnixMilli(), WorkerID: h.gen.WorkerID(), Admin: n.cfg.Admin}
+	// After an unconfirmed forward step, report only what the monotonic
+	// clock vouches for: a restart must not be held to a bogus future time.
+	now := n.cfg.Clock.Now()
+	if v := n.guard.steps.Vouched(); v.Before(now) {
+		now = v
+	}
+	r := coord.Report{Timestamp: now.UnixMilli(), WorkerID: h.gen.WorkerID(), Admin: n.cfg.Admin}
 	if err := h.lease.Report(ctx, r); err != nil {
 		n.log.Warn("could not report the clock", zap.Error(err))
 	}
