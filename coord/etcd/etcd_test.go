@@ -11,6 +11,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord/coord"
@@ -35,7 +36,7 @@ func newBackendTTL(t testing.TB, endpoints []string, cluster string, ttl time.Du
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b, err := etcd.New(ctx, etcd.Config{Endpoints: endpoints, Cluster: cluster, TTL: ttl,
-		FenceMargin: 500 * time.Millisecond, Logger: zaptest.NewLogger(t).Named("backend")})
+		FenceMargin: 500 * time.Millisecond, Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("backend")})
 	if err != nil {
 		t.Fatal(err)
 	}
