@@ -37,3 +37,22 @@ func TestMonotonicEstimateNeverLeads(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleReadingIsNotARollback: a caller that read the clock, was
+// preempted while others moved the state on by more than MaxBackwardWait,
+// and then claims with its old reading must not see a clock rollback.
+func TestStaleReadingIsNotARollback(t *testing.T) {
+	g, err := New(Config{WorkerID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.NextID(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	old := g.state.Load()
+	lastTick := old >> g.seqBits
+	stale := reading{tick: lastTick - 8, now: g.layout.TimeOf(lastTick - 8)}
+	if _, _, err := g.claim(context.Background(), stale, old, 1); err != nil {
+		t.Fatalf("a reading 8ms older than the state was taken as a rollback: %v", err)
+	}
+}

@@ -290,8 +290,11 @@ func (g *Generator) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64,
 // is. It returns -1 after waiting, so that the caller reads the clock and the
 // state again.
 func (g *Generator) claim(ctx context.Context, r reading, old, want int64) (last, k int64, err error) {
-	if r.now.IsZero() && r.tick != old>>g.seqBits {
-		r = g.readWall() // any decision but "same tick" is made on the wall clock
+	// Any decision but "same tick" is made on the wall clock, and a step back
+	// is judged only on a reading taken after old was loaded: a reading made
+	// before it, by a caller that was then preempted, is merely stale.
+	if r.now.IsZero() && r.tick != old>>g.seqBits || r.tick < old>>g.seqBits {
+		r = g.readWall()
 	}
 	tick, now := r.tick, r.now
 	lastTick, seq := old>>g.seqBits, old&g.seqMask
