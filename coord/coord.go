@@ -17,6 +17,9 @@ var (
 	ErrClosed = errors.New("coord: closed")
 	// ErrUnreachable: the store could not be reached in time.
 	ErrUnreachable = errors.New("coord: store unreachable")
+	// ErrDenied: the store refused the credentials or the permission. It is
+	// a configuration error: retrying does not help.
+	ErrDenied = errors.New("coord: access denied by the store")
 	// ErrNodeLive: another live process already uses this node name.
 	ErrNodeLive = errors.New("coord: node name is live in another process")
 	// ErrBadRecord: a record in the store could not be decoded.

@@ -42,6 +42,7 @@ type Config struct {
 	// 1.5 election timeouts).
 	TTL time.Duration
 	// FenceMargin is taken off the lease deadline; it must be below TTL/2.
+	// Zero means the smaller of DefaultFenceMargin and TTL/4.
 	FenceMargin time.Duration
 	// Logger; nil means no logging.
 	Logger *zap.Logger
@@ -58,7 +59,7 @@ func (c *Config) setDefaults() {
 		c.TTL = DefaultTTL
 	}
 	if c.FenceMargin == 0 {
-		c.FenceMargin = DefaultFenceMargin
+		c.FenceMargin = min(DefaultFenceMargin, c.TTL/4)
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -96,7 +97,8 @@ type Backend struct {
 var _ coord.Backend = (*Backend)(nil)
 
 // New connects to etcd. It fails with an error wrapping coord.ErrUnreachable
-// when no endpoint answers within DialTimeout or ctx.
+// when no endpoint answers within DialTimeout or ctx, and coord.ErrDenied
+// when etcd refuses the credentials.
 func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -112,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		Context:     context.WithoutCancel(ctx),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: etcd %v: %v", coord.ErrUnreachable, cfg.Endpoints, err)
+		return nil, fmt.Errorf("%w: etcd %v: %v", storeFault(err), cfg.Endpoints, err)
 	}
 	b := &Backend{
 		cfg:    cfg,
@@ -125,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	defer cancel()
 	if _, err := b.kv.Get(pctx, "health-check", clientv3.WithCountOnly()); err != nil {
 		client.Close()
-		return nil, fmt.Errorf("%w: etcd %v: %v", coord.ErrUnreachable, cfg.Endpoints, err)
+		return nil, fmt.Errorf("%w: etcd %v: %v", storeFault(err), cfg.Endpoints, err)
 	}
 	return b, nil
 }
@@ -145,7 +147,7 @@ func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, erro
 	roundTrips.Add(1)
 	grant, err := b.client.Grant(ctx, int64(b.cfg.TTL/time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("%w: granting a lease: %v", coord.ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: granting a lease: %v", storeFault(err), err)
 	}
 	l, err := b.claim(ctx, c, grant.ID, sent)
 	if err != nil {
@@ -218,7 +220,7 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 			clientv3.OpGet(highWaterKey(wid)),
 		).Commit()
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: claiming WorkerId %d: %v", coord.ErrUnreachable, wid, err)
+		return nil, false, fmt.Errorf("%w: claiming WorkerId %d: %v", storeFault(err), wid, err)
 	}
 	if !resp.Succeeded {
 		return nil, false, nil
@@ -242,7 +244,7 @@ func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
 	roundTrips.Add(1)
 	resp, err := b.kv.Get(ctx, workersDir, clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
-		return nil, fmt.Errorf("%w: listing WorkerIds: %v", coord.ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: listing WorkerIds: %v", storeFault(err), err)
 	}
 	held := make(map[int64]bool, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
@@ -257,7 +259,7 @@ func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
 func (b *Backend) Peers(ctx context.Context) ([]coord.Peer, error) {
 	resp, err := b.kv.Get(ctx, temporaryDir, clientv3.WithPrefix())
 	if err != nil {
-		return nil, fmt.Errorf("%w: listing peers: %v", coord.ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: listing peers: %v", storeFault(err), err)
 	}
 	peers := make([]coord.Peer, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
@@ -276,7 +278,7 @@ func (b *Backend) LastReport(ctx context.Context, node string) (coord.Report, bo
 	roundTrips.Add(1)
 	resp, err := b.kv.Get(ctx, foreverKey(node))
 	if err != nil {
-		return coord.Report{}, false, fmt.Errorf("%w: reading %s: %v", coord.ErrUnreachable, foreverKey(node), err)
+		return coord.Report{}, false, fmt.Errorf("%w: reading %s: %v", storeFault(err), foreverKey(node), err)
 	}
 	if len(resp.Kvs) == 0 {
 		return coord.Report{}, false, nil

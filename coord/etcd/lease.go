@@ -206,7 +206,7 @@ func (l *lease) putHighWater(ctx context.Context, w time.Time) error {
 		Then(clientv3.OpPut(highWaterKey(l.wid), encode(HighWater{UnixMS: w.UnixMilli(), Holder: l.claim.Node}))).
 		Commit()
 	if err != nil {
-		return fmt.Errorf("%w: writing W of WorkerId %d: %v", coord.ErrUnreachable, l.wid, err)
+		return fmt.Errorf("%w: writing W of WorkerId %d: %v", storeFault(err), l.wid, err)
 	}
 	if !resp.Succeeded {
 		err := fmt.Errorf("%w: %s no longer has create revision %d", coord.ErrFenced, workerKey(l.wid), l.rev)
@@ -218,7 +218,7 @@ func (l *lease) putHighWater(ctx context.Context, w time.Time) error {
 
 func (l *lease) Report(ctx context.Context, r coord.Report) error {
 	if _, err := l.b.kv.Put(ctx, foreverKey(l.claim.Node), encode(r)); err != nil {
-		return fmt.Errorf("%w: reporting the clock: %v", coord.ErrUnreachable, err)
+		return fmt.Errorf("%w: reporting the clock: %v", storeFault(err), err)
 	}
 	return nil
 }
@@ -242,7 +242,7 @@ func (l *lease) Release(ctx context.Context, w time.Time) error {
 		errs = append(errs, err)
 	}
 	if _, err := l.b.client.Revoke(ctx, l.id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		errs = append(errs, fmt.Errorf("%w: revoking the lease of WorkerId %d: %v", coord.ErrUnreachable, l.wid, err))
+		errs = append(errs, fmt.Errorf("%w: revoking the lease of WorkerId %d: %v", storeFault(err), l.wid, err))
 	}
 	return errors.Join(errs...)
 }

@@ -2,9 +2,12 @@ package etcd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
 	"github.com/idcoord/idcoord/coord"
 )
@@ -57,4 +60,17 @@ func encode(v any) string {
 		panic(fmt.Sprintf("etcd: encoding %T: %v", v, err)) // only plain structs are encoded
 	}
 	return string(b)
+}
+
+// storeFault is the coord sentinel an etcd error stands for: ErrDenied for
+// credentials or permissions, which retrying cannot cure, else
+// ErrUnreachable.
+func storeFault(err error) error {
+	for _, denied := range []error{rpctypes.ErrAuthFailed, rpctypes.ErrPermissionDenied, rpctypes.ErrUserEmpty,
+		rpctypes.ErrInvalidAuthToken, rpctypes.ErrAuthNotEnabled, rpctypes.ErrUserNotFound} {
+		if errors.Is(err, denied) {
+			return coord.ErrDenied
+		}
+	}
+	return coord.ErrUnreachable
 }

@@ -1,0 +1,264 @@
+package clients_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/idcoord/idcoord/sidecar"
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// snippet is one client example: its file under configs/clients, the
+// language tag of its README block, and how to run it on a socket.
+type snippet struct {
+	name string
+	file string // relative to configs/clients
+	lang string // the README code block's info string
+	// tool is the program that runs the snippet; args get the socket path
+	// appended. dir is where it runs, relative to configs/clients.
+	tool string
+	args []string
+	dir  string
+}
+
+var snippets = []snippet{
+	{name: "go", file: "go/main.go", lang: "go", tool: "go", args: []string{"run", "./configs/clients/go"}, dir: "../.."},
+	{name: "python", file: "python/next_id.py", lang: "python", tool: "python3", args: []string{"python/next_id.py"}, dir: "."},
+	{name: "java", file: "java/NextId.java", lang: "java", tool: "java", args: []string{"java/NextId.java"}, dir: "."},
+	{name: "node", file: "node/next_id.js", lang: "js", tool: "node", args: []string{"node/next_id.js"}, dir: "."},
+}
+
+// recordingSource serves IDs from a real generator and records the count of
+// every request. With down set, it refuses with that reason.
+type recordingSource struct {
+	gen  *snowflake.Generator
+	down string
+	mu   struct {
+		sync.Mutex
+		counts []int
+	}
+}
+
+func (s *recordingSource) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	s.mu.Lock()
+	s.mu.counts = append(s.mu.counts, n)
+	s.mu.Unlock()
+	if s.down != "" {
+		return dst, errors.New(s.down)
+	}
+	return s.gen.AppendIDs(ctx, dst, n)
+}
+
+func (s *recordingSource) Ready() error {
+	if s.down != "" {
+		return errors.New(s.down)
+	}
+	return nil
+}
+
+func (s *recordingSource) Layout() snowflake.Layout { return s.gen.Layout() }
+
+// takeCounts returns the counts asked for since the last call.
+func (s *recordingSource) takeCounts() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mu.counts
+	s.mu.counts = nil
+	return c
+}
+
+// serve starts a sidecar server on a socket in a new short temporary folder
+// (a socket path holds at most 107 bytes) and returns the path. A non-empty
+// down makes every request fail with that reason.
+func serve(t *testing.T, down string) (string, *recordingSource) {
+	t.Helper()
+	gen, err := snowflake.New(snowflake.Config{WorkerID: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &recordingSource{gen: gen, down: down}
+	srv, err := sidecar.New(sidecar.Config{Source: src, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "idc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "idcoord.sock")
+	l, err := sidecar.Listen(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+		os.RemoveAll(dir)
+	})
+	return path, src
+}
+
+// TestSnippetsGetIDs runs every client snippet with its real interpreter
+// against a live sidecar, and checks that each prints 3 positive,
+// increasing IDs after one request for 3.
+func TestSnippetsGetIDs(t *testing.T) {
+	path, src := serve(t, "")
+	var last int64
+	for _, sn := range snippets {
+		t.Run(sn.name, func(t *testing.T) {
+			stdout, stderr, err := sn.run(t, path)
+			if err != nil {
+				t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", sn.tool, strings.Join(sn.args, " "), err, stdout, stderr)
+			}
+			if stderr != "" {
+				t.Errorf("stderr: %s", stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("printed %d lines, want 3 IDs:\n%s", len(lines), stdout)
+			}
+			for _, line := range lines {
+				id, err := strconv.ParseInt(line, 10, 64)
+				if err != nil || id <= 0 {
+					t.Fatalf("line %q is not a positive int64 ID", line)
+				}
+				if id <= last {
+					t.Fatalf("ID %d after %d: not increasing", id, last)
+				}
+				last = id
+				if p, err := src.Layout().Decompose(id); err != nil || p.WorkerID != 5 {
+					t.Errorf("ID %d decodes to %+v, %v; want WorkerId 5", id, p, err)
+				}
+			}
+			if got := src.takeCounts(); !slices.Equal(got, []int{3}) {
+				t.Errorf("the sidecar got requests for %v IDs, want one request for 3", got)
+			}
+		})
+	}
+}
+
+// TestSnippetsReportRefusals runs every snippet against a sidecar that
+// cannot issue IDs, and checks that each fails with the server's reason and
+// prints no IDs.
+func TestSnippetsReportRefusals(t *testing.T) {
+	const reason = "lease fence passed 2s ago"
+	path, _ := serve(t, reason)
+	for _, sn := range snippets {
+		t.Run(sn.name, func(t *testing.T) {
+			stdout, stderr, err := sn.run(t, path)
+			if err == nil {
+				t.Fatalf("exit status 0; want a failure\nstdout:\n%s", stdout)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q; want no IDs", stdout)
+			}
+			if !strings.Contains(stderr, reason) {
+				t.Errorf("stderr does not give the reason %q:\n%s", reason, stderr)
+			}
+		})
+	}
+}
+
+// run runs the snippet with its interpreter on the socket at path. A missing
+// interpreter fails the test: the snippets are part of the product's docs.
+func (sn snippet) run(t *testing.T, path string) (stdout, stderr string, err error) {
+	t.Helper()
+	tool, err := exec.LookPath(sn.tool)
+	if err != nil {
+		t.Fatalf("%s is needed to run the %s snippet (%s) and is not on PATH: %v", sn.tool, sn.name, sn.file, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tool, append(slices.Clone(sn.args), path)...)
+	cmd.Dir = sn.dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// TestReadmeShowsSnippets checks that the README's Clients section shows
+// each snippet exactly as its file holds it, so that the two cannot drift.
+func TestReadmeShowsSnippets(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, ok := markdownSection(string(readme), "## Clients")
+	if !ok {
+		t.Fatal(`README.md has no "## Clients" section`)
+	}
+	blocks := codeBlocks(section)
+	for _, sn := range snippets {
+		file, err := os.ReadFile(sn.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown, ok := blocks[sn.lang]
+		switch {
+		case !ok:
+			t.Errorf("the Clients section has no ```%s block for %s", sn.lang, sn.file)
+		case len(shown) != 1:
+			t.Errorf("the Clients section has %d ```%s blocks, want 1", len(shown), sn.lang)
+		case shown[0] != string(file):
+			t.Errorf("the ```%s block of the Clients section differs from %s; paste the file in again", sn.lang, sn.file)
+		}
+	}
+}
+
+// markdownSection returns the text from the heading line to the next
+// heading of the same level, or to the end.
+func markdownSection(doc, heading string) (string, bool) {
+	start := strings.Index(doc, "\n"+heading+"\n")
+	if start < 0 {
+		return "", false
+	}
+	rest := doc[start+1:]
+	level := heading[:strings.IndexByte(heading, ' ')]
+	if end := strings.Index(rest[len(heading):], "\n"+level+" "); end >= 0 {
+		return rest[:len(heading)+end+1], true
+	}
+	return rest, true
+}
+
+// codeBlocks returns the fenced code blocks of text by their info string,
+// each block's lines with a final newline.
+func codeBlocks(text string) map[string][]string {
+	blocks := map[string][]string{}
+	var lang string
+	var body strings.Builder
+	in := false
+	for line := range strings.Lines(text) {
+		trimmed := strings.TrimRight(line, "\n")
+		switch {
+		case !in && strings.HasPrefix(trimmed, "```"):
+			in, lang = true, strings.TrimPrefix(trimmed, "```")
+			body.Reset()
+		case in && trimmed == "```":
+			in = false
+			blocks[lang] = append(blocks[lang], body.String())
+		case in:
+			body.WriteString(trimmed + "\n")
+		}
+	}
+	return blocks
+}
