@@ -50,7 +50,12 @@ Run "idcoord print-config" to see every key's value and where it came from.`,
 		newLayoutsCommand(cfg),
 		newPrintConfigCommand(cfg),
 		newVersionCommand(),
+		newNextCommand(cfg),
+		newBenchCommand(cfg),
 		newServeCommand(cfg),
+		newLeaseCommand(cfg),
+		newClockCommand(cfg),
+		newZKCommand(cfg),
 	)
 	return root
 }

@@ -84,16 +84,22 @@ func connect(ctx context.Context, s *settings, endpoints []string, identity stri
 			Auth: auth, Logger: log.Named("zk"),
 		})
 	}
-	password, err := readSecret("etcd.password-file", s.Etcd.PasswordFile)
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig, err := etcdTLS(s.Etcd)
-	if err != nil {
-		return nil, err
+	// The embedded member listens on loopback without auth or TLS; the etcd
+	// credentials are for an external cluster.
+	var username, password string
+	var tlsConfig *tls.Config
+	if s.Coord == coordEtcd {
+		var err error
+		if password, err = readSecret("etcd.password-file", s.Etcd.PasswordFile); err != nil {
+			return nil, err
+		}
+		if tlsConfig, err = etcdTLS(s.Etcd); err != nil {
+			return nil, err
+		}
+		username = s.Etcd.Username
 	}
 	return etcd.New(ctx, etcd.Config{
-		Endpoints: endpoints, Username: s.Etcd.Username, Password: password, TLS: tlsConfig,
+		Endpoints: endpoints, Username: username, Password: password, TLS: tlsConfig,
 		Cluster: s.Cluster, TTL: s.LeaseTTL, Logger: log.Named("etcd"),
 	})
 }

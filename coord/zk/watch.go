@@ -7,23 +7,28 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 )
 
-// watchRetry is the pause before watching again after a failed request.
-const watchRetry = 200 * time.Millisecond
+// claimPoll is how often a holder looks at its claim znode. It polls rather
+// than sets a ZooKeeper watch: go-zookeeper v1.0.4 races on its last zxid
+// when it re-sends watches after a reconnect (its PR #35), and a holder must
+// survive reconnects. Four reads a second per node are cheap, and a revoke
+// is still seen well within a second.
+const claimPoll = 250 * time.Millisecond
 
 // watchClaim loses the lease as soon as workers/<wid> is deleted or owned by
 // another session: an operator's revoke, or a znode removed by hand. The
-// version compare-and-swap on W is what keeps IDs unique; the watch only
-// makes the holder stop at once instead of at its next Reserve.
+// version compare-and-swap on W is what keeps IDs unique; this only makes
+// the holder stop at once instead of at its next Reserve.
 func (l *lease) watchClaim() {
+	tick := time.NewTicker(claimPoll)
+	defer tick.Stop()
 	for {
 		type got struct {
 			ok    bool
 			owner int64
-			ch    <-chan gozk.Event
 		}
 		g, err := callOn(l.b, func(c *gozk.Conn) (got, error) {
-			ok, st, ch, err := c.ExistsW(l.workerPath)
-			g := got{ok: ok, ch: ch}
+			ok, st, err := c.Exists(l.workerPath)
+			g := got{ok: ok}
 			if ok {
 				g.owner = st.EphemeralOwner
 			}
@@ -35,13 +40,7 @@ func (l *lease) watchClaim() {
 		default:
 		}
 		switch {
-		case err != nil: // Close loses every lease first, so this ends
-			select {
-			case <-l.done:
-				return
-			case <-time.After(watchRetry):
-				continue
-			}
+		case err != nil: // unreachable for now; Close loses every lease first
 		case !g.ok:
 			l.fence(fmt.Sprintf("%s was deleted", l.workerPath))
 			return
@@ -50,7 +49,7 @@ func (l *lease) watchClaim() {
 			return
 		}
 		select {
-		case <-g.ch: // any change, or the watch was dropped: look again
+		case <-tick.C:
 		case <-l.done:
 			return
 		}

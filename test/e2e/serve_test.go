@@ -112,6 +112,17 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	}
 	viaLine := lineIDs(t, n, 3)
 	all := append(append(one, parseIDs(t, batch.IDs)...), viaLine...)
+	for _, proto := range [][]string{nil, {"--http"}} {
+		code, stdout, stderr := cli(t, append([]string{"next", "-n", "25", "--socket", n.socket}, proto...)...)
+		if code != 0 {
+			t.Fatalf("idcoord next %v: exit %d: %s", proto, code, stderr)
+		}
+		got := parseIDs(t, lines(stdout))
+		if len(got) != 25 {
+			t.Fatalf("idcoord next -n 25 %v printed %d IDs", proto, len(got))
+		}
+		all = append(all, got...)
+	}
 	if !increasing(all) {
 		t.Fatalf("IDs not increasing: %v", all)
 	}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/idcoord/idcoord/sidecar/client"
+)
+
+// httpReadBuf is the read buffer of a raw HTTP load connection; bodies
+// larger than it are parsed as they stream through.
+const httpReadBuf = 32 << 10
+
+// maxErrBody bounds the body of an HTTP error answer that is read whole.
+const maxErrBody = 4096
+
+// httpBenchConn is a minimal keep-alive HTTP/1.1 client for GET /id and
+// GET /ids?count=N over one connection: it writes a prepared request and
+// parses the status line, Content-Length and a text body of IDs, allocating
+// nothing per request. net/http's client costs several times more CPU per
+// request, which on a small machine would measure the load generator, not
+// the server.
+type httpBenchConn struct {
+	nc     net.Conn
+	r      *bufio.Reader
+	req    []byte
+	broken bool
+}
+
+func newHTTPBenchConn(nc net.Conn, batch int) *httpBenchConn {
+	target := "/id"
+	if batch != 1 {
+		target = "/ids?count=" + strconv.Itoa(batch)
+	}
+	return &httpBenchConn{
+		nc:  nc,
+		r:   bufio.NewReaderSize(nc, httpReadBuf),
+		req: []byte("GET " + target + " HTTP/1.1\r\nHost: idcoord\r\n\r\n"),
+	}
+}
+
+func (c *httpBenchConn) usable() bool { return !c.broken }
+
+func (c *httpBenchConn) close() { c.nc.Close() }
+
+func (c *httpBenchConn) appendIDs(dst []int64, n int) ([]int64, error) {
+	if _, err := c.nc.Write(c.req); err != nil {
+		c.broken = true
+		return dst, err
+	}
+	status, length, keepAlive, err := c.readHead()
+	if err != nil {
+		c.broken = true
+		return dst, err
+	}
+	c.broken = !keepAlive
+	if status != 200 {
+		return dst, c.readError(status, length)
+	}
+	out, err := c.readIDs(dst, length, n)
+	if err != nil {
+		c.broken = true
+	}
+	return out, err
+}
+
+// readHead reads the status line and the header up to the blank line, and
+// returns the status code, the Content-Length and whether the connection
+// stays open.
+func (c *httpBenchConn) readHead() (status, length int, keepAlive bool, err error) {
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return 0, 0, false, headErr(err)
+	}
+	if len(line) < 13 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, 0, false, fmt.Errorf("%w: status line %.40q", client.ErrProtocol, line)
+	}
+	if status, err = atoiBytes(line[9:12]); err != nil {
+		return 0, 0, false, fmt.Errorf("%w: status line %.40q", client.ErrProtocol, line)
+	}
+	length, keepAlive = -1, true
+	for {
+		if line, err = c.r.ReadSlice('\n'); err != nil {
+			return 0, 0, false, headErr(err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, 0, false, fmt.Errorf("%w: header line %.40q", client.ErrProtocol, line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = atoiBytes(value); err != nil {
+				return 0, 0, false, fmt.Errorf("%w: Content-Length %.40q", client.ErrProtocol, value)
+			}
+		case bytes.EqualFold(name, []byte("Connection")):
+			keepAlive = !bytes.EqualFold(value, []byte("close"))
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			return 0, 0, false, fmt.Errorf("%w: Transfer-Encoding %.40q; this client reads Content-Length bodies only", client.ErrProtocol, value)
+		}
+	}
+	if length < 0 {
+		return 0, 0, false, fmt.Errorf("%w: HTTP %d answer without Content-Length", client.ErrProtocol, status)
+	}
+	return status, length, keepAlive, nil
+}
+
+// headErr says that a header line did not fit the buffer, or passes an I/O
+// error on.
+func headErr(err error) error {
+	if err == bufio.ErrBufferFull {
+		return fmt.Errorf("%w: header line longer than %d bytes", client.ErrProtocol, httpReadBuf)
+	}
+	return err
+}
+
+// readIDs parses a body of length bytes holding n increasing IDs, one per
+// line, and appends them to dst. It parses the body in pieces of up to the
+// buffer's size, so any batch fits.
+func (c *httpBenchConn) readIDs(dst []int64, length, n int) ([]int64, error) {
+	out := dst
+	var id int64
+	digits := 0
+	for length > 0 {
+		k := min(length, c.r.Size())
+		buf, err := c.r.Peek(k)
+		if err != nil {
+			return dst, err
+		}
+		for _, b := range buf {
+			switch {
+			case '0' <= b && b <= '9' && digits < 19:
+				id = id*10 + int64(b-'0')
+				digits++
+			case b == '\n' && digits > 0 && id >= 0 && len(out)-len(dst) < n:
+				out = append(out, id)
+				id, digits = 0, 0
+			default:
+				return dst, fmt.Errorf("%w: unexpected byte %q in an ID answer", client.ErrProtocol, b)
+			}
+		}
+		c.r.Discard(k)
+		length -= k
+	}
+	if digits != 0 || len(out)-len(dst) != n {
+		return dst, fmt.Errorf("%w: got %d whole IDs, asked for %d", client.ErrProtocol, len(out)-len(dst), n)
+	}
+	return out, nil
+}
+
+// readError reads the body of a non-200 answer and returns it as the client
+// package's error for that status.
+func (c *httpBenchConn) readError(status, length int) error {
+	if length > maxErrBody {
+		c.broken = true
+		return fmt.Errorf("%w: HTTP %d with a %d-byte body", client.ErrProtocol, status, length)
+	}
+	body, err := c.r.Peek(length)
+	if err != nil {
+		c.broken = true
+		return err
+	}
+	err = httpStatusError(status, body)
+	c.r.Discard(length)
+	return err
+}
+
+// atoiBytes parses a short non-negative decimal.
+func atoiBytes(b []byte) (int, error) {
+	if len(b) == 0 || len(b) > 12 {
+		return 0, strconv.ErrSyntax
+	}
+	n := 0
+	for _, d := range b {
+		if d < '0' || d > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		n = n*10 + int(d-'0')
+	}
+	return n, nil
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// Errors of the operator commands (lease ls|show|revoke, clock), wrapped
+// with the details and tested with errors.Is.
+var (
+	// errBadWorkerID: a WorkerId argument is not a number the layout holds.
+	errBadWorkerID = errors.New("bad WorkerId")
+	// errNoHolding: lease show found no WorkerId or node by that name.
+	errNoHolding = errors.New("no such WorkerId or node")
+	// errNoInspector: the configured store cannot be inspected.
+	errNoInspector = errors.New("store cannot be inspected")
+	// errNodeDrift: a live node's clock is further from this machine's than
+	// clock.max-drift.
+	errNodeDrift = errors.New("node clock past clock.max-drift")
+	// errNoClock: a live node did not answer on /clock.
+	errNoClock = errors.New("node clock unreadable")
+)
+
+// operatorTimeout bounds one operator command, connecting included.
+const operatorTimeout = 30 * time.Second
+
+// inspection is a client of the configured store for the operator commands.
+type inspection struct {
+	coord.Backend
+	coord.Inspector
+}
+
+// openInspection connects to the store in s as a client: etcd.endpoints for
+// etcd and for embedded (where idcoord serve runs the etcd), zk.servers for
+// ZooKeeper. It never starts an embedded etcd and never retries: an
+// operator wants the answer now. Warnings go to stderr; the store's
+// informational logs are left out.
+func openInspection(ctx context.Context, s *settings, stderr io.Writer) (*inspection, error) {
+	logs := s.Log
+	if logs.Level == "debug" || logs.Level == "info" {
+		logs.Level = "warn"
+	}
+	log, err := newLogger(logs, stderr)
+	if err != nil {
+		return nil, err
+	}
+	b, err := connect(ctx, s, s.Etcd.Endpoints, "", log)
+	if err != nil {
+		if s.Coord == coordEmbedded && errors.Is(err, coord.ErrUnreachable) {
+			err = fmt.Errorf("%w (coord is embedded: is idcoord serve running with the etcd at etcd.endpoints %v?)", err, s.Etcd.Endpoints)
+		}
+		return nil, err
+	}
+	ins, ok := b.(coord.Inspector)
+	if !ok {
+		b.Close()
+		return nil, fmt.Errorf("%w: the %s backend (%T) lists no holders", errNoInspector, s.Coord, b)
+	}
+	return &inspection{Backend: b, Inspector: ins}, nil
+}
+
+// storeName names the store for messages: "etcd [host:port]" or
+// "ZooKeeper [host:port]".
+func storeName(s *settings) string {
+	if s.Coord == coordZK {
+		return fmt.Sprintf("ZooKeeper %v", s.ZK.Servers)
+	}
+	return fmt.Sprintf("etcd %v", s.Etcd.Endpoints)
+}
+
+// parseWorkerID reads a WorkerId argument, which must fit the layout.
+func parseWorkerID(s *settings, arg string) (int64, error) {
+	wid, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || wid < 0 || wid > s.Layout.MaxWorkerID() {
+		return 0, fmt.Errorf("%w %q: want a number from 0 to %d (%d worker bits)", errBadWorkerID, arg, s.Layout.MaxWorkerID(), s.Layout.WorkerBits)
+	}
+	return wid, nil
+}

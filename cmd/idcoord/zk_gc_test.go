@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/idcoord/idcoord/coord"
+	zkcoord "github.com/idcoord/idcoord/coord/zk"
+	"github.com/idcoord/idcoord/coord/zk/zktest"
+)
+
+func TestStaleForever(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cutoff := now.Add(-time.Hour)
+	old, recent := now.Add(-2*time.Hour), now.Add(-time.Minute)
+	tests := []struct {
+		name string
+		node zkcoord.ForeverNode
+		want bool
+	}{
+		{"old and not live", zkcoord.ForeverNode{Modified: old, Timestamp: old}, true},
+		{"old, unreadable timestamp", zkcoord.ForeverNode{Modified: old}, true},
+		{"live", zkcoord.ForeverNode{Modified: old, Timestamp: old, Live: true, Holder: "web-0"}, false},
+		{"a holder named without Live", zkcoord.ForeverNode{Modified: old, Timestamp: old, Holder: "web-0"}, false},
+		{"written recently", zkcoord.ForeverNode{Modified: recent, Timestamp: old}, false},
+		{"timestamp recent (clock ahead)", zkcoord.ForeverNode{Modified: old, Timestamp: now.Add(time.Hour)}, false},
+		{"exactly at the cutoff", zkcoord.ForeverNode{Modified: cutoff, Timestamp: old}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.node.Path = "/snowflake/x/forever/10.0.0.1:80-0000000001"
+			got := staleForever([]zkcoord.ForeverNode{tt.node}, cutoff)
+			if (len(got) == 1) != tt.want {
+				t.Fatalf("staleForever selected %d of 1, want selected: %v", len(got), tt.want)
+			}
+		})
+	}
+}
+
+func TestZKCommandArgs(t *testing.T) {
+	wantOneLineError(t, []string{`unknown command "nope" for "idcoord zk"`}, "zk", "nope")
+	if out := mustRun(t, "zk"); !strings.Contains(out, "gc") {
+		t.Fatalf("idcoord zk does not list gc:\n%s", out)
+	}
+}
+
+func TestZKGCRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"zero age", []string{"--older-than", "0s"}, []string{"zk gc: bad flag value: --older-than 0s: want more than 0"}},
+		{"negative age", []string{"--older-than", "-1h"}, []string{"--older-than -1h0m0s"}},
+		{"zero timeout", []string{"--timeout", "0s"}, []string{"--timeout 0s"}},
+		{"unknown format", []string{"-o", "yaml"}, []string{`unknown output format -o "yaml": want one of table, json`}},
+		{"server down", []string{"--zk.servers", "127.0.0.1:1", "--timeout", "300ms"},
+			[]string{"zk gc: coord: store unreachable: no ZooKeeper session with [127.0.0.1:1] after 3"}},
+		{"bad setting", []string{"--zk.mode", "nope"}, []string{"zk.mode"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantOneLineError(t, tt.want, append([]string{"zk", "gc"}, tt.args...)...)
+		})
+	}
+}
+
+// TestZKGC builds a forever tree with identities of every kind (held by a
+// running idcoord, released by idcoord, written by Leaf long ago, with a
+// timestamp ahead, written just now) and checks that gc selects only the
+// old ones without a live holder, deletes nothing without --yes, and
+// deletes exactly those with it.
+func TestZKGC(t *testing.T) {
+	srv := zktest.StartWith(t, zktest.Options{TickTime: 200 * time.Millisecond})
+	const cluster, leaf, age = "gc", "orders", 3 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn := gcRawZK(t, srv.Addr())
+	forever := "/snowflake/" + leaf + "/forever"
+
+	// idcoord creates the tree (with the marker that takes sequence 0).
+	live := gcBackend(t, srv.Addr(), cluster, leaf, "10.0.0.9:7070")
+	held, err := live.Acquire(ctx, coord.Claim{Node: "live-0", MaxWorkerID: 1023, Reserved: []int64{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := gcBackend(t, srv.Addr(), cluster, leaf, "10.0.0.8:7070")
+	l, err := gone.Acquire(ctx, coord.Claim{Node: "gone-0", MaxWorkerID: 1023, Reserved: []int64{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	gone.Close()
+	monthAgo := time.Now().Add(-30 * 24 * time.Hour).UnixMilli()
+	leafA := gcLeafNode(t, conn, forever, "10.0.0.1:8080", monthAgo)
+	leafB := gcLeafNode(t, conn, forever, "10.0.0.2:8080", monthAgo)
+	gcLeafNode(t, conn, forever, "10.0.0.3:8080", time.Now().Add(time.Hour).UnixMilli()) // its clock ran ahead
+	time.Sleep(age + 200*time.Millisecond)                                               // real server time, for the znodes' mtime
+	gcLeafNode(t, conn, forever, "10.0.0.4:8080", monthAgo)                              // written just now
+	stale := []string{forever + "/10.0.0.8:7070-0000000002", leafA, leafB}
+	before := gcChildren(t, conn, forever)
+	base := []string{"zk", "gc", "--zk.servers", srv.Addr(), "--cluster", cluster, "--zk.leaf-name", leaf}
+	older := append(slices.Clone(base), "--older-than", age.String())
+
+	out := mustRun(t, base...)
+	if want := "no forever znode in " + forever + " is both without a live holder and older than 168h0m0s\n"; out != want {
+		t.Fatalf("zk gc with the default age printed %q, want %q", out, want)
+	}
+
+	out = mustRun(t, older...)
+	t.Logf("dry run:\n%s", out)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(stale)+2 || !strings.HasPrefix(lines[0], "WORKER_ID") {
+		t.Fatalf("dry run printed %d lines, want a header, %d rows and a summary:\n%s", len(lines), len(stale), out)
+	}
+	for i, p := range stale {
+		if !strings.Contains(lines[i+1], p) || !strings.Contains(lines[i+1], gcWouldDelete) {
+			t.Fatalf("row %d is %q, want %s to be deleted", i+1, lines[i+1], p)
+		}
+	}
+	if !strings.Contains(lines[len(lines)-1], "nothing was deleted: run again with --yes to delete them") {
+		t.Fatalf("dry run summary %q does not say how to delete", lines[len(lines)-1])
+	}
+	if after := gcChildren(t, conn, forever); !slices.Equal(after, before) {
+		t.Fatalf("the dry run changed the tree: %v, was %v", after, before)
+	}
+
+	rows := gcJSON(t, "run again with --yes", append(older, "-o", "json")...)
+	if after := gcChildren(t, conn, forever); !slices.Equal(after, before) {
+		t.Fatalf("the JSON dry run changed the tree: %v, was %v", after, before)
+	}
+	if paths := gcPaths(rows); !slices.Equal(paths, stale) {
+		t.Fatalf("JSON dry run selected %v, want %v", paths, stale)
+	}
+
+	rows = gcJSON(t, "deleted 3 of 3", append(older, "--yes", "-o", "json")...)
+	for _, r := range rows {
+		if r.Action != gcDeleted || r.Error != "" {
+			t.Fatalf("row %+v, want deleted", r)
+		}
+	}
+	want := []string{"10.0.0.3:8080-0000000005", "10.0.0.4:8080-0000000006", "10.0.0.9:7070-0000000001", "idcoord.reserved-0000000000"}
+	if after := gcChildren(t, conn, forever); !slices.Equal(after, want) {
+		t.Fatalf("after gc --yes the tree holds %v, want %v", after, want)
+	}
+	if out := mustRun(t, append(older, "--yes")...); !strings.HasPrefix(out, "no forever znode") {
+		t.Fatalf("a second gc --yes printed %q, want nothing selected", out)
+	}
+
+	// The live holder is undisturbed, and a deleted identity gets a new
+	// WorkerId when it comes back.
+	if err := held.Reserve(ctx, time.Now().Add(3*time.Second)); err != nil {
+		t.Fatalf("the live holder lost its WorkerId: %v", err)
+	}
+	back, err := gcBackend(t, srv.Addr(), cluster, leaf, "10.0.0.8:7070").Acquire(ctx, coord.Claim{Node: "gone-0", MaxWorkerID: 1023, Reserved: []int64{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.WorkerID() != 7 {
+		t.Fatalf("a deleted identity came back with WorkerId %d, want the next sequence 7", back.WorkerID())
+	}
+}
+
+// TestZKGCKept makes every delete fail (the forever znode's ACL allows no
+// delete): gc --yes keeps the rows, says why, and exits 1.
+func TestZKGCKept(t *testing.T) {
+	srv := zktest.StartWith(t, zktest.Options{TickTime: 200 * time.Millisecond})
+	conn := gcRawZK(t, srv.Addr())
+	const leaf, age = "locked", time.Second
+	forever := "/snowflake/" + leaf + "/forever"
+	for _, p := range []string{"/snowflake", "/snowflake/" + leaf} {
+		if _, err := conn.Create(p, nil, gozk.FlagPersistent, gozk.WorldACL(gozk.PermAll)); err != nil && !errors.Is(err, gozk.ErrNodeExists) {
+			t.Fatal(err)
+		}
+	}
+	noDelete := gozk.WorldACL(gozk.PermRead | gozk.PermWrite | gozk.PermCreate)
+	if _, err := conn.Create(forever, nil, gozk.FlagPersistent, noDelete); err != nil {
+		t.Fatal(err)
+	}
+	p := gcLeafNode(t, conn, forever, "10.0.0.1:8080", time.Now().Add(-time.Hour).UnixMilli())
+	time.Sleep(age + 200*time.Millisecond) // real server time, for the znode's mtime
+
+	// No /idcoord tree at all: a fleet of Leaf processes only.
+	args := []string{"zk", "gc", "--zk.servers", srv.Addr(), "--cluster", "leafonly", "--zk.leaf-name", leaf,
+		"--older-than", age.String(), "--yes"}
+	stdout, stderr, code := runCLI(t, args...)
+	if code != 1 {
+		t.Fatalf("gc --yes with a delete refused: exit %d, want 1\nstdout:\n%s\nstderr: %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, p) || !strings.Contains(stdout, gcKept) || !strings.Contains(stdout, "not authenticated") {
+		t.Fatalf("stdout does not show %s kept with the reason:\n%s", p, stdout)
+	}
+	t.Logf("refused deletes:\n%s", stdout)
+	if !strings.Contains(stdout, "deleted 0 of 1 forever znodes") {
+		t.Fatalf("stdout has no summary:\n%s", stdout)
+	}
+	if want := "idcoord: zk gc: 1 of 1 selected forever znodes were not deleted; each row says why\n"; stderr != want {
+		t.Fatalf("stderr %q, want %q", stderr, want)
+	}
+	if got := gcChildren(t, conn, forever); !slices.Equal(got, []string{"10.0.0.1:8080-0000000000"}) {
+		t.Fatalf("the tree holds %v", got)
+	}
+}
+
+// gcJSON runs gc with -o json and returns its rows, failing unless it exits
+// 0 with a summary on stderr that holds summary.
+func gcJSON(t *testing.T, summary string, args ...string) []gcRow {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, args...)
+	if code != 0 || !strings.Contains(stderr, summary) || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("idcoord %s: exit %d, stderr %q; want 0 and one line holding %q", strings.Join(args, " "), code, stderr, summary)
+	}
+	return jsonLinesOf[gcRow](t, stdout)
+}
+
+func gcPaths(rows []gcRow) []string {
+	paths := make([]string, 0, len(rows))
+	for _, r := range rows {
+		paths = append(paths, r.Path)
+	}
+	return paths
+}
+
+// gcBackend opens a sequential-mode backend for identity, closed when the
+// test ends.
+func gcBackend(t *testing.T, addr, cluster, leaf, identity string) *zkcoord.Backend {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := zkcoord.New(ctx, zkcoord.Config{Servers: []string{addr}, Cluster: cluster, LeafName: leaf, Identity: identity,
+		SessionTimeout: 2 * time.Second, Logger: zaptest.NewLogger(t).Named(identity)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// gcLeafNode creates a forever znode as Leaf does, with Leaf's JSON, and
+// returns its path.
+func gcLeafNode(t *testing.T, conn *gozk.Conn, forever, identity string, timestamp int64) string {
+	t.Helper()
+	ip, port, _ := strings.Cut(identity, ":")
+	data := fmt.Sprintf(`{"ip":"%s","port":"%s","timestamp":%d}`, ip, port, timestamp)
+	p, err := conn.Create(forever+"/"+identity+"-", []byte(data), gozk.FlagSequence, gozk.WorldACL(gozk.PermAll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// gcChildren lists the forever tree, sorted.
+func gcChildren(t *testing.T, conn *gozk.Conn, forever string) []string {
+	t.Helper()
+	names, _, err := conn.Children(forever)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// gcQuiet drops go-zookeeper's own log lines.
+type gcQuiet struct{}
+
+func (gcQuiet) Printf(string, ...any) {}
+
+// gcRawZK opens a plain go-zookeeper session, as Leaf would, closed (its
+// goroutines gone) when the test ends.
+func gcRawZK(t *testing.T, addr string) *gozk.Conn {
+	t.Helper()
+	conn, events, err := gozk.Connect([]string{addr}, 2*time.Second, gozk.WithLogger(gcQuiet{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		for range events {
+		}
+	})
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == gozk.StateHasSession {
+				return conn
+			}
+		case <-timeout:
+			t.Fatalf("no ZooKeeper session with %s", addr)
+		}
+	}
+}

@@ -1,0 +1,201 @@
+package zkcoord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+var _ coord.Inspector = (*Backend)(nil)
+
+// Holdings lists the WorkerIDs held now (workers/), those with a W (hw/ in
+// ephemeral mode, the forever tree in sequential mode) and those named by a
+// clock report (leaf_forever/). ZooKeeper does not let one client read
+// another's session, so every row's LeaseLeft is -1 and its Session says
+// only whether a session holds workers/<wid>. The znodes are read with
+// several requests, not at one instant.
+func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
+	live, err := b.liveHoldings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	marks, err := b.marks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reports, err := b.reports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := coord.MergeHoldings(live, marks, reports)
+	for i := range rows {
+		rows[i].LeaseLeft = -1
+		rows[i].Session = coord.SessionNone
+		if rows[i].Live {
+			rows[i].Session = coord.SessionLive
+		}
+	}
+	return rows, nil
+}
+
+// readDir reads every child of dir; a missing dir has none.
+func (b *Backend) readDir(ctx context.Context, dir string) ([]string, []znode, error) {
+	names, err := do(ctx, b, func(c *gozk.Conn) ([]string, error) {
+		names, _, err := c.Children(dir)
+		return names, err
+	})
+	if errors.Is(err, gozk.ErrNoNode) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, b.opErr("listing "+dir, err)
+	}
+	zs, err := b.getAll(ctx, dir, names)
+	if err != nil {
+		return nil, nil, b.opErr("reading "+dir, err)
+	}
+	return names, zs, nil
+}
+
+// liveHoldings reads the holder records under workers/.
+func (b *Backend) liveHoldings(ctx context.Context) ([]coord.Holding, error) {
+	names, zs, err := b.readDir(ctx, b.p.workers)
+	if err != nil {
+		return nil, err
+	}
+	var live []coord.Holding
+	for i, name := range names {
+		wid, err := strconv.ParseInt(name, 10, 64)
+		if err != nil || zs[i].data == nil {
+			continue // not a WorkerID, or gone since the listing
+		}
+		h, err := decodeJSON[holder](b.p.worker(wid), zs[i].data)
+		if err != nil {
+			b.log.Warn("skipping a bad holder record", zap.Error(err))
+			continue
+		}
+		live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since})
+	}
+	return live, nil
+}
+
+// marks reads W: hw/<wid> in ephemeral mode, the forever tree in sequential
+// mode (where the holder named is the identity, ip:port or node name).
+func (b *Backend) marks(ctx context.Context) ([]coord.Mark, error) {
+	if b.cfg.Mode == ModeSequential {
+		nodes, err := b.ListForever(ctx)
+		if err != nil {
+			return nil, err
+		}
+		marks := make([]coord.Mark, 0, len(nodes))
+		for _, n := range nodes {
+			marks = append(marks, coord.Mark{WorkerID: n.WorkerID, W: wallTime(n.Timestamp.UnixMilli()), Holder: n.Identity})
+		}
+		return marks, nil
+	}
+	names, zs, err := b.readDir(ctx, b.p.hw)
+	if err != nil {
+		return nil, err
+	}
+	var marks []coord.Mark
+	for i, name := range names {
+		wid, err := strconv.ParseInt(name, 10, 64)
+		if err != nil || zs[i].data == nil {
+			continue
+		}
+		hw, err := decodeHighWater(b.p.highWater(wid), zs[i].data)
+		if err != nil {
+			b.log.Warn("skipping a bad W record", zap.Error(err))
+			continue
+		}
+		marks = append(marks, coord.Mark{WorkerID: wid, W: wallTime(hw.UnixMS), Holder: hw.Holder})
+	}
+	return marks, nil
+}
+
+// wallTime is unix milliseconds as a time, and the zero time for 0 (a W
+// never written).
+func wallTime(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// reports reads every node's last clock report, by node name.
+func (b *Backend) reports(ctx context.Context) (map[string]coord.Report, error) {
+	names, zs, err := b.readDir(ctx, b.p.reports)
+	if err != nil {
+		return nil, err
+	}
+	reports := make(map[string]coord.Report, len(names))
+	for i, name := range names {
+		if zs[i].data == nil {
+			continue
+		}
+		r, err := decodeJSON[coord.Report](b.p.report(name), zs[i].data)
+		if err != nil {
+			b.log.Warn("skipping a bad clock report", zap.Error(err))
+			continue
+		}
+		reports[name] = r
+	}
+	return reports, nil
+}
+
+// History returns node's current clock report only: ZooKeeper keeps no
+// history of a znode's data.
+func (b *Backend) History(ctx context.Context, node string) ([]coord.Report, error) {
+	r, ok, err := b.LastReport(ctx, node)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return []coord.Report{r}, nil
+}
+
+// Revoke deletes workers/<wid>. The holder's watch on it fences the holder
+// at once, and its node acquires again: in ephemeral mode any free
+// WorkerID, in sequential mode the same one, which its identity keeps for
+// good; either way the new claim rewrites W, so the revoked lease can never
+// raise W again. leaf_temporary/<node> is left to the holder, which deletes
+// it when it lets the lease go.
+func (b *Backend) Revoke(ctx context.Context, wid int64) (string, error) {
+	p := b.p.worker(wid)
+	type got struct {
+		data []byte
+		stat *gozk.Stat
+	}
+	g, err := do(ctx, b, func(c *gozk.Conn) (got, error) {
+		data, stat, err := c.Get(p)
+		return got{data, stat}, err
+	})
+	if errors.Is(err, gozk.ErrNoNode) {
+		return "", fmt.Errorf("%w: WorkerId %d has no holder in cluster %q (%s does not exist)", coord.ErrNotHeld, wid, b.cfg.Cluster, p)
+	}
+	if err != nil {
+		return "", b.opErr("reading "+p, err)
+	}
+	h, err := decodeJSON[holder](p, g.data)
+	if err != nil {
+		b.log.Warn("revoking a WorkerId whose holder record cannot be read", zap.Error(err))
+	}
+	_, err = do(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, g.stat.Version) })
+	switch {
+	case errors.Is(err, gozk.ErrNoNode):
+		return "", fmt.Errorf("%w: %s went away while it was being revoked", coord.ErrNotHeld, p)
+	case errors.Is(err, gozk.ErrBadVersion):
+		return "", fmt.Errorf("%w: %s changed while it was being revoked; look again before revoking", coord.ErrNotHeld, p)
+	case err != nil:
+		return "", b.opErr("deleting "+p, err)
+	}
+	b.log.Info("revoked a WorkerId", zap.Int64("worker-id", wid), zap.String("holder", h.Node),
+		zap.String("session", sessionHex(g.stat.EphemeralOwner)))
+	return h.Node, nil
+}
