@@ -226,9 +226,12 @@ func (g *Generator) NextID(ctx context.Context) (int64, error) {
 	// Fast path: the clock is still in the last ID's tick (a stopped state is
 	// negative, so never matches) and its sequence has room. The ceiling needs
 	// no check: that tick was under it, and the ceiling never moves down.
-	if old := g.state.Load(); r.tick == old>>g.seqBits && old&g.seqMask != g.seqMask &&
-		g.state.CompareAndSwap(old, old+1) {
-		return r.tick<<g.timeShift | g.workerPart | (old+1)&g.seqMask, nil
+	// Losing the swap to another caller in the same tick only means it took
+	// a sequence number: try the next one.
+	for old := g.state.Load(); r.tick == old>>g.seqBits && old&g.seqMask != g.seqMask; old = g.state.Load() {
+		if g.state.CompareAndSwap(old, old+1) {
+			return r.tick<<g.timeShift | g.workerPart | (old+1)&g.seqMask, nil
+		}
 	}
 	for {
 		old := g.state.Load()
