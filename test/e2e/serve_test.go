@@ -153,7 +153,14 @@ func TestServeEtcdBinaryReleasesOnSIGTERM(t *testing.T) {
 	srv := etcdtest.StartBinary(t)
 	n := startNode(t, "api", "--coord", "etcd", "--etcd.endpoints", srv.Endpoints()[0], "--cluster", "e2e")
 	n.waitReady(30 * time.Second)
-	if ids := lineIDs(t, n, 1000); len(ids) != 1000 || !increasing(ids) {
+	ids := lineIDs(t, n, 1000)
+	ids = append(ids, parseIDs(t, lines(curlIDs(t, n, "/ids?count=10")))...)
+	code, stdout, stderr := cli(t, "next", "-n", "10", "--socket", n.socket)
+	if code != 0 {
+		t.Fatalf("idcoord next: exit %d: %s", code, stderr)
+	}
+	ids = append(ids, parseIDs(t, lines(stdout))...)
+	if len(ids) != 1020 || !increasing(ids) {
 		t.Fatalf("got %d IDs, increasing %v", len(ids), increasing(ids))
 	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 5 * time.Second})
