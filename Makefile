@@ -50,7 +50,7 @@ bench:
 
 ## e2e: the long multi-process tests against real etcd and ZooKeeper servers
 e2e: deps
-	$(GO) test ./test/e2e/... -run Long -timeout 60m
+	IDCOORD_E2E_LONG=1 $(GO) test ./test/e2e/... -run Long -timeout 60m -v
 
 ## clean: remove build output
 clean:

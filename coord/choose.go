@@ -1,6 +1,8 @@
 package coord
 
 import (
+	"context"
+	"errors"
 	"hash/fnv"
 	"iter"
 	"slices"
@@ -46,6 +48,62 @@ func Candidates(c Claim, sticky int64) iter.Seq[int64] {
 			}
 		}
 	}
+}
+
+// LastWorkerID returns the WorkerID of node's last clock report in b, the
+// sticky candidate to pass to Candidates and FirstFree, or -1 when node has
+// no report or its report cannot be decoded.
+func LastWorkerID(ctx context.Context, b Backend, node string) (int64, error) {
+	r, ok, err := b.LastReport(ctx, node)
+	if err != nil && !errors.Is(err, ErrBadRecord) {
+		return -1, err
+	}
+	if !ok {
+		return -1, nil
+	}
+	return r.WorkerID, nil
+}
+
+// FirstFree is how a backend claims a WorkerID for c: it offers the
+// candidates of Candidates(c, sticky) to try, in order, and returns the first
+// lease try makes. try returns ok false when another holder has the
+// WorkerID. Once three offered candidates have turned out taken, FirstFree
+// lists the held WorkerIDs once with held and offers only the others, so a
+// nearly full range costs one listing rather than a failed claim per holder.
+// When no candidate is left it returns NoFreeWorkerError(cluster, c, number
+// held). An error from try or held ends the search and is returned as it is.
+func FirstFree[L any](ctx context.Context, cluster string, c Claim, sticky int64,
+	held func(context.Context) (map[int64]bool, error),
+	try func(ctx context.Context, wid int64) (L, bool, error),
+) (L, error) {
+	var none L
+	var taken map[int64]bool // listed once the preferred candidates are taken
+	var err error
+	offered := 0
+	for wid := range Candidates(c, sticky) {
+		if taken == nil && offered >= 3 {
+			if taken, err = held(ctx); err != nil {
+				return none, err
+			}
+		}
+		if taken[wid] {
+			continue
+		}
+		offered++
+		l, ok, err := try(ctx, wid)
+		if err != nil {
+			return none, err
+		}
+		if ok {
+			return l, nil
+		}
+	}
+	if taken == nil {
+		if taken, err = held(ctx); err != nil {
+			return none, err
+		}
+	}
+	return none, NoFreeWorkerError(cluster, c, len(taken))
 }
 
 // ordinal returns n for a name that ends in "-<n>", as StatefulSet pods do.

@@ -80,10 +80,7 @@ run early and still reports.
 	f.MarkHidden("cpuprofile")
 	out := addOutputFlag(cmd, "text", "json")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := out.check(); err != nil {
-			return err
-		}
-		s, err := cfg.Settings()
+		s, err := checkedSettings(cfg, out)
 		if err != nil {
 			return err
 		}

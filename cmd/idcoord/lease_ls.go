@@ -54,25 +54,17 @@ Fields that do not apply are null.`,
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := out.check(); err != nil {
-			return err
-		}
-		s, err := cfg.Settings()
+		s, err := checkedSettings(cfg, out)
 		if err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), operatorTimeout)
-		defer cancel()
-		ins, err := openInspection(ctx, s, cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		rows, err := ins.Holdings(ctx)
-		if err != nil {
-			return fmt.Errorf("lease ls: %w", err)
-		}
-		return writeLeaseList(cmd.OutOrStdout(), out.format, rows, summarize(s, rows), time.Now())
+		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
+			rows, err := ins.Holdings(ctx)
+			if err != nil {
+				return fmt.Errorf("lease ls: %w", err)
+			}
+			return writeLeaseList(cmd.OutOrStdout(), out.format, rows, summarize(s, rows), time.Now())
+		})
 	}
 	return cmd
 }

@@ -39,10 +39,7 @@ Without --yes it only says what it would do, and exits 0.
 	var yes bool
 	cmd.Flags().BoolVar(&yes, "yes", false, "revoke; without it, only say what would be done")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(); err != nil {
-			return err
-		}
-		s, err := cfg.Settings()
+		s, err := checkedSettings(cfg, out)
 		if err != nil {
 			return err
 		}
@@ -50,33 +47,29 @@ Without --yes it only says what it would do, and exits 0.
 		if err != nil {
 			return fmt.Errorf("lease revoke: %w", err)
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), operatorTimeout)
-		defer cancel()
-		ins, err := openInspection(ctx, s, cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		doc := leaseRevoke{WorkerID: wid}
-		if yes {
-			if doc.Node, err = ins.Revoke(ctx, wid); err != nil {
-				return fmt.Errorf("lease revoke: %w", err)
+		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
+			doc := leaseRevoke{WorkerID: wid}
+			if yes {
+				node, err := ins.Revoke(ctx, wid)
+				if err != nil {
+					return fmt.Errorf("lease revoke: %w", err)
+				}
+				doc.Node, doc.Revoked = node, true
+				doc.Message = fmt.Sprintf("revoked WorkerId %d held by node %s; it stops issuing now and acquires a WorkerId again", wid, orDash(doc.Node))
+			} else {
+				h, err := liveHolding(ctx, ins, wid)
+				if err != nil {
+					return fmt.Errorf("lease revoke: %w in cluster %q of %s", err, s.Cluster, storeName(s))
+				}
+				doc.Node = h.Node
+				doc.Message = fmt.Sprintf("would revoke WorkerId %d held by node %s (admin %s); run again with --yes", wid, orDash(h.Node), orDash(h.Admin))
 			}
-			doc.Revoked = true
-			doc.Message = fmt.Sprintf("revoked WorkerId %d held by node %s; it stops issuing now and acquires a WorkerId again", wid, orDash(doc.Node))
-		} else {
-			h, err := liveHolding(ctx, ins, wid)
-			if err != nil {
-				return fmt.Errorf("lease revoke: %w in cluster %q of %s", err, s.Cluster, storeName(s))
+			if out.format == "table" {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), doc.Message)
+				return err
 			}
-			doc.Node = h.Node
-			doc.Message = fmt.Sprintf("would revoke WorkerId %d held by node %s (admin %s); run again with --yes", wid, orDash(h.Node), orDash(h.Admin))
-		}
-		if out.format == "table" {
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), doc.Message)
-			return err
-		}
-		return writeDocument(cmd.OutOrStdout(), out.format, doc)
+			return writeDocument(cmd.OutOrStdout(), out.format, doc)
+		})
 	}
 	return cmd
 }

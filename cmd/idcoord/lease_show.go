@@ -43,44 +43,36 @@ live, from its last report.
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(); err != nil {
-			return err
-		}
-		s, err := cfg.Settings()
+		s, err := checkedSettings(cfg, out)
 		if err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), operatorTimeout)
-		defer cancel()
-		ins, err := openInspection(ctx, s, cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		rows, err := ins.Holdings(ctx)
-		if err != nil {
-			return fmt.Errorf("lease show: %w", err)
-		}
-		h, ok := pickHolding(rows, args[0])
-		node := h.Node
-		if !ok {
-			node = args[0] // perhaps a node whose last WorkerId another holds now
-		}
-		var history []coord.Report
-		if node != "" {
-			if history, err = ins.History(ctx, node); err != nil {
+		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
+			rows, err := ins.Holdings(ctx)
+			if err != nil {
 				return fmt.Errorf("lease show: %w", err)
 			}
-		}
-		if !ok {
-			if len(history) == 0 {
-				return fmt.Errorf("lease show: %w: no WorkerId or node %q is held or was held in cluster %q of %s",
-					errNoHolding, args[0], s.Cluster, storeName(s))
+			h, ok := pickHolding(rows, args[0])
+			node := h.Node
+			if !ok {
+				node = args[0] // perhaps a node whose last WorkerId another holds now
 			}
-			last := history[0]
-			h = coord.Holding{WorkerID: last.WorkerID, Node: node, Admin: last.Admin, LastReport: &last}
-		}
-		return writeLeaseShow(cmd.OutOrStdout(), out.format, h, history, time.Now())
+			var history []coord.Report
+			if node != "" {
+				if history, err = ins.History(ctx, node); err != nil {
+					return fmt.Errorf("lease show: %w", err)
+				}
+			}
+			if !ok {
+				if len(history) == 0 {
+					return fmt.Errorf("lease show: %w: no WorkerId or node %q is held or was held in cluster %q of %s",
+						errNoHolding, args[0], s.Cluster, storeName(s))
+				}
+				last := history[0]
+				h = coord.Holding{WorkerID: last.WorkerID, Node: node, Admin: last.Admin, LastReport: &last}
+			}
+			return writeLeaseShow(cmd.OutOrStdout(), out.format, h, history, time.Now())
+		})
 	}
 	return cmd
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/idcoord/idcoord/coord"
 )
 
@@ -63,6 +65,21 @@ func openInspection(ctx context.Context, s *settings, stderr io.Writer) (*inspec
 		return nil, fmt.Errorf("%w: the %s backend (%T) lists no holders", errNoInspector, s.Coord, b)
 	}
 	return &inspection{Backend: b, Inspector: ins}, nil
+}
+
+// inspect runs one operator command against the store: it opens a client
+// with openInspection, under operatorTimeout from cmd's context, runs fn with
+// it, and closes it. An error from opening is returned as it is; fn wraps its
+// own errors with the command's name.
+func inspect(cmd *cobra.Command, s *settings, fn func(ctx context.Context, ins *inspection) error) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), operatorTimeout)
+	defer cancel()
+	ins, err := openInspection(ctx, s, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	return fn(ctx, ins)
 }
 
 // storeName names the store for messages: "etcd [host:port]" or

@@ -33,6 +33,16 @@ func (o *output) check() error {
 	return nil
 }
 
+// checkedSettings checks out's format, then reads the settings: the start of
+// a command that prints in a chosen format, so a bad -o is reported before a
+// bad config value.
+func checkedSettings(cfg *config, out *output) (*settings, error) {
+	if err := out.check(); err != nil {
+		return nil, err
+	}
+	return cfg.Settings()
+}
+
 // jsonLines writes each item as one JSON object on its own line.
 func jsonLines[T any](w io.Writer, items []T) error {
 	enc := json.NewEncoder(w)

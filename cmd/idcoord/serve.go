@@ -78,7 +78,8 @@ func serve(ctx context.Context, s *settings, log *zap.Logger) error {
 		allowed = s.Socket.AllowedUIDs
 	}
 	srv, err := sidecar.New(sidecar.Config{Source: source, Status: status, MaxBatch: s.MaxBatch,
-		AllowedUIDs: allowed, Logger: log.Named("sidecar"), Registry: registry})
+		MaxConns: s.Socket.MaxConns, IdleTimeout: s.Socket.IdleTimeout, ReadTimeout: s.Socket.ReadTimeout,
+		MaxLineBytes: s.Socket.MaxRequestBytes, AllowedUIDs: allowed, Logger: log.Named("sidecar"), Registry: registry})
 	if err != nil {
 		ln.Close()
 		return err

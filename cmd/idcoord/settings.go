@@ -36,6 +36,13 @@ const (
 	// maxSocketBytes is the longest Unix socket path: sun_path holds 108
 	// bytes with the terminating NUL.
 	maxSocketBytes = 107
+	// maxSocketConns bounds socket.max-conns: each connection holds a
+	// goroutine and its buffers.
+	maxSocketConns = 1 << 20
+	// minRequestBytes and maxRequestBytes bound socket.max-request-bytes,
+	// as the sidecar accepts it.
+	minRequestBytes = 8
+	maxRequestBytes = 4096
 )
 
 // settings is the typed, validated configuration that commands read:
@@ -92,6 +99,12 @@ type socketSettings struct {
 	Mode fs.FileMode
 	// AllowedUIDs, if not empty, are the only peer uids that may connect.
 	AllowedUIDs []uint32
+	MaxConns    int           // 1..maxSocketConns
+	IdleTimeout time.Duration // > 0
+	ReadTimeout time.Duration // > 0
+	// MaxRequestBytes bounds a line-protocol request:
+	// minRequestBytes..maxRequestBytes.
+	MaxRequestBytes int
 }
 
 // adminSettings configure the admin TCP listener.
@@ -141,9 +154,13 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 		},
 		LeaseTTL: b.leaseTTL("lease.ttl"),
 		Socket: socketSettings{
-			Path:        b.socketPath("socket"),
-			Mode:        b.fileMode("socket.mode"),
-			AllowedUIDs: b.uids("socket.allowed-uids"),
+			Path:            b.socketPath("socket"),
+			Mode:            b.fileMode("socket.mode"),
+			AllowedUIDs:     b.uids("socket.allowed-uids"),
+			MaxConns:        b.intIn("socket.max-conns", 1, maxSocketConns),
+			IdleTimeout:     b.duration("socket.idle-timeout", time.Nanosecond),
+			ReadTimeout:     b.duration("socket.read-timeout", time.Nanosecond),
+			MaxRequestBytes: b.intIn("socket.max-request-bytes", minRequestBytes, maxRequestBytes),
 		},
 		MaxBatch: b.intIn("max-batch", 1, maxBatchLimit),
 		Admin: adminSettings{

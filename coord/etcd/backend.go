@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -98,7 +97,9 @@ var _ coord.Backend = (*Backend)(nil)
 
 // New connects to etcd. It fails with an error wrapping coord.ErrUnreachable
 // when no endpoint answers within DialTimeout or ctx, and coord.ErrDenied
-// when etcd refuses the credentials.
+// when etcd refuses the credentials, or when TLS fails over certificates
+// (the client does not trust the server's, or the server rejects the
+// client's or its missing one).
 func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -114,7 +115,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		Context:     context.WithoutCancel(ctx),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: etcd %v: %v", storeFault(err), cfg.Endpoints, err)
+		return nil, connectError(ctx, cfg, err)
 	}
 	b := &Backend{
 		cfg:    cfg,
@@ -127,7 +128,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	defer cancel()
 	if _, err := b.kv.Get(pctx, "health-check", clientv3.WithCountOnly()); err != nil {
 		client.Close()
-		return nil, fmt.Errorf("%w: etcd %v: %v", storeFault(err), cfg.Endpoints, err)
+		return nil, connectError(ctx, cfg, err)
 	}
 	return b, nil
 }
@@ -159,52 +160,18 @@ func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, erro
 	return l, nil
 }
 
+// claim claims the first free WorkerID for c under lease id, as
+// coord.FirstFree walks them: the sticky one from leaf_forever/<node>, the
+// StatefulSet ordinal, then a probe from a hash of the node name.
 func (b *Backend) claim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, granted time.Time) (*lease, error) {
-	sticky := int64(-1)
-	r, ok, err := b.LastReport(ctx, c.Node)
-	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
+	sticky, err := coord.LastWorkerID(ctx, b, c.Node)
+	if err != nil {
 		return nil, err
 	}
-	if ok {
-		sticky = r.WorkerID
-	}
-	preferred := 0
-	var held map[int64]bool // listed once the preferred candidates are taken
-	for wid := range coord.Candidates(c, sticky) {
-		if held == nil && preferred >= 3 {
-			if held, err = b.heldWorkers(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if held[wid] {
-			continue
-		}
-		preferred++
-		l, ok, err := b.tryClaim(ctx, c, id, wid, granted)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return l, nil
-		}
-	}
-	if held == nil {
-		if held, err = b.heldWorkers(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("%w in cluster %q: WorkerIds 1..%d, %d reserved %v, %d held",
-		coord.ErrNoFreeWorker, b.cfg.Cluster, c.MaxWorkerID, countIn(c.Reserved, c.MaxWorkerID), c.Reserved, len(held))
-}
-
-func countIn(reserved []int64, max int64) int {
-	n := 0
-	for i, r := range reserved {
-		if r >= 1 && r <= max && !slices.Contains(reserved[:i], r) {
-			n++
-		}
-	}
-	return n
+	return coord.FirstFree(ctx, b.cfg.Cluster, c, sticky, b.heldWorkers,
+		func(ctx context.Context, wid int64) (*lease, bool, error) {
+			return b.tryClaim(ctx, c, id, wid, granted)
+		})
 }
 
 // tryClaim claims wid in one transaction, reading its W in the same step.

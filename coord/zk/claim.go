@@ -126,8 +126,15 @@ func (b *Backend) blocker(ctx context.Context, p string) (int64, error) {
 	return 0, b.deleteOwned(ctx, p, sid)
 }
 
-// nodeLiveErr is the error for a node name held by another live session.
-func (b *Backend) nodeLiveErr(c coord.Claim, owner int64) error {
+// nodeLive looks at this node's peer znode after a claim failed because it
+// exists. It returns coord.ErrNodeLive naming the session that holds the node
+// name, nil when the znode is gone (so the claim is tried again), or the
+// error of looking.
+func (b *Backend) nodeLive(ctx context.Context, c coord.Claim) error {
+	owner, err := b.blocker(ctx, b.p.peer(c.Node))
+	if err != nil || owner == 0 {
+		return err
+	}
 	if owner == b.currentSession().id {
 		return fmt.Errorf("%w: node %q already holds a WorkerId through this process's ZooKeeper session", coord.ErrNodeLive, c.Node)
 	}

@@ -69,8 +69,10 @@ type Config struct {
 	// Auth is added to every session (digest auth and the like). Empty means
 	// none.
 	Auth []Credential
-	// ACL is set on every znode the Backend creates. Nil means world:anyone
-	// with all permissions.
+	// ACL is set on every znode the Backend creates, parents included (ZooKeeper
+	// ACLs are not recursive). Nil means DefaultACL(Auth): with digest
+	// credentials, only their identity may write and anyone may read;
+	// without, world:anyone with all permissions.
 	ACL []gozk.ACL
 	// Margin is taken off the session deadline, for the round trip and the
 	// server's tick. Zero means a sixth of the negotiated session timeout.
@@ -106,7 +108,7 @@ func (c *Config) setDefaults() {
 		c.LeafName = c.Cluster
 	}
 	if c.ACL == nil {
-		c.ACL = gozk.WorldACL(gozk.PermAll)
+		c.ACL = DefaultACL(c.Auth)
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -146,8 +148,12 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, a := range c.Auth {
-		if a.Scheme == "" {
+		switch {
+		case a.Scheme == "":
 			errs = append(errs, errors.New("zkcoord: an auth credential has no scheme"))
+		case a.Scheme == "digest" && !validDigest(a.Secret):
+			// The secret itself stays out of the message.
+			errs = append(errs, errors.New("zkcoord: a digest credential must be user:password, both non-empty"))
 		}
 	}
 	return errors.Join(errs...)

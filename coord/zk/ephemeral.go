@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	gozk "github.com/go-zookeeper/zk"
@@ -18,38 +17,15 @@ import (
 // from a hash of the node name. After three taken candidates it lists the
 // held WorkerIDs once and tries only free ones.
 func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, error) {
-	sticky := int64(-1)
-	r, ok, err := b.LastReport(ctx, c.Node)
-	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
+	sticky, err := coord.LastWorkerID(ctx, b, c.Node)
+	if err != nil {
 		return nil, err
 	}
-	if ok {
-		sticky = r.WorkerID
-	}
-	tried := 0
-	var held map[int64]bool
-	for wid := range coord.Candidates(c, sticky) {
-		if held == nil && tried >= 3 {
-			if held, err = b.heldWorkers(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if held[wid] {
-			continue
-		}
-		tried++
-		l, err := b.tryEphemeral(ctx, c, wid)
-		if err != nil || l != nil {
-			return l, err
-		}
-	}
-	if held == nil {
-		if held, err = b.heldWorkers(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("%w in cluster %q: WorkerIds 1..%d, %d reserved %v, %d held",
-		coord.ErrNoFreeWorker, b.cfg.Cluster, c.MaxWorkerID, reservedIn(c.Reserved, c.MaxWorkerID), c.Reserved, len(held))
+	return coord.FirstFree(ctx, b.cfg.Cluster, c, sticky, b.heldWorkers,
+		func(ctx context.Context, wid int64) (*lease, bool, error) {
+			l, err := b.tryEphemeral(ctx, c, wid)
+			return l, l != nil, err
+		})
 }
 
 // tryEphemeral claims wid, or returns nil when another session holds it.
@@ -69,12 +45,8 @@ func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*
 		case err == nil:
 			return b.newLease(c, wid, cl, hwPath, nil, hw.UnixMS)
 		case failed == opPeer:
-			owner, err := b.blocker(ctx, b.p.peer(c.Node))
-			if err != nil {
+			if err := b.nodeLive(ctx, c); err != nil {
 				return nil, err
-			}
-			if owner != 0 {
-				return nil, b.nodeLiveErr(c, owner)
 			}
 		case failed == opWorker:
 			owner, err := b.blocker(ctx, b.p.worker(wid))
@@ -142,15 +114,4 @@ func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
 		}
 	}
 	return held, nil
-}
-
-// reservedIn counts the distinct reserved WorkerIDs in 1..max.
-func reservedIn(reserved []int64, max int64) int {
-	n := 0
-	for i, r := range reserved {
-		if r >= 1 && r <= max && !slices.Contains(reserved[:i], r) {
-			n++
-		}
-	}
-	return n
 }

@@ -52,12 +52,8 @@ func (b *Backend) acquireSequential(ctx context.Context, c coord.Claim) (*lease,
 		case err == nil:
 			return b.newLease(c, seq, cl, fpath, ep, stored.Timestamp)
 		case failed == opPeer:
-			owner, err := b.blocker(ctx, b.p.peer(c.Node))
-			if err != nil {
+			if err := b.nodeLive(ctx, c); err != nil {
 				return nil, err
-			}
-			if owner != 0 {
-				return nil, b.nodeLiveErr(c, owner)
 			}
 		case failed == opWorker:
 			owner, err := b.blocker(ctx, b.p.worker(seq))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // binaryName is the etcd server command Debian's etcd-server package installs.
@@ -28,7 +30,7 @@ func etcdBinary(tb testing.TB) string {
 	tb.Helper()
 	bin, err := exec.LookPath(binaryName)
 	if err != nil {
-		tb.Fatalf("etcdtest: the etcd server binary is not installed (%v); run `make deps` (apt-get install -y etcd-server zookeeper)", err)
+		tb.Fatalf("etcdtest: the etcd server binary is not installed (%v); %s", err, testproc.InstallHint)
 	}
 	return bin
 }
@@ -65,12 +67,12 @@ func startMembers(tb testing.TB, prefix string, n int) []*Server {
 		conflict := false
 		for _, m := range members {
 			m.Kill()
-			conflict = conflict || (m.current() != nil && isBindConflict(m.current().logSince()))
+			conflict = conflict || (m.current() != nil && testproc.IsBindConflict(m.current().LogSince()))
 		}
-		if !conflict || attempt == bindAttempts {
-			tb.Fatalf("etcdtest: start %d-member etcd cluster (attempt %d of %d): %v", n, attempt, bindAttempts, err)
+		if !conflict || attempt == testproc.BindAttempts {
+			tb.Fatalf("etcdtest: start %d-member etcd cluster (attempt %d of %d): %v", n, attempt, testproc.BindAttempts, err)
 		}
-		tb.Logf("etcdtest: a port was taken (attempt %d of %d); starting over on new ports", attempt, bindAttempts)
+		tb.Logf("etcdtest: a port was taken (attempt %d of %d); starting over on new ports", attempt, testproc.BindAttempts)
 		for _, m := range members {
 			if err := os.RemoveAll(m.dir); err != nil {
 				tb.Fatalf("etcdtest: clear %s for a new attempt: %v", m.dir, err)

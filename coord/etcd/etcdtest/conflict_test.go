@@ -3,6 +3,8 @@ package etcdtest
 import (
 	"net"
 	"testing"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // busyFirst makes the next start find its first port taken, once, and
@@ -18,13 +20,13 @@ func busyFirst(t *testing.T) {
 	calls := 0
 	pickPorts = func(n int) ([]int, error) {
 		calls++
-		ports, err := freePorts(n)
+		ports, err := testproc.FreePorts(n)
 		if err == nil && calls == 1 {
 			ports[0] = busy
 		}
 		return ports, err
 	}
-	t.Cleanup(func() { pickPorts = freePorts })
+	t.Cleanup(func() { pickPorts = testproc.FreePorts })
 }
 
 func TestPortConflictIsRetried(t *testing.T) {

@@ -23,5 +23,6 @@
 // HAZARD: a process that was killed stays a zombie until it is waited for,
 // so "kill -0 PID" says nothing about whether it has stopped. Every stop here
 // waits on the process itself. Children also get SIGKILL if the test binary
-// dies (Pdeathsig), so a crashed test leaves no etcd behind.
+// dies (Pdeathsig), so a crashed test leaves no etcd behind. Package testproc
+// does this process handling for etcdtest and zktest alike.
 package etcdtest

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // Embedded is a single-member etcd running inside the test process
@@ -36,11 +38,11 @@ func StartEmbedded(tb testing.TB) *Embedded {
 			tb.Logf("etcdtest: embedded etcd ready at %s in %v", e.endpoint, time.Since(start).Round(time.Millisecond))
 			return e
 		}
-		if !isBindConflict(err.Error()) || attempt == bindAttempts {
+		if !testproc.IsBindConflict(err.Error()) || attempt == testproc.BindAttempts {
 			tb.Fatalf("etcdtest: start embedded etcd (attempt %d of %d): %v\n--- end of %s ---\n%s",
-				attempt, bindAttempts, err, embeddedLog(dir), readLog(embeddedLog(dir), -1, logTailBytes))
+				attempt, testproc.BindAttempts, err, embeddedLog(dir), testproc.LogTail(embeddedLog(dir)))
 		}
-		tb.Logf("etcdtest: a port was taken (attempt %d of %d); starting over on new ports", attempt, bindAttempts)
+		tb.Logf("etcdtest: a port was taken (attempt %d of %d); starting over on new ports", attempt, testproc.BindAttempts)
 		if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
 			tb.Fatalf("etcdtest: clear embedded data for a new attempt: %v", err)
 		}

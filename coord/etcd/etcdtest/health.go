@@ -17,7 +17,7 @@ const healthPoll = 50 * time.Millisecond
 // or the context's error with the last answer seen.
 func (s *Server) WaitHealthy(ctx context.Context) error {
 	p := s.current()
-	if p == nil || p.exited() {
+	if p == nil || p.Exited() {
 		return ErrNotRunning
 	}
 	tr := &http.Transport{DisableKeepAlives: true}
@@ -26,8 +26,8 @@ func (s *Server) WaitHealthy(ctx context.Context) error {
 	url := s.ClientURL() + "/health"
 	last := "no answer yet"
 	for {
-		if p.exited() {
-			return fmt.Errorf("%w (%s) before %s was healthy", ErrExited, p.state, url)
+		if p.Exited() {
+			return fmt.Errorf("%w (%s) before %s was healthy", ErrExited, p.ExitStatus(), url)
 		}
 		ok, answer := probeHealth(ctx, hc, url)
 		if ok {
@@ -37,7 +37,7 @@ func (s *Server) WaitHealthy(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("etcdtest: %s not healthy (last answer: %s): %w", url, last, ctx.Err())
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(healthPoll):
 		}
 	}

@@ -5,18 +5,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
-const (
-	// startTimeout bounds the wait for a started or restarted etcd to be healthy.
-	startTimeout = 15 * time.Second
-	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
-	stopGrace = 5 * time.Second
-)
+// startTimeout bounds the wait for a started or restarted etcd to be healthy.
+const startTimeout = 15 * time.Second
 
 // Server is one etcd process started from the binary: a single-member
 // cluster from StartBinary, or a member of a Cluster. Its data folder and
@@ -30,11 +26,7 @@ type Server struct {
 	peerPort   int
 	cluster    string // the --initial-cluster value
 
-	life sync.Mutex // serializes Stop, Kill and Restart
-	mu   struct {
-		sync.Mutex
-		proc *process // the process started last; nil before the first start
-	}
+	proc testproc.Runner // this member's runs; serializes Stop, Kill and Restart
 }
 
 // Name returns the member name, as in --name.
@@ -63,57 +55,30 @@ func (s *Server) ClientAddr() string {
 	return "127.0.0.1:" + strconv.Itoa(s.clientPort)
 }
 
-// PID returns the process ID of the run started last, whether or not it is
-// still running, or 0 before the first start.
-func (s *Server) PID() int {
-	if p := s.current(); p != nil {
-		return p.pid()
-	}
-	return 0
-}
+// PID returns the process ID of this member's run started last, whether or
+// not it still runs, or 0 before the first start.
+func (s *Server) PID() int { return s.proc.PID() }
 
-// Running reports whether the process started last has not exited. A paused
-// process is running.
-func (s *Server) Running() bool {
-	p := s.current()
-	return p != nil && !p.exited()
-}
+// Running reports whether this member's run started last has not exited. A
+// paused member is running.
+func (s *Server) Running() bool { return s.proc.Running() }
 
-// Stop ends the process gracefully: SIGTERM, then SIGKILL after 5s. It
-// returns once the process has been reaped; a stopped Server is left as it is.
-func (s *Server) Stop() {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if p := s.current(); p != nil {
-		p.stop(stopGrace)
-	}
-}
+// Stop ends etcd gracefully: SIGTERM, then SIGKILL after 5s. It returns once
+// the process has been reaped; a stopped Server is left as it is.
+func (s *Server) Stop() { s.proc.Stop() }
 
-// Kill ends the process with SIGKILL, as a crash would, and waits until it
-// has been reaped.
-func (s *Server) Kill() {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if p := s.current(); p != nil {
-		p.kill()
-	}
-}
+// Kill ends etcd with SIGKILL, as a crash would, and waits until it has been
+// reaped.
+func (s *Server) Kill() { s.proc.Kill() }
 
-// Pause freezes the process with SIGSTOP: its sockets stay open and silent.
-// It returns once the kernel reports every thread stopped (at most 2s), so
+// Pause freezes etcd with SIGSTOP: its sockets stay open and silent. It
+// returns once the kernel reports every thread stopped (at most 2s), so
 // nothing is served after Pause returns.
-func (s *Server) Pause() { s.signalAndWait(syscall.SIGSTOP, true) }
+func (s *Server) Pause() { s.proc.Pause() }
 
-// Resume continues a paused process with SIGCONT and returns once no thread
-// is stopped (at most 2s).
-func (s *Server) Resume() { s.signalAndWait(syscall.SIGCONT, false) }
-
-func (s *Server) signalAndWait(sig syscall.Signal, stopped bool) {
-	if p := s.current(); p != nil && !p.exited() {
-		p.signal(sig)
-		waitStopped(p.pid(), stopped)
-	}
-}
+// Resume continues a paused etcd with SIGCONT and returns once no thread is
+// stopped (at most 2s).
+func (s *Server) Resume() { s.proc.Resume() }
 
 // Restart stops the process if it runs, starts it again with the same data
 // folder and ports, and waits until it is healthy. A cluster member is
@@ -135,39 +100,24 @@ func (s *Server) Restart(tb testing.TB) {
 
 // relaunch stops the process if it runs and starts a new one, without
 // waiting for health.
-func (s *Server) relaunch() error {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if p := s.current(); p != nil {
-		p.stop(stopGrace)
-	}
-	return s.launch()
-}
+func (s *Server) relaunch() error { return s.proc.Relaunch(s.command()) }
 
 // launch starts a new process for this member; the previous one must have ended.
 func (s *Server) launch() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.mu.proc; p != nil && !p.exited() {
-		return fmt.Errorf("etcdtest: %s is still running as PID %d", s.name, p.pid())
+	if err := s.proc.Launch(s.command()); err != nil {
+		return fmt.Errorf("etcdtest: %s: %w", s.name, err)
 	}
-	p, err := startProcess(s.bin, s.args(), etcdEnv(), s.LogPath())
-	if err != nil {
-		return err
-	}
-	s.mu.proc = p
 	return nil
 }
 
-func (s *Server) current() *process {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mu.proc
-}
+func (s *Server) current() *testproc.Process { return s.proc.Current() }
 
 // logTail returns the end of the member's log, for failure messages.
-func (s *Server) logTail() string {
-	return readLog(s.LogPath(), -1, logTailBytes)
+func (s *Server) logTail() string { return testproc.LogTail(s.LogPath()) }
+
+// command runs the etcd binary for this member, its output in LogPath.
+func (s *Server) command() testproc.Command {
+	return testproc.Command{Bin: s.bin, Args: s.args(), Env: etcdEnv(), LogPath: s.LogPath()}
 }
 
 // args are the etcd flags for this member. --initial-cluster-state new is

@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 func TestPortConflictIsRetried(t *testing.T) {
@@ -19,9 +21,9 @@ func TestPortConflictIsRetried(t *testing.T) {
 		if calls == 1 {
 			return busy, nil
 		}
-		return freePort()
+		return testproc.FreePort()
 	}
-	defer func() { pickPort = freePort }()
+	defer func() { pickPort = testproc.FreePort }()
 
 	s := Start(t)
 	if s.Addr() == ln.Addr().String() {

@@ -30,5 +30,6 @@
 // HAZARD: a process that was killed stays a zombie until it is waited for,
 // so "kill -0 PID" says nothing about whether it has stopped. Every stop here
 // waits on the process itself. The server also gets SIGKILL if the test binary
-// dies (Pdeathsig), so a crashed test leaves no JVM behind.
+// dies (Pdeathsig), so a crashed test leaves no JVM behind. Package testproc
+// does this process handling for zktest and etcdtest alike.
 package zktest

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 const (
@@ -43,10 +45,10 @@ func javaCommand(tb testing.TB) string {
 	tb.Helper()
 	java, err := exec.LookPath("java")
 	if err != nil {
-		tb.Fatalf("zktest: java is not installed (%v); run `make deps` (apt-get install -y etcd-server zookeeper)", err)
+		tb.Fatalf("zktest: java is not installed (%v); %s", err, testproc.InstallHint)
 	}
 	if _, err := os.Stat(zookeeperJar); err != nil {
-		tb.Fatalf("zktest: the ZooKeeper server jar is missing (%v); run `make deps` (apt-get install -y etcd-server zookeeper)", err)
+		tb.Fatalf("zktest: the ZooKeeper server jar is missing (%v); %s", err, testproc.InstallHint)
 	}
 	return java
 }

@@ -23,13 +23,13 @@ const (
 // or the context's error with the last answer seen.
 func (s *Server) WaitReady(ctx context.Context) error {
 	p := s.current()
-	if p == nil || p.exited() {
+	if p == nil || p.Exited() {
 		return ErrNotRunning
 	}
 	last := "no answer yet"
 	for {
-		if p.exited() {
-			return fmt.Errorf("%w (%s) before %s served", ErrExited, p.state, s.Addr())
+		if p.Exited() {
+			return fmt.Errorf("%w (%s) before %s served", ErrExited, p.ExitStatus(), s.Addr())
 		}
 		ok, answer := s.probe(ctx)
 		if ok {
@@ -39,7 +39,7 @@ func (s *Server) WaitReady(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("zktest: %s not serving (last answer: %s): %w", s.Addr(), last, ctx.Err())
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(readyPoll):
 		}
 	}

@@ -6,18 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
-const (
-	// startTimeout bounds the wait for a started or restarted server to serve.
-	startTimeout = 20 * time.Second
-	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
-	stopGrace = 5 * time.Second
-)
+// startTimeout bounds the wait for a started or restarted server to serve.
+const startTimeout = 20 * time.Second
+
+// pickPort chooses the port for a start; tests replace it to force a conflict.
+var pickPort = testproc.FreePort
 
 // Server is a standalone ZooKeeper process. Its data folder and port stay the
 // same across Stop, Kill and Restart. All methods are safe for concurrent use;
@@ -28,11 +27,7 @@ type Server struct {
 	port int
 	opts Options // with defaults applied
 
-	life sync.Mutex // serializes Stop, Kill and Restart
-	mu   struct {
-		sync.Mutex
-		proc *process // the process started last; nil before the first start
-	}
+	proc testproc.Runner // the server's runs; serializes Stop, Kill and Restart
 }
 
 // Start starts a ZooKeeper server with default Options in tb.TempDir() on a
@@ -71,11 +66,11 @@ func StartWith(tb testing.TB, opts Options) *Server {
 		}
 		s.Kill()
 		p := s.current()
-		if p == nil || !isBindConflict(p.logSince()) || attempt == bindAttempts {
+		if p == nil || !testproc.IsBindConflict(p.LogSince()) || attempt == testproc.BindAttempts {
 			tb.Fatalf("zktest: start zookeeper (attempt %d of %d): %v\n--- end of %s ---\n%s",
-				attempt, bindAttempts, err, s.LogPath(), s.logTail())
+				attempt, testproc.BindAttempts, err, s.LogPath(), s.logTail())
 		}
-		tb.Logf("zktest: port %d was taken (attempt %d of %d); starting over on a new port", port, attempt, bindAttempts)
+		tb.Logf("zktest: port %d was taken (attempt %d of %d); starting over on a new port", port, attempt, testproc.BindAttempts)
 		if err := os.RemoveAll(s.dir); err != nil {
 			tb.Fatalf("zktest: clear %s for a new attempt: %v", s.dir, err)
 		}
@@ -96,70 +91,37 @@ func (s *Server) Options() Options { return s.opts }
 
 func (s *Server) confDir() string { return filepath.Join(s.dir, "conf") }
 
-// PID returns the process ID of the run started last, whether or not it is
-// still running, or 0 before the first start.
-func (s *Server) PID() int {
-	if p := s.current(); p != nil {
-		return p.pid()
-	}
-	return 0
-}
+// PID returns the process ID of the server's run started last, whether or
+// not it still runs, or 0 before the first start.
+func (s *Server) PID() int { return s.proc.PID() }
 
-// Running reports whether the process started last has not exited. A paused
-// process is running.
-func (s *Server) Running() bool {
-	p := s.current()
-	return p != nil && !p.exited()
-}
+// Running reports whether the server's run started last has not exited. A
+// paused server is running.
+func (s *Server) Running() bool { return s.proc.Running() }
 
-// Stop ends the process gracefully: SIGTERM, then SIGKILL after 5s. It
-// returns once the process has been reaped; a stopped Server is left as it is.
-func (s *Server) Stop() {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if p := s.current(); p != nil {
-		p.stop(stopGrace)
-	}
-}
+// Stop ends ZooKeeper gracefully: SIGTERM, then SIGKILL after 5s. It returns
+// once the JVM has been reaped; a stopped Server is left as it is.
+func (s *Server) Stop() { s.proc.Stop() }
 
-// Kill ends the process with SIGKILL, as a crash would, and waits until it
+// Kill ends ZooKeeper with SIGKILL, as a crash would, and waits until the JVM
 // has been reaped.
-func (s *Server) Kill() {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if p := s.current(); p != nil {
-		p.kill()
-	}
-}
+func (s *Server) Kill() { s.proc.Kill() }
 
-// Pause freezes the process with SIGSTOP: its sockets stay open and silent,
-// and the sessions it holds expire only after Resume, when it sees the time
-// that has passed. It returns once the kernel reports every thread stopped
-// (at most 2s), so nothing is served after Pause returns.
-func (s *Server) Pause() { s.signalAndWait(syscall.SIGSTOP, true) }
+// Pause freezes the JVM with SIGSTOP: its sockets stay open and silent, and
+// the sessions it holds expire only after Resume, when it sees the time that
+// has passed. It returns once the kernel reports every thread stopped (at
+// most 2s), so nothing is served after Pause returns.
+func (s *Server) Pause() { s.proc.Pause() }
 
-// Resume continues a paused process with SIGCONT and returns once no thread
-// is stopped (at most 2s).
-func (s *Server) Resume() { s.signalAndWait(syscall.SIGCONT, false) }
-
-func (s *Server) signalAndWait(sig syscall.Signal, stopped bool) {
-	if p := s.current(); p != nil && !p.exited() {
-		p.signal(sig)
-		waitStopped(p.pid(), stopped)
-	}
-}
+// Resume continues a paused JVM with SIGCONT and returns once no thread is
+// stopped (at most 2s).
+func (s *Server) Resume() { s.proc.Resume() }
 
 // Restart stops the process if it runs, starts it again with the same data
 // folder and port, and waits until it serves.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
-	s.life.Lock()
-	if p := s.current(); p != nil {
-		p.stop(stopGrace)
-	}
-	err := s.launch()
-	s.life.Unlock()
-	if err != nil {
+	if err := s.proc.Relaunch(s.command()); err != nil {
 		tb.Fatalf("zktest: restart: %v", err)
 	}
 	start := time.Now()
@@ -171,27 +133,19 @@ func (s *Server) Restart(tb testing.TB) {
 
 // launch starts a new process; the previous one must have ended.
 func (s *Server) launch() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.mu.proc; p != nil && !p.exited() {
-		return fmt.Errorf("zktest: zookeeper is still running as PID %d", p.pid())
+	if err := s.proc.Launch(s.command()); err != nil {
+		return fmt.Errorf("zktest: zookeeper: %w", err)
 	}
-	p, err := startProcess(s.java, s.args(), os.Environ(), s.LogPath())
-	if err != nil {
-		return err
-	}
-	s.mu.proc = p
 	return nil
 }
 
-func (s *Server) current() *process {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mu.proc
-}
+func (s *Server) current() *testproc.Process { return s.proc.Current() }
 
-func (s *Server) logTail() string {
-	return readLog(s.LogPath(), -1, logTailBytes)
+func (s *Server) logTail() string { return testproc.LogTail(s.LogPath()) }
+
+// command runs the ZooKeeper JVM, its output in LogPath.
+func (s *Server) command() testproc.Command {
+	return testproc.Command{Bin: s.java, Args: s.args(), Env: os.Environ(), LogPath: s.LogPath()}
 }
 
 func (s *Server) waitReadyFor(d time.Duration) error {

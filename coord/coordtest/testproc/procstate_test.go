@@ -1,4 +1,4 @@
-package zktest
+package testproc
 
 import (
 	"bytes"
@@ -11,11 +11,16 @@ func TestProcState(t *testing.T) {
 		want  byte
 		valid bool
 	}{
+		{stat: "1234 (etcd) S 1 1234 1234 0 -1", want: 'S', valid: true},
 		{stat: "1234 (java) S 1 1234 1234 0 -1", want: 'S', valid: true},
+		{stat: "1234 (etcd) T 1 1234", want: 'T', valid: true},
 		{stat: "1234 (java) T 1 1234", want: 'T', valid: true},
 		{stat: "77 (a) b (c)) R 1", want: 'R', valid: true},
-		{stat: "1234 (java)", valid: false},
+		{stat: "1234 (etcd)", valid: false},
 		{stat: "1234 (java) ", valid: false},
+		{stat: "1234 (etcd) ", valid: false},
+		{stat: "1234 (java)", valid: false},
+		{stat: "1234 etcd S", valid: false},
 		{stat: "1234 java S", valid: false},
 		{stat: "", valid: false},
 	}
@@ -28,6 +33,7 @@ func TestProcState(t *testing.T) {
 }
 
 func FuzzProcState(f *testing.F) {
+	f.Add([]byte("1234 (etcd) S 1 1234"))
 	f.Add([]byte("1234 (java) S 1 1234"))
 	f.Add([]byte("1 ()) T"))
 	f.Add([]byte(")"))

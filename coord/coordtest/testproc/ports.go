@@ -1,0 +1,50 @@
+package testproc
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// BindAttempts is how many sets of ports a start tries before it gives up.
+// A port found free can be taken by another process before the server binds
+// it.
+const BindAttempts = 3
+
+// FreePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment
+// ago. All n listeners are held open together so no port repeats.
+func FreePorts(n int) ([]int, error) {
+	lns := make([]net.Listener, 0, n)
+	defer func() {
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("testproc: find a free port on 127.0.0.1 (%d of %d): %w", len(ports)+1, n, err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// FreePort returns one TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	ports, err := FreePorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return ports[0], nil
+}
+
+// IsBindConflict reports whether a server's log or error says a port was
+// taken: Go servers such as etcd write "bind: address already in use", Java
+// servers such as ZooKeeper "BindException: Address already in use".
+func IsBindConflict(text string) bool {
+	return strings.Contains(text, "address already in use") ||
+		strings.Contains(text, "Address already in use")
+}
