@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
+	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+)
+
+// Fleet shape: five nodes compete for the three WorkerIds two worker bits
+// leave once WorkerId 0 is reserved, so two nodes always wait and
+// WorkerIds change hands after every fault.
+const (
+	fleetSize   = 5
+	workerBits  = "2"
+	fleetTTL    = 3 * time.Second
+	readyNeeded = 3
+)
+
+// fleetOptions shapes one scenario's environment.
+type fleetOptions struct {
+	// Proxied nodes reach every etcd member through a faultproxy of their
+	// own, one per member.
+	Proxied []int
+	// Load is the load clients' pace.
+	Load loadOptions
+	// Seed seeds the proxies' randomness and the load's batch sizes.
+	Seed int64
+	// Scale stretches the steady load phases (not the faults); 0 means 1.
+	Scale float64
+}
+
+// fleet is one scenario's environment: a 3-member etcd cluster, five
+// supervised `idcoord serve` nodes, a load client and a status sampler on
+// each, and the event timeline the checker and the report read. All times
+// are offsets from start on the monotonic clock.
+type fleet struct {
+	t       *testing.T
+	start   time.Time
+	logDir  string
+	etcd    *etcdtest.Cluster
+	nodes   []*fleetNode
+	proxies map[int][]*faultproxy.Proxy
+	loads   []*loadLog
+	samples []*sampleLog
+	chaos   *chaosLog
+	scale   float64
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu struct {
+		sync.Mutex
+		events []event
+		notes  []string
+	}
+}
+
+// event is a fault or a heal on the timeline.
+type event struct {
+	At      time.Duration
+	Kind    string // "fault", "heal" or "mark"
+	What    string
+	Targets []int
+}
+
+// since is the monotonic time since the fleet started.
+func (f *fleet) since() time.Duration { return time.Since(f.start) }
+
+// logf notes something for the report and the test log.
+func (f *fleet) logf(format string, args ...any) {
+	msg := fmt.Sprintf("%8.3fs ", f.since().Seconds()) + fmt.Sprintf(format, args...)
+	f.mu.Lock()
+	f.mu.notes = append(f.mu.notes, msg)
+	f.mu.Unlock()
+}
+
+// mark records an event now.
+func (f *fleet) mark(kind, what string, targets ...int) {
+	f.mu.Lock()
+	f.mu.events = append(f.mu.events, event{At: f.since(), Kind: kind, What: what, Targets: targets})
+	f.mu.Unlock()
+	f.logf("%s: %s %v", kind, what, targets)
+}
+
+func (f *fleet) events() []event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]event(nil), f.mu.events...)
+}
+
+// startFleet starts the etcd cluster and the nodes, with a load client and
+// a sampler on each, and waits until three nodes serve.
+func startFleet(t *testing.T, opts fleetOptions) *fleet {
+	t.Helper()
+	logDir, err := os.MkdirTemp("", "idcoord-e2e-"+strings.ReplaceAll(t.Name(), "/", "-")+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fleet{t: t, start: time.Now(), logDir: logDir, proxies: map[int][]*faultproxy.Proxy{}, scale: opts.Scale}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	f.chaos = &chaosLog{}
+	f.etcd = etcdtest.StartCluster(t, 3)
+	cluster := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
+	for i := range fleetSize {
+		endpoints := f.etcd.Endpoints()
+		if contains(opts.Proxied, i) {
+			endpoints = nil
+			for j, ep := range f.etcd.Endpoints() {
+				p := faultproxy.NewWith(t, ep, faultproxy.Options{Seed: opts.Seed*100 + int64(i*10+j)})
+				f.proxies[i] = append(f.proxies[i], p)
+				endpoints = append(endpoints, p.Addr())
+			}
+		}
+		n := newFleetNode(f, fmt.Sprintf("node-%d", i), []string{"--coord", "etcd",
+			"--etcd.endpoints", strings.Join(endpoints, ","), "--cluster", cluster,
+			"--layout.worker-bits", workerBits, "--lease.ttl", fleetTTL.String(), "--clock.max-drift", "1s"})
+		f.nodes = append(f.nodes, n)
+	}
+	t.Cleanup(f.stop)
+	for _, n := range f.nodes {
+		n.mu.Lock()
+		err := n.launchLocked()
+		n.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.wg.Add(1)
+		go func() { defer f.wg.Done(); n.supervise(f.ctx) }()
+	}
+	for i, n := range f.nodes {
+		s := &sampleLog{}
+		f.samples = append(f.samples, s)
+		l := &loadLog{}
+		f.loads = append(f.loads, l)
+		f.wg.Add(2)
+		go func() { defer f.wg.Done(); sample(f.ctx, f, n, s) }()
+		go func() { defer f.wg.Done(); runLoad(f.ctx, f, n, l, opts.Load, opts.Seed*10+int64(i)) }()
+	}
+	f.waitServing(readyNeeded, 60*time.Second)
+	f.logf("fleet ready: %v", f.serving())
+	return f
+}
+
+// finish stops the load clients, the samplers and the supervisors, so
+// that the logs can be checked; the nodes keep running until stop.
+func (f *fleet) finish() {
+	f.cancel()
+	f.wg.Wait()
+}
+
+// stop ends the load, the samplers and every node; it keeps the node logs
+// when the test failed.
+func (f *fleet) stop() {
+	f.cancel()
+	for _, n := range f.nodes {
+		n.mu.Lock()
+		n.mu.auto = false
+		n.mu.Unlock()
+		n.kill()
+	}
+	f.wg.Wait()
+	if f.t.Failed() {
+		f.t.Logf("node logs kept in %s", f.logDir)
+		return
+	}
+	os.RemoveAll(f.logDir)
+}
+
+// serving returns the nodes whose latest sample says ready, with their
+// WorkerIds.
+func (f *fleet) serving() map[int]int64 {
+	out := map[int]int64{}
+	for i, s := range f.samples {
+		if last, ok := s.last(); ok && last.Ready && last.Incarnation == f.nodes[i].incarnation.Load() {
+			out[i] = last.WorkerID
+		}
+	}
+	return out
+}
+
+// waitServing waits until at least want nodes serve.
+func (f *fleet) waitServing(want int, timeout time.Duration) {
+	f.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for len(f.serving()) < want {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("only %d nodes serving after %s (want %d); logs in %s", len(f.serving()), timeout, want, f.logDir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// aServingNode returns a serving node, the lowest index first.
+func (f *fleet) aServingNode() (int, int64) {
+	f.t.Helper()
+	f.waitServing(1, 30*time.Second)
+	s := f.serving()
+	for i := range f.nodes {
+		if w, ok := s[i]; ok {
+			return i, w
+		}
+	}
+	return -1, -1
+}
+
+// run lets the load run for d.
+func (f *fleet) run(d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-f.ctx.Done():
+	}
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

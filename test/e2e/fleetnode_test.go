@@ -1,0 +1,289 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// restartBackoff is how long the supervisor waits before it starts a node
+// that exited on its own again, as a pod's restart policy would.
+const restartBackoff = 300 * time.Millisecond
+
+// exitRecord is one process exit the supervisor saw.
+type exitRecord struct {
+	Incarnation int64
+	At          time.Duration
+	Code        int
+	LastLine    string
+}
+
+// fleetNode is one supervised `idcoord serve` node of a fleet: a process
+// that is started again after it exits on its own (no free WorkerId, a
+// refusal), unless the test holds it down. Every start is a new incarnation.
+// Its methods are safe for concurrent use.
+type fleetNode struct {
+	f       *fleet
+	name    string
+	socket  string
+	admin   string
+	args    []string
+	logPath string
+
+	incarnation atomic.Int64
+
+	mu struct {
+		sync.Mutex
+		cmd    *exec.Cmd
+		inc    int64 // of cmd
+		exited chan struct{}
+		hold   chan struct{} // non-nil: stay down until closed
+		env    []string      // extra environment of the next start
+		auto   bool          // restart after an exit the test did not cause
+		exits  []exitRecord
+		// offsets is every offset the node ran with, in time order.
+		offsets []offsetChange
+	}
+}
+
+// offsetChange is a faultclock offset the node's clock ran with from At on,
+// for converting ID timestamps back to true time.
+type offsetChange struct {
+	At     time.Duration
+	Offset time.Duration
+}
+
+// launchLocked starts a new incarnation.
+func (n *fleetNode) launchLocked() error {
+	logf, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	inc := n.incarnation.Add(1)
+	fmt.Fprintf(logf, "=== %s incarnation %d at %s (env %v)\n", n.name, inc, n.f.since(), n.mu.env)
+	var offset time.Duration
+	for _, e := range n.mu.env {
+		if v, ok := strings.CutPrefix(e, "IDCOORD_FAULTCLOCK_OFFSET="); ok {
+			offset, _ = time.ParseDuration(v)
+		}
+	}
+	n.mu.offsets = append(n.mu.offsets, offsetChange{At: n.f.since(), Offset: offset})
+	cmd := exec.Command(idcoordBin, n.args...)
+	cmd.Env = append(os.Environ(), n.mu.env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait() //nolint:errcheck // the exit code is read from ProcessState
+		close(exited)
+	}()
+	n.mu.cmd, n.mu.exited, n.mu.inc = cmd, exited, inc
+	return nil
+}
+
+// supervise runs the node until ctx is done: it records every exit and
+// starts the node again after restartBackoff, unless the test holds it down
+// or turned restarts off, in which case it waits for up().
+func (n *fleetNode) supervise(ctx context.Context) {
+	for {
+		n.mu.Lock()
+		cmd, exited, inc := n.mu.cmd, n.mu.exited, n.mu.inc
+		n.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-exited:
+		}
+		n.mu.Lock()
+		n.mu.exits = append(n.mu.exits, exitRecord{Incarnation: inc, At: n.f.since(),
+			Code: cmd.ProcessState.ExitCode(), LastLine: lastLogLine(n.logPath)})
+		if n.mu.exited != exited { // up() already started the next one
+			n.mu.Unlock()
+			continue
+		}
+		if n.mu.hold != nil || !n.mu.auto {
+			if n.mu.hold == nil {
+				n.mu.hold = make(chan struct{})
+			}
+			hold := n.mu.hold
+			n.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-hold: // up() started the next incarnation
+			}
+			continue
+		}
+		n.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(restartBackoff):
+		}
+		n.mu.Lock()
+		if n.mu.hold == nil && n.mu.auto && n.mu.exited == exited {
+			if err := n.launchLocked(); err != nil {
+				n.f.logf("restarting %s: %v", n.name, err)
+			}
+		}
+		n.mu.Unlock()
+	}
+}
+
+// down sends sig and keeps the node down once it exits; it returns when the
+// process has been reaped.
+func (n *fleetNode) down(sig syscall.Signal) {
+	n.mu.Lock()
+	if n.mu.hold == nil {
+		n.mu.hold = make(chan struct{})
+	}
+	cmd, exited := n.mu.cmd, n.mu.exited
+	n.mu.Unlock()
+	cmd.Process.Signal(sig) //nolint:errcheck // it may have exited already
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill() //nolint:errcheck
+		<-exited
+	}
+}
+
+// up starts a new incarnation with extra environment; auto says whether the
+// supervisor restarts it after it exits by itself.
+func (n *fleetNode) up(auto bool, env ...string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.mu.env, n.mu.auto = env, auto
+	if err := n.launchLocked(); err != nil {
+		return err
+	}
+	if n.mu.hold != nil {
+		close(n.mu.hold)
+		n.mu.hold = nil
+	}
+	return nil
+}
+
+// signal sends sig to the running incarnation.
+func (n *fleetNode) signal(sig syscall.Signal) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.mu.cmd.Process.Signal(sig) //nolint:errcheck // it may have exited
+}
+
+// exitedCh returns the channel closed when the current incarnation exits.
+func (n *fleetNode) exitedCh() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.mu.exited
+}
+
+// exits returns the exits seen so far.
+func (n *fleetNode) exits() []exitRecord {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]exitRecord(nil), n.mu.exits...)
+}
+
+// kill ends the current incarnation with SIGKILL and waits for it.
+func (n *fleetNode) kill() {
+	n.mu.Lock()
+	cmd, exited := n.mu.cmd, n.mu.exited
+	n.mu.auto = false
+	n.mu.Unlock()
+	cmd.Process.Kill() //nolint:errcheck
+	<-exited
+}
+
+// setClock posts to the node's faultclock endpoint (for example
+// "offset=-10s" or "freeze=true") and remembers an offset for the checker.
+func (n *fleetNode) setClock(query string) error {
+	// Recorded before the node sees it: an ID issued under the new offset
+	// must never be converted with the old one.
+	if v, ok := strings.CutPrefix(query, "offset="); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		n.mu.Lock()
+		n.mu.offsets = append(n.mu.offsets, offsetChange{At: n.f.since(), Offset: d})
+		n.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+n.admin+"/debug/faultclock?"+query, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("faultclock %s: %s", query, resp.Status)
+	}
+	return nil
+}
+
+// maxOffset returns the largest clock offset the node ran with at any time
+// in [from, to].
+func (n *fleetNode) maxOffset(from, to time.Duration) time.Duration {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var best, inEffect time.Duration
+	first := true
+	for _, c := range n.mu.offsets {
+		if c.At <= from {
+			inEffect = c.Offset
+			continue
+		}
+		if c.At > to {
+			break
+		}
+		if first {
+			best, first = inEffect, false
+		}
+		best = max(best, c.Offset)
+	}
+	if first {
+		return inEffect
+	}
+	return max(best, inEffect)
+}
+
+// lastLogLine returns the last non-empty line of a log file.
+func lastLogLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	l := lines(string(b))
+	if len(l) == 0 {
+		return ""
+	}
+	return l[len(l)-1]
+}
+
+// newFleetNode prepares (does not start) a node.
+func newFleetNode(f *fleet, name string, extra []string) *fleetNode {
+	dir := shortDir(f.t)
+	n := &fleetNode{f: f, name: name,
+		socket:  filepath.Join(dir, "s.sock"),
+		admin:   fmt.Sprintf("127.0.0.1:%d", freePort(f.t, false)),
+		logPath: filepath.Join(f.logDir, name+".log"),
+	}
+	n.args = append([]string{"serve", "--node.name", name, "--socket", n.socket, "--admin.addr", n.admin,
+		"--log.format", "console", "--log.level", "info"}, extra...)
+	n.mu.auto = true
+	return n
+}

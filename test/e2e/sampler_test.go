@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// sampleEvery is the period of the /status samples the checker judges
+// WorkerIds and fence deadlines by.
+const sampleEvery = 100 * time.Millisecond
+
+// statusSample is one /status answer, stamped with the time its answer
+// arrived (an upper bound of when the node computed it).
+type statusSample struct {
+	At          time.Duration
+	Incarnation int64
+	Ready       bool
+	ReasonCode  string
+	WorkerID    int64
+	LeaseLeft   time.Duration
+	HeldSince   string
+	Floor       time.Time
+	Layout      layoutStatus
+}
+
+// Deadline is the fence deadline this sample vouches for, as an upper
+// bound on the test's clock: the answer's arrival plus the lease time left.
+func (s statusSample) Deadline() time.Duration { return s.At + s.LeaseLeft }
+
+type layoutStatus struct {
+	TimeBits     int       `json:"time_bits"`
+	WorkerBits   int       `json:"worker_bits"`
+	SequenceBits int       `json:"sequence_bits"`
+	Epoch        time.Time `json:"epoch"`
+}
+
+// sampleLog is one node's samples in time order. It is safe for concurrent
+// use until the fleet finishes; the checker reads it after.
+type sampleLog struct {
+	mu sync.Mutex
+	s  []statusSample
+}
+
+func (l *sampleLog) add(s statusSample) {
+	l.mu.Lock()
+	l.s = append(l.s, s)
+	l.mu.Unlock()
+}
+
+func (l *sampleLog) last() (statusSample, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.s) == 0 {
+		return statusSample{}, false
+	}
+	return l.s[len(l.s)-1], true
+}
+
+// around returns the last sample of incarnation inc at or before at, and
+// the first at or after it.
+func (l *sampleLog) around(inc int64, at time.Duration) (before, after *statusSample) {
+	i := sort.Search(len(l.s), func(i int) bool { return l.s[i].At >= at })
+	for j := i - 1; j >= 0; j-- {
+		if l.s[j].Incarnation == inc {
+			before = &l.s[j]
+			break
+		}
+		if l.s[j].Incarnation < inc {
+			break
+		}
+	}
+	for j := i; j < len(l.s); j++ {
+		if l.s[j].Incarnation == inc {
+			after = &l.s[j]
+			break
+		}
+		if l.s[j].Incarnation > inc {
+			break
+		}
+	}
+	return before, after
+}
+
+// sample reads n's /status every sampleEvery until ctx is done. A sample
+// whose incarnation changed while it was taken is dropped.
+func sample(ctx context.Context, f *fleet, n *fleetNode, l *sampleLog) {
+	client := &http.Client{Timeout: 500 * time.Millisecond}
+	tick := time.NewTicker(sampleEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		inc := n.incarnation.Load()
+		resp, err := client.Get("http://" + n.admin + "/status")
+		if err != nil {
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		at := f.since()
+		if err != nil || n.incarnation.Load() != inc {
+			continue
+		}
+		var st struct {
+			Ready      bool         `json:"ready"`
+			ReasonCode string       `json:"reason_code"`
+			WorkerID   *int64       `json:"worker_id"`
+			LeaseLeft  float64      `json:"lease_left_seconds"`
+			HeldSince  string       `json:"held_since"`
+			Floor      time.Time    `json:"floor"`
+			Layout     layoutStatus `json:"layout"`
+		}
+		if json.Unmarshal(body, &st) != nil {
+			continue
+		}
+		s := statusSample{At: at, Incarnation: inc, Ready: st.Ready, ReasonCode: st.ReasonCode, WorkerID: -1,
+			LeaseLeft: time.Duration(st.LeaseLeft * float64(time.Second)), HeldSince: st.HeldSince,
+			Floor: st.Floor, Layout: st.Layout}
+		if st.WorkerID != nil {
+			s.WorkerID = *st.WorkerID
+		}
+		l.add(s)
+	}
+}
