@@ -63,7 +63,7 @@ func TestZKGCRefusals(t *testing.T) {
 		{"zero timeout", []string{"--timeout", "0s"}, []string{"--timeout 0s"}},
 		{"unknown format", []string{"-o", "yaml"}, []string{`unknown output format -o "yaml": want one of table, json`}},
 		{"server down", []string{"--zk.servers", "127.0.0.1:1", "--timeout", "300ms"},
-			[]string{"zk gc: coord: store unreachable: no ZooKeeper session with [127.0.0.1:1] after 3"}},
+			[]string{"zk gc: coord: store unreachable: no ZooKeeper session with [127.0.0.1:1] after "}},
 		{"bad setting", []string{"--zk.mode", "nope"}, []string{"zk.mode"}},
 	}
 	for _, tt := range tests {

@@ -29,7 +29,7 @@ func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
 		clientv3.OpGet(foreverDir, clientv3.WithPrefix()),
 	).Commit()
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading the WorkerIds of cluster %q: %v", coord.ErrUnreachable, b.cfg.Cluster, err)
+		return nil, fmt.Errorf("%w: reading the WorkerIds of cluster %q: %v", storeFault(err), b.cfg.Cluster, err)
 	}
 	var live []coord.Holding
 	leases := make(map[int64]clientv3.LeaseID)
@@ -133,7 +133,7 @@ func (b *Backend) History(ctx context.Context, node string) ([]coord.Report, err
 	key := foreverKey(node)
 	resp, err := b.kv.Get(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %v", coord.ErrUnreachable, key, err)
+		return nil, fmt.Errorf("%w: reading %s: %v", storeFault(err), key, err)
 	}
 	var out []coord.Report
 	for len(resp.Kvs) > 0 && len(out) < coord.HistoryDepth {
@@ -152,7 +152,7 @@ func (b *Backend) History(ctx context.Context, node string) ([]coord.Report, err
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: reading %s at revision %d: %v", coord.ErrUnreachable, key, kv.ModRevision-1, err)
+			return nil, fmt.Errorf("%w: reading %s at revision %d: %v", storeFault(err), key, kv.ModRevision-1, err)
 		}
 	}
 	return out, nil
@@ -168,7 +168,7 @@ func (b *Backend) Revoke(ctx context.Context, wid int64) (string, error) {
 	key := workerKey(wid)
 	resp, err := b.kv.Get(ctx, key)
 	if err != nil {
-		return "", fmt.Errorf("%w: reading %s: %v", coord.ErrUnreachable, key, err)
+		return "", fmt.Errorf("%w: reading %s: %v", storeFault(err), key, err)
 	}
 	if len(resp.Kvs) == 0 {
 		return "", fmt.Errorf("%w: WorkerId %d has no holder in cluster %q", coord.ErrNotHeld, wid, b.cfg.Cluster)
@@ -184,7 +184,7 @@ func (b *Backend) Revoke(ctx context.Context, wid int64) (string, error) {
 		case errors.Is(err, rpctypes.ErrLeaseNotFound):
 			return "", fmt.Errorf("%w: the lease of WorkerId %d ended while it was being revoked", coord.ErrNotHeld, wid)
 		case err != nil:
-			return "", fmt.Errorf("%w: revoking the lease %x of WorkerId %d: %v", coord.ErrUnreachable, int64(id), wid, err)
+			return "", fmt.Errorf("%w: revoking the lease %x of WorkerId %d: %v", storeFault(err), int64(id), wid, err)
 		}
 		b.cfg.Logger.Info("revoked a WorkerId", zap.Int64("worker-id", wid), zap.String("holder", h.Node),
 			zap.String("lease", fmt.Sprintf("%x", int64(id))))
@@ -196,7 +196,7 @@ func (b *Backend) Revoke(ctx context.Context, wid int64) (string, error) {
 		Commit()
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("%w: deleting %s: %v", coord.ErrUnreachable, key, err)
+		return "", fmt.Errorf("%w: deleting %s: %v", storeFault(err), key, err)
 	case !del.Succeeded:
 		return "", fmt.Errorf("%w: %s changed while it was being revoked; look again before revoking", coord.ErrNotHeld, key)
 	}
