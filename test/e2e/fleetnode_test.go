@@ -183,6 +183,21 @@ func (n *fleetNode) signal(sig syscall.Signal) {
 	n.mu.cmd.Process.Signal(sig) //nolint:errcheck // it may have exited
 }
 
+// exitOf waits up to timeout for the exit record of incarnation inc: the
+// supervisor records an exit just after the process's exit channel closes.
+func (n *fleetNode) exitOf(inc int64, timeout time.Duration) (exitRecord, bool) {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		for _, e := range n.exits() {
+			if e.Incarnation == inc {
+				return e, true
+			}
+		}
+		if time.Now().After(deadline) {
+			return exitRecord{}, false
+		}
+	}
+}
+
 // exitedCh returns the channel closed when the current incarnation exits.
 func (n *fleetNode) exitedCh() <-chan struct{} {
 	n.mu.Lock()

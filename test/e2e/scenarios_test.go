@@ -266,12 +266,9 @@ func runColdStart(f *fleet, sc *scenarioState) {
 	case <-time.After(45 * time.Second):
 		sc.note("%s still running 45s after the store came back", n.name)
 	}
-	ex := n.exits()
 	sc.exitCode = -1
-	for _, e := range ex {
-		if e.Incarnation == sc.servedIncarnated {
-			sc.exitCode, sc.refusal = e.Code, e.LastLine
-		}
+	if e, ok := n.exitOf(sc.servedIncarnated, 5*time.Second); ok {
+		sc.exitCode, sc.refusal = e.Code, e.LastLine
 	}
 	if err := n.up(true); err != nil { // back to a true clock, as a fixed NTP would be
 		f.t.Fatal(err)
