@@ -231,10 +231,30 @@ func (f *fleet) judgeBatch(v *verdict, i int, n *fleetNode, samples *sampleLog, 
 		v.MaxPastFence = max(v.MaxPastFence, past)
 		return
 	}
+	// The node may have lost the holding and acquired the same WorkerId
+	// again between the sample and the issue: a later sample of a newer
+	// holding, acquired before the issue, whose deadline covers it.
+	if s := samples.firstAfter(b.Inc, served); s != nil && s.WorkerID == wid && s.HeldSince != g1.HeldSince && s.Deadline() >= served {
+		if at, ok := f.heldAt(n, s, b.At); ok && at <= served+fenceSlack {
+			v.FenceExplained++
+			v.MaxPastFence = max(v.MaxPastFence, served-s.Deadline())
+			return
+		}
+	}
 	v.MaxPastFence = max(v.MaxPastFence, past)
 	v.FenceViolations++
 	v.evidence("%s inc %d WorkerId %d: ID %d issued at %s, %s after the deadline %s (sample at %s said %.3fs left); answer read at %s",
 		n.name, b.Inc, wid, slices.Max(ids), served, past, g1.Deadline(), g1.At, g1.LeaseLeft.Seconds(), b.At)
+}
+
+// heldAt is when the holding a sample reports was acquired, on the fleet's
+// clock, shifted by the node's clock offset as servedAt is.
+func (f *fleet) heldAt(n *fleetNode, s *statusSample, at time.Duration) (time.Duration, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s.HeldSince)
+	if err != nil {
+		return 0, false
+	}
+	return t.Sub(f.start.Round(0)) - n.maxOffset(at-time.Second, at), true
 }
 
 func describe(ss ...*statusSample) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/coord/zk/zktest"
 )
 
 // Fleet shape: five nodes compete for the three WorkerIds two worker bits
@@ -21,6 +22,11 @@ const (
 	workerBits  = "2"
 	fleetTTL    = 3 * time.Second
 	readyNeeded = 3
+	// zkSession is the session timeout ZooKeeper fleets ask for, and
+	// zkTick the server's tick, short enough to grant it and to expire
+	// sessions close to their timeout.
+	zkSession = 3 * time.Second
+	zkTick    = 500 * time.Millisecond
 )
 
 // fleetOptions shapes one scenario's environment.
@@ -34,6 +40,19 @@ type fleetOptions struct {
 	Seed int64
 	// Scale stretches the steady load phases (not the faults); 0 means 1.
 	Scale float64
+	// Solo maps a node to the one etcd member (by index) it talks to.
+	Solo map[int]int
+	// Netns runs node 0 in a network namespace of its own; it reaches
+	// every etcd member through a forwarder on the host end of its veth.
+	Netns bool
+	// LeadFirst starts node 0 alone and waits until it serves before the
+	// others start, so that it holds a WorkerId when the fault comes.
+	LeadFirst bool
+	// Firewall checks that iptables works before anything starts.
+	Firewall bool
+	// ZK runs the nodes against one ZooKeeper server (ephemeral mode,
+	// zkSession) instead of the etcd cluster.
+	ZK bool
 }
 
 // fleet is one scenario's environment: a 3-member etcd cluster, five
@@ -44,9 +63,13 @@ type fleet struct {
 	t       *testing.T
 	start   time.Time
 	logDir  string
-	etcd    *etcdtest.Cluster
+	etcd    *etcdtest.Cluster // nil with ZK
+	zk      *zktest.Server    // with ZK
 	nodes   []*fleetNode
 	proxies map[int][]*faultproxy.Proxy
+	ns      *netns       // with Netns
+	fwds    []*forwarder // with Netns: one per etcd member, on ns.hostAddr
+	rules   *ruleSet     // with Firewall
 	loads   []*loadLog
 	samples []*sampleLog
 	chaos   *chaosLog
@@ -107,10 +130,40 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 	f := &fleet{t: t, start: time.Now(), logDir: logDir, proxies: map[int][]*faultproxy.Proxy{}, scale: opts.Scale}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.chaos = &chaosLog{}
-	f.etcd = etcdtest.StartCluster(t, 3)
+	if opts.Firewall {
+		f.rules = newRuleSet(t)
+	}
+	if opts.ZK {
+		f.zk = zktest.StartWith(t, zktest.Options{TickTime: zkTick, MinSessionTimeout: 2 * zkTick, MaxSessionTimeout: 4 * zkSession})
+	} else {
+		f.etcd = etcdtest.StartCluster(t, 3)
+	}
+	if opts.Netns {
+		f.ns = newNetns(t)
+		for _, ep := range f.etcd.Endpoints() {
+			f.fwds = append(f.fwds, newForwarder(t, f.ns.hostAddr, ep))
+		}
+	}
 	cluster := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
 	for i := range fleetSize {
+		if opts.ZK {
+			f.nodes = append(f.nodes, newFleetNode(f, fmt.Sprintf("node-%d", i), []string{"--coord", "zk",
+				"--zk.servers", f.zk.Addr(), "--zk.mode", "ephemeral", "--zk.session-timeout", zkSession.String(),
+				"--cluster", cluster, "--layout.worker-bits", workerBits, "--clock.max-drift", "1s"}, nodePlace{}))
+			continue
+		}
 		endpoints := f.etcd.Endpoints()
+		var place nodePlace
+		if m, ok := opts.Solo[i]; ok {
+			endpoints = endpoints[m : m+1]
+		}
+		if opts.Netns && i == 0 {
+			endpoints = nil
+			for _, fw := range f.fwds {
+				endpoints = append(endpoints, fw.Addr())
+			}
+			place.ns = f.ns
+		}
 		if contains(opts.Proxied, i) {
 			endpoints = nil
 			for j, ep := range f.etcd.Endpoints() {
@@ -121,11 +174,11 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 		}
 		n := newFleetNode(f, fmt.Sprintf("node-%d", i), []string{"--coord", "etcd",
 			"--etcd.endpoints", strings.Join(endpoints, ","), "--cluster", cluster,
-			"--layout.worker-bits", workerBits, "--lease.ttl", fleetTTL.String(), "--clock.max-drift", "1s"})
+			"--layout.worker-bits", workerBits, "--lease.ttl", fleetTTL.String(), "--clock.max-drift", "1s"}, place)
 		f.nodes = append(f.nodes, n)
 	}
 	t.Cleanup(f.stop)
-	for _, n := range f.nodes {
+	for i, n := range f.nodes {
 		n.mu.Lock()
 		err := n.launchLocked()
 		n.mu.Unlock()
@@ -134,6 +187,9 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 		}
 		f.wg.Add(1)
 		go func() { defer f.wg.Done(); n.supervise(f.ctx) }()
+		if i == 0 && opts.LeadFirst {
+			n.waitReady(t, 30*time.Second)
+		}
 	}
 	for i, n := range f.nodes {
 		s := &sampleLog{}

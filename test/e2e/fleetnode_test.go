@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -34,9 +35,10 @@ type fleetNode struct {
 	f       *fleet
 	name    string
 	socket  string
-	admin   string
+	admin   string // where the test reaches the admin listener
 	args    []string
 	logPath string
+	ns      *netns // nil: the host's network namespace
 
 	incarnation atomic.Int64
 
@@ -78,6 +80,9 @@ func (n *fleetNode) launchLocked() error {
 	}
 	n.mu.offsets = append(n.mu.offsets, offsetChange{At: n.f.since(), Offset: offset})
 	cmd := exec.Command(idcoordBin, n.args...)
+	if n.ns != nil {
+		cmd = n.ns.command(idcoordBin, n.args...)
+	}
 	cmd.Env = append(os.Environ(), n.mu.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -198,6 +203,23 @@ func (n *fleetNode) exitOf(inc int64, timeout time.Duration) (exitRecord, bool) 
 	}
 }
 
+// waitReady waits until the node's /readyz answers 200, or fails the test.
+func (n *fleetNode) waitReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	client := &http.Client{Timeout: 500 * time.Millisecond}
+	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := client.Get("http://" + n.admin + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after %s; last log line: %s", n.name, timeout, lastLogLine(n.logPath))
+		}
+	}
+}
+
 // exitedCh returns the channel closed when the current incarnation exits.
 func (n *fleetNode) exitedCh() <-chan struct{} {
 	n.mu.Lock()
@@ -289,15 +311,27 @@ func lastLogLine(path string) string {
 	return l[len(l)-1]
 }
 
+// nodePlace says where a node runs: in the host's network namespace, or in
+// ns, where its admin listener is reached at the namespace's address.
+type nodePlace struct {
+	ns *netns
+}
+
 // newFleetNode prepares (does not start) a node.
-func newFleetNode(f *fleet, name string, extra []string) *fleetNode {
+func newFleetNode(f *fleet, name string, extra []string, place nodePlace) *fleetNode {
 	dir := shortDir(f.t)
-	n := &fleetNode{f: f, name: name,
+	port := freePort(f.t, false)
+	n := &fleetNode{f: f, name: name, ns: place.ns,
 		socket:  filepath.Join(dir, "s.sock"),
-		admin:   fmt.Sprintf("127.0.0.1:%d", freePort(f.t, false)),
+		admin:   fmt.Sprintf("127.0.0.1:%d", port),
 		logPath: filepath.Join(f.logDir, name+".log"),
 	}
-	n.args = append([]string{"serve", "--node.name", name, "--socket", n.socket, "--admin.addr", n.admin,
+	listen := n.admin
+	if n.ns != nil {
+		n.admin = fmt.Sprintf("%s:%d", n.ns.nsAddr, port)
+		listen = fmt.Sprintf("0.0.0.0:%d", port)
+	}
+	n.args = append([]string{"serve", "--node.name", name, "--socket", n.socket, "--admin.addr", listen,
 		"--log.format", "console", "--log.level", "info"}, extra...)
 	n.mu.auto = true
 	return n

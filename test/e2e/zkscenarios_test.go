@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"fmt"
+	"syscall"
+	"time"
+)
+
+// runZKPause stops a serving node with SIGSTOP past its ZooKeeper session
+// timeout while two nodes wait for a WorkerId, then wakes it.
+func runZKPause(f *fleet, sc *scenarioState) {
+	n := pickTarget(f, sc)
+	f.run(f.steady(1500 * time.Millisecond))
+	n.signal(syscall.SIGSTOP)
+	sc.faultAt = f.since()
+	f.mark("fault", fmt.Sprintf("SIGSTOP %s (WorkerId %d) for session timeout %s + 3s", n.name, sc.wid, zkSession), sc.target)
+	f.run(zkSession + 3*time.Second)
+	sc.healAt = f.since()
+	n.signal(syscall.SIGCONT)
+	f.mark("heal", "SIGCONT "+n.name, sc.target)
+	f.run(f.steady(3 * time.Second))
+}
+
+// runZKKill kills the ZooKeeper server with SIGKILL under load, keeps it
+// down past the session timeout, and starts it again on its data.
+func runZKKill(f *fleet, sc *scenarioState) {
+	f.run(f.steady(1500 * time.Millisecond))
+	f.mark("fault", "kill -9 the ZooKeeper server")
+	f.zk.Kill()
+	sc.faultAt = f.since()
+	f.run(zkSession + 2*time.Second)
+	f.zk.Restart(f.t)
+	sc.healAt = f.since()
+	f.mark("heal", "ZooKeeper restarted on its data")
+	f.run(f.steady(3 * time.Second))
+}
+
+// postZKKill checks that no node issued an ID once its session must have
+// looked dead to it: the store's death + the session timeout, until the
+// restart.
+func postZKKill(f *fleet, sc *scenarioState, v *verdict) {
+	sc.quorumLost = sc.faultAt
+	bound := sc.faultAt + zkSession + fenceSlack
+	lay, _ := f.layoutOf()
+	last := time.Duration(-1)
+	for i, l := range f.loads {
+		for _, b := range l.batches {
+			id := l.ids[b.First+b.N-1]
+			served := f.servedAt(f.nodes[i], lay, id, b.At)
+			if served > sc.faultAt && served < sc.healAt {
+				last = max(last, served)
+				if served > bound {
+					v.Scenario++
+					v.evidence("%s issued ID %d at %s with ZooKeeper dead since %s", f.nodes[i].name, id, served, sc.faultAt)
+				}
+			}
+		}
+	}
+	if last >= 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("last ID issued %.2fs after ZooKeeper died", (last-sc.faultAt).Seconds()))
+	} else {
+		v.Notes = append(v.Notes, "no ID issued after ZooKeeper died")
+	}
+}
