@@ -527,33 +527,5 @@ func createLeafTree(t *testing.T, conn *gozk.Conn, leaf string, endpoints []leaf
 	return paths
 }
 
-// quietZK drops go-zookeeper's own log lines.
-type quietZK struct{}
-
-func (quietZK) Printf(string, ...any) {}
-
-// rawZK opens a plain go-zookeeper session, as Leaf or an operator would,
-// closed (its goroutines gone) when the test ends.
-func rawZK(t *testing.T, addr string) *gozk.Conn {
-	t.Helper()
-	conn, events, err := gozk.Connect([]string{addr}, zkSession, gozk.WithLogger(quietZK{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		for range events {
-		}
-	})
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == gozk.StateHasSession {
-				return conn
-			}
-		case <-timeout:
-			t.Fatalf("no ZooKeeper session with %s", addr)
-		}
-	}
-}
+// rawZK opens a plain client, as a Leaf process or an operator would.
+func rawZK(t *testing.T, addr string) *gozk.Conn { return zktest.Dial(t, addr, zkSession) }

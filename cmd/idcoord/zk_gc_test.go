@@ -270,33 +270,4 @@ func gcChildren(t *testing.T, conn *gozk.Conn, forever string) []string {
 	return names
 }
 
-// gcQuiet drops go-zookeeper's own log lines.
-type gcQuiet struct{}
-
-func (gcQuiet) Printf(string, ...any) {}
-
-// gcRawZK opens a plain go-zookeeper session, as Leaf would, closed (its
-// goroutines gone) when the test ends.
-func gcRawZK(t *testing.T, addr string) *gozk.Conn {
-	t.Helper()
-	conn, events, err := gozk.Connect([]string{addr}, 2*time.Second, gozk.WithLogger(gcQuiet{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		for range events {
-		}
-	})
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == gozk.StateHasSession {
-				return conn
-			}
-		case <-timeout:
-			t.Fatalf("no ZooKeeper session with %s", addr)
-		}
-	}
-}
+func gcRawZK(t *testing.T, addr string) *gozk.Conn { return zktest.Dial(t, addr, 2*time.Second) }

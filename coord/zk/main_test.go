@@ -63,27 +63,8 @@ func open(t testing.TB, addr, cluster string, edit func(*Config)) *Backend {
 	return b
 }
 
-// raw opens a plain client, as an operator or a Leaf process would use,
-// and closes it (waiting for its goroutines) when the test ends.
-func raw(t testing.TB, addr string) *gozk.Conn {
-	t.Helper()
-	conn, events, err := gozk.Connect([]string{addr}, testTimeout, gozk.WithLogger(zkLogger{zap.NewNop()}))
-	if err != nil {
-		t.Fatalf("connect %s: %v", addr, err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		for range events {
-		}
-	})
-	for ev := range events {
-		if ev.State == gozk.StateHasSession {
-			return conn
-		}
-	}
-	t.Fatalf("no session with %s", addr)
-	return nil
-}
+// raw opens a plain client, as an operator or a Leaf process would use.
+func raw(t testing.TB, addr string) *gozk.Conn { return zktest.Dial(t, addr, testTimeout) }
 
 // claimFor is a claim for node with WorkerIDs 1..max (0 reserved).
 func claimFor(node string, max int64) coord.Claim {
