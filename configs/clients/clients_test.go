@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +20,19 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord/sidecar"
+	// The Go snippet's client, linked in so that a change to it runs these
+	// tests again instead of taking their cached result.
+	_ "github.com/idcoord/idcoord/sidecar/client"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if goSnippet.dir != "" {
+			os.RemoveAll(goSnippet.dir)
+		}
+		os.Exit(code)
+	}))
 }
 
 // snippet is one client example: its file under configs/clients, the
@@ -31,18 +41,20 @@ type snippet struct {
 	name string
 	file string // relative to configs/clients
 	lang string // the README code block's info string
-	// tool is the program that runs the snippet; args get the socket path
-	// appended. dir is where it runs, relative to configs/clients.
+	// tool is the interpreter that runs the snippet; args get the socket
+	// path appended. The Go snippet has pkg instead: it is built once and
+	// its binary run, since go run adds an "exit status" line of its own to
+	// stderr and turns every failing status into 1.
 	tool string
 	args []string
-	dir  string
+	pkg  string // relative to the repository root
 }
 
 var snippets = []snippet{
-	{name: "go", file: "go/main.go", lang: "go", tool: "go", args: []string{"run", "./configs/clients/go"}, dir: "../.."},
-	{name: "python", file: "python/next_id.py", lang: "python", tool: "python3", args: []string{"python/next_id.py"}, dir: "."},
-	{name: "java", file: "java/NextId.java", lang: "java", tool: "java", args: []string{"java/NextId.java"}, dir: "."},
-	{name: "node", file: "node/next_id.js", lang: "js", tool: "node", args: []string{"node/next_id.js"}, dir: "."},
+	{name: "go", file: "go/main.go", lang: "go", pkg: "./configs/clients/go"},
+	{name: "python", file: "python/next_id.py", lang: "python", tool: "python3", args: []string{"python/next_id.py"}},
+	{name: "java", file: "java/NextId.java", lang: "java", tool: "java", args: []string{"java/NextId.java"}},
+	{name: "node", file: "node/next_id.js", lang: "js", tool: "node", args: []string{"node/next_id.js"}},
 }
 
 // recordingSource serves IDs from a real generator and records the count of
@@ -127,7 +139,7 @@ func TestSnippetsGetIDs(t *testing.T) {
 		t.Run(sn.name, func(t *testing.T) {
 			stdout, stderr, err := sn.run(t, path)
 			if err != nil {
-				t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", sn.tool, strings.Join(sn.args, " "), err, stdout, stderr)
+				t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", sn.file, err, stdout, stderr)
 			}
 			if stderr != "" {
 				t.Errorf("stderr: %s", stderr)
@@ -157,43 +169,170 @@ func TestSnippetsGetIDs(t *testing.T) {
 }
 
 // TestSnippetsReportRefusals runs every snippet against a sidecar that
-// cannot issue IDs, and checks that each fails with the server's reason and
-// prints no IDs.
+// cannot issue IDs, and checks that each fails with one line on stderr that
+// gives the server's reason and the socket path, and prints no IDs.
 func TestSnippetsReportRefusals(t *testing.T) {
 	const reason = "lease fence passed 2s ago"
 	path, _ := serve(t, reason)
 	for _, sn := range snippets {
 		t.Run(sn.name, func(t *testing.T) {
 			stdout, stderr, err := sn.run(t, path)
-			if err == nil {
-				t.Fatalf("exit status 0; want a failure\nstdout:\n%s", stdout)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q; want no IDs", stdout)
-			}
+			checkFailure(t, stdout, stderr, err, 1)
 			if !strings.Contains(stderr, reason) {
 				t.Errorf("stderr does not give the reason %q:\n%s", reason, stderr)
+			}
+			if !strings.Contains(stderr, path) {
+				t.Errorf("stderr does not name the socket %s:\n%s", path, stderr)
 			}
 		})
 	}
 }
 
-// run runs the snippet with its interpreter on the socket at path. A missing
-// interpreter fails the test: the snippets are part of the product's docs.
-func (sn snippet) run(t *testing.T, path string) (stdout, stderr string, err error) {
-	t.Helper()
-	tool, err := exec.LookPath(sn.tool)
+// TestSnippetsNameTheSocket runs every snippet on a socket path where no
+// sidecar listens, and checks that each fails with one line on stderr that
+// names the path it tried: the first thing to check when the socket volume
+// or the socket setting is wrong.
+func TestSnippetsNameTheSocket(t *testing.T) {
+	// A socket file whose server has gone: connecting is refused.
+	live, _ := serve(t, "")
+	gone := filepath.Join(filepath.Dir(live), "gone.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: gone, Net: "unix"})
 	if err != nil {
-		t.Fatalf("%s is needed to run the %s snippet (%s) and is not on PATH: %v", sn.tool, sn.name, sn.file, err)
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tool, append(slices.Clone(sn.args), path)...)
-	cmd.Dir = sn.dir
+	l.SetUnlinkOnClose(false)
+	l.Close()
+	paths := map[string]string{
+		"missing": filepath.Join(filepath.Dir(live), "missing", "idcoord.sock"),
+		"refused": gone,
+	}
+	for _, sn := range snippets {
+		for what, path := range paths {
+			t.Run(sn.name+"/"+what, func(t *testing.T) {
+				stdout, stderr, err := sn.run(t, path)
+				checkFailure(t, stdout, stderr, err, 1)
+				if !strings.Contains(stderr, path) {
+					t.Errorf("stderr does not name the socket %s:\n%s", path, stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestSnippetsUsage runs every snippet without the socket argument, and with
+// one argument too many, and checks that each prints a one-line usage message
+// on stderr (no stack trace) and exits with status 2.
+func TestSnippetsUsage(t *testing.T) {
+	for _, sn := range snippets {
+		for what, args := range map[string][]string{"none": nil, "two": {"a.sock", "b.sock"}} {
+			t.Run(sn.name+"/"+what, func(t *testing.T) {
+				stdout, stderr, err := sn.run(t, args...)
+				checkFailure(t, stdout, stderr, err, 2)
+				if !strings.HasPrefix(stderr, "usage: ") || !strings.Contains(stderr, "SOCKET") {
+					t.Errorf("stderr %q; want a usage line naming the SOCKET argument", stderr)
+				}
+			})
+		}
+	}
+}
+
+// checkFailure checks that a snippet exited with status want, printed
+// nothing on stdout and exactly one line on stderr: a message, not a stack
+// trace.
+func checkFailure(t *testing.T, stdout, stderr string, err error, want int) {
+	t.Helper()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		t.Errorf("exit status 0; want %d", want)
+	case !errors.As(err, &exit):
+		t.Fatalf("did not run: %v", err)
+	case exit.ExitCode() != want:
+		t.Errorf("%v; want exit status %d", err, want)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q; want nothing", stdout)
+	}
+	if line, ok := strings.CutSuffix(stderr, "\n"); !ok || line == "" || strings.Contains(line, "\n") {
+		t.Errorf("stderr is not one line:\n%s", stderr)
+	}
+}
+
+// run runs the snippet with args, by default the socket path, and returns
+// what it printed. A missing interpreter fails the test: the snippets are
+// part of the product's docs.
+func (sn snippet) run(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	// Reading the file here makes go test's cache key depend on it: the
+	// interpreter that reads it is a child process, which the cache does
+	// not see.
+	if _, err := os.ReadFile(sn.file); err != nil {
+		t.Fatal(err)
+	}
+	var tool string
+	if sn.pkg != "" {
+		tool = buildGoSnippet(t, sn.pkg)
+	} else {
+		tool, err = exec.LookPath(sn.tool)
+		if err != nil {
+			t.Fatalf("%s is needed to run the %s snippet (%s) and is not on PATH: %v", sn.tool, sn.name, sn.file, err)
+		}
+	}
+	cmd := command(t, tool, append(slices.Clone(sn.args), args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
 	return out.String(), errOut.String(), err
+}
+
+// goSnippet is the Go snippet's binary, built by the first test that runs
+// it and removed by TestMain.
+var goSnippet struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildGoSnippet builds the Go snippet in pkg, once, and returns its binary.
+func buildGoSnippet(t *testing.T, pkg string) string {
+	t.Helper()
+	goSnippet.once.Do(func() {
+		goSnippet.dir, goSnippet.err = os.MkdirTemp("", "idcoord-clients")
+		if goSnippet.err != nil {
+			return
+		}
+		goSnippet.bin = filepath.Join(goSnippet.dir, "next-id")
+		cmd := command(t, "go", "build", "-o", goSnippet.bin, pkg)
+		cmd.Dir = "../.."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			goSnippet.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	if goSnippet.err != nil {
+		t.Fatal(goSnippet.err)
+	}
+	return goSnippet.bin
+}
+
+// command returns a command for name and args that is stopped before the
+// test's deadline (go test -timeout), if it has one, with time left to
+// report what it printed; it waits as long as the test may, and no longer.
+func command(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx := t.Context()
+	var grace time.Duration
+	if d, ok := t.Deadline(); ok {
+		// As Go's own testenv.CommandContext: 5% of the time left, for the
+		// process to stop and its output to be read.
+		grace = max(time.Until(d)/20, 100*time.Millisecond)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-2*grace))
+		t.Cleanup(cancel)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = grace
+	return cmd
 }
 
 // TestReadmeShowsSnippets checks that the README's Clients section shows

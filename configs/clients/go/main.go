@@ -18,7 +18,7 @@ func main() {
 	}
 	ids, err := nextIDs(os.Args[1], 3)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "next-id:", err)
+		fmt.Fprintf(os.Stderr, "next-id: %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
 	for _, id := range ids {

@@ -34,6 +34,10 @@ public class NextId {
     }
 
     public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: java NextId.java SOCKET");
+            System.exit(2);
+        }
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(args[0]);
         // Keep the channel open and reuse it: requests may follow one another on it.
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -42,7 +46,7 @@ public class NextId {
                 System.out.println(id);
             }
         } catch (IOException e) {
-            System.err.println("NextId: " + e.getMessage());
+            System.err.println("NextId: " + args[0] + ": " + e.getMessage());
             System.exit(1);
         }
     }

@@ -26,11 +26,16 @@ function nextIds(sock, n) {
   });
 }
 
-const sock = net.createConnection({ path: process.argv[2] });
+if (process.argv.length !== 3) {
+  console.error('usage: node next_id.js SOCKET');
+  process.exit(2);
+}
+const socketPath = process.argv[2];
+const sock = net.createConnection({ path: socketPath });
 sock.setEncoding('ascii');
 sock.setTimeout(5000, () => sock.destroy(new Error('idcoord did not answer in 5s')));
 sock.on('error', (err) => {
-  console.error(err.message);
+  console.error(`next_id: ${socketPath}: ${err.message}`);
   process.exitCode = 1;
 });
 sock.on('connect', async () => {

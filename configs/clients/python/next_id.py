@@ -21,10 +21,10 @@ def next_ids(sock, n):
     return [int(field) for field in line.split(" ")]
 
 
-def main():
+def main(path):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5)
-        sock.connect(sys.argv[1])
+        sock.connect(path)
         # Keep the connection open and reuse it: requests may follow one
         # another on it.
         for id_ in next_ids(sock, 3):
@@ -32,7 +32,10 @@ def main():
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python3 next_id.py SOCKET", file=sys.stderr)
+        sys.exit(2)
     try:
-        main()
+        main(sys.argv[1])
     except (OSError, RuntimeError) as err:
-        sys.exit("next_id: %s" % err)
+        sys.exit("next_id: %s: %s" % (sys.argv[1], err))
