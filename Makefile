@@ -6,9 +6,11 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-# Servers the tests start (Debian packages), and the compiler -race needs.
-ETCD    := etcd
-ZK_JAR  := /usr/share/java/zookeeper.jar
+# What the tests run, as command:package (a path stands for a file the
+# package installs): the servers, gcc for -race, and the network tools of
+# test/e2e's fault scenarios. testproc.Require names the same packages.
+DEPS    := etcd:etcd-server /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless \
+           gcc:gcc iptables:iptables ip:iproute2 ss:iproute2 curl:curl
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: build test bench lint e2e deps clean
@@ -17,18 +19,23 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/idcoord
 
-## deps: install etcd, ZooKeeper and gcc with apt-get when any is missing
+## deps: install with apt-get what the tests need and is missing; check root and cgroup2
 deps:
 	@missing=""; \
-	command -v $(ETCD) >/dev/null 2>&1 || missing="$$missing etcd-server"; \
-	[ -f $(ZK_JAR) ] || missing="$$missing zookeeper"; \
-	command -v gcc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	for dep in $(DEPS); do \
+		have=$${dep%%:*}; pkg=$${dep##*:}; \
+		case $$have in /*) [ -e "$$have" ] ;; *) command -v "$$have" >/dev/null 2>&1 ;; esac && continue; \
+		case " $$missing " in *" $$pkg "*) ;; *) missing="$$missing $$pkg" ;; esac; \
+	done; \
 	if [ -n "$$missing" ]; then \
-		command -v apt-get >/dev/null 2>&1 || { echo "deps: need$$missing, and apt-get is not here; install them by hand"; exit 1; }; \
+		command -v apt-get >/dev/null 2>&1 || { echo "deps: missing$$missing, and apt-get is not here: install them by hand"; exit 1; }; \
 		echo "deps: installing$$missing"; \
-		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || \
+		{ echo "deps: apt-get install -y$$missing failed"; exit 1; }; \
 	fi
+	@[ "$$(id -u)" = 0 ] || { echo "deps: test/e2e's network scenarios (ip netns, iptables, cgroups) need root: run \`sudo make test\`"; exit 1; }
+	@grep -qs ' cgroup2 ' /proc/mounts || { echo "deps: no cgroup2 hierarchy is mounted (test/e2e scenario 4 needs one): mount -t cgroup2 none /sys/fs/cgroup/unified"; exit 1; }
 
 ## lint: fail on unformatted files; go vet
 lint:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	"github.com/idcoord/idcoord/snowflake"
@@ -246,10 +247,12 @@ func TestForwardStepDoesNotReserveAhead(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
+	ctx := testproc.Context(t)
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gave up waiting: %s", what)
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -15,9 +15,10 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/coordtest"
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 )
@@ -39,8 +40,7 @@ func startSecureEtcd(t *testing.T) *secureEtcd {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
+	ctx := testproc.Context(t)
 	s := &secureEtcd{srv: srv, passwords: map[string]string{"orders": "pw-orders-7Qx", "payments": "pw-payments-3Zk"}}
 	for cluster, pw := range s.passwords {
 		if err := etcdtest.AddClusterUser(ctx, admin, cluster, pw); err != nil {
@@ -55,10 +55,12 @@ func startSecureEtcd(t *testing.T) *secureEtcd {
 
 // config is a backend config for cluster as user idcoord-<user>, over TLS
 // with the trusted client certificate. An empty user means no credentials.
+// The TTL and dial timeout are long: etcd checks passwords with bcrypt,
+// which a busy machine makes slow, and refusals come at once anyway.
 func (s *secureEtcd) config(t *testing.T, user, cluster string) etcd.Config {
 	c := etcd.Config{Endpoints: s.srv.Endpoints(), TLS: s.srv.Certs().ClientTLS(t, true), Cluster: cluster,
-		TTL: 3 * time.Second, DialTimeout: 3 * time.Second,
-		Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
+		TTL: 10 * time.Second, DialTimeout: 15 * time.Second,
+		Logger: coordtest.Logger(t, zap.WarnLevel)}
 	if user != "" {
 		c.Username, c.Password = "idcoord-"+user, s.passwords[user]
 	}
@@ -81,8 +83,7 @@ func (s *secureEtcd) rawAs(t *testing.T, user string) *clientv3.Client {
 // client certificates and user auth, with one role per cluster.
 func TestSecureEtcd(t *testing.T) {
 	s := startSecureEtcd(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	ctx := testproc.Context(t)
 
 	// A node of "orders" with the orders role does everything idcoord
 	// does, and keeps its WorkerId while the other cases run.

@@ -130,6 +130,7 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 	f := &fleet{t: t, start: time.Now(), logDir: logDir, proxies: map[int][]*faultproxy.Proxy{}, scale: opts.Scale}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.chaos = &chaosLog{}
+	requireNetworkTools(t, opts)
 	if opts.Firewall {
 		f.rules = newRuleSet(t)
 	}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // ruleTagPrefix starts the comment every firewall rule of these tests
@@ -179,4 +181,21 @@ func cgroup2Root() (string, error) {
 		}
 	}
 	return "", errors.New("no cgroup2 hierarchy is mounted; the iptables cgroup match needs one")
+}
+
+// requireNetworkTools fails the test at once, one line per missing
+// prerequisite, when a network scenario cannot run here: root, the
+// commands it runs, and (for the member isolation) a cgroup2 hierarchy.
+func requireNetworkTools(t *testing.T, opts fleetOptions) {
+	t.Helper()
+	if !opts.Firewall && !opts.Netns {
+		return
+	}
+	testproc.RequireRoot(t, "this network scenario (ip netns, iptables)")
+	testproc.Require(t, "iptables", "ip", "ss")
+	if opts.Firewall {
+		if _, err := cgroup2Root(); err != nil {
+			t.Fatalf("%v: mount one with `mount -t cgroup2 none /sys/fs/cgroup/unified` (or boot with the unified hierarchy)", err)
+		}
+	}
 }

@@ -14,9 +14,12 @@ import (
 // WorkerIds and fence deadlines by.
 const sampleEvery = 100 * time.Millisecond
 
-// statusSample is one /status answer, stamped with the time its answer
-// arrived (an upper bound of when the node computed it).
+// statusSample is one /status answer, stamped with the time its request
+// was sent and the time its answer arrived: the node computed it in between.
+// On a loaded machine the two can be far apart, so a judgement "before X"
+// uses At and a judgement "after X" uses Sent.
 type statusSample struct {
+	Sent        time.Duration
 	At          time.Duration
 	Incarnation int64
 	Ready       bool
@@ -61,8 +64,11 @@ func (l *sampleLog) last() (statusSample, bool) {
 	return l.s[len(l.s)-1], true
 }
 
-// around returns the last sample of incarnation inc at or before at, and
-// the first at or after it.
+// around returns the last sample of incarnation inc that arrived before at,
+// and the first whose request was sent at or after at: the node computed
+// the one before at and the other after it. (A sample that arrived after at
+// may have been computed before it, while its answer waited on a busy
+// machine.) The sampler is sequential, so both Sent and At increase.
 func (l *sampleLog) around(inc int64, at time.Duration) (before, after *statusSample) {
 	i := sort.Search(len(l.s), func(i int) bool { return l.s[i].At >= at })
 	for j := i - 1; j >= 0; j-- {
@@ -74,6 +80,7 @@ func (l *sampleLog) around(inc int64, at time.Duration) (before, after *statusSa
 			break
 		}
 	}
+	i = sort.Search(len(l.s), func(i int) bool { return l.s[i].Sent >= at })
 	for j := i; j < len(l.s); j++ {
 		if l.s[j].Incarnation == inc {
 			after = &l.s[j]
@@ -99,6 +106,7 @@ func sample(ctx context.Context, f *fleet, n *fleetNode, l *sampleLog) {
 		case <-tick.C:
 		}
 		inc := n.incarnation.Load()
+		sent := f.since()
 		resp, err := client.Get("http://" + n.admin + "/status")
 		if err != nil {
 			continue
@@ -121,7 +129,7 @@ func sample(ctx context.Context, f *fleet, n *fleetNode, l *sampleLog) {
 		if json.Unmarshal(body, &st) != nil {
 			continue
 		}
-		s := statusSample{At: at, Incarnation: inc, Ready: st.Ready, ReasonCode: st.ReasonCode, WorkerID: -1,
+		s := statusSample{Sent: sent, At: at, Incarnation: inc, Ready: st.Ready, ReasonCode: st.ReasonCode, WorkerID: -1,
 			LeaseLeft: time.Duration(st.LeaseLeft * float64(time.Second)), HeldSince: st.HeldSince,
 			Floor: st.Floor, Layout: st.Layout}
 		if st.WorkerID != nil {

@@ -56,7 +56,7 @@ func (c *Cluster) Restart(tb testing.TB, members ...*Server) {
 			tb.Fatalf("etcdtest: restart %s: %v", m.name, err)
 		}
 	}
-	if err := waitAll(members); err != nil {
+	if err := waitAll(tb, members); err != nil {
 		tb.Fatalf("etcdtest: restart: %v", err)
 	}
 	tb.Logf("etcdtest: restarted %d member(s) healthy in %v", len(members), time.Since(start).Round(time.Millisecond))

@@ -1,6 +1,7 @@
 package etcdtest
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -32,7 +33,7 @@ func StartEmbedded(tb testing.TB) *Embedded {
 	dir := tb.TempDir()
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		e, err := startEmbedded(dir)
+		e, err := startEmbedded(testproc.Context(tb), dir)
 		if err == nil {
 			tb.Cleanup(e.Close)
 			tb.Logf("etcdtest: embedded etcd ready at %s in %v", e.endpoint, time.Since(start).Round(time.Millisecond))
@@ -49,7 +50,7 @@ func StartEmbedded(tb testing.TB) *Embedded {
 	}
 }
 
-func startEmbedded(dir string) (*Embedded, error) {
+func startEmbedded(ctx context.Context, dir string) (*Embedded, error) {
 	ports, err := pickPorts(2)
 	if err != nil {
 		return nil, err
@@ -73,17 +74,15 @@ func startEmbedded(dir string) (*Embedded, error) {
 	if err != nil {
 		return nil, err
 	}
-	timer := time.NewTimer(startTimeout)
-	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
 		e.Close()
 		return nil, fmt.Errorf("etcdtest: embedded etcd failed before it was ready: %w", err)
-	case <-timer.C:
+	case <-ctx.Done():
 		e.Server.Stop()
 		e.Close()
-		return nil, fmt.Errorf("etcdtest: embedded etcd not ready after %v", startTimeout)
+		return nil, fmt.Errorf("etcdtest: embedded etcd not ready: %w", ctx.Err())
 	}
 	return &Embedded{etcd: e, endpoint: client.Host, dir: dir}, nil
 }

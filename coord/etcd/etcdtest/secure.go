@@ -83,9 +83,7 @@ func (s *SecureServer) start(tb testing.TB, bin string) error {
 	if err := s.proc.Launch(testproc.Command{Bin: bin, Args: args, Env: etcdEnv(), LogPath: s.LogPath()}); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	return s.waitHealthy(ctx, tb)
+	return s.waitHealthy(testproc.Context(tb), tb)
 }
 
 // waitHealthy polls GET /health over TLS, with the client certificate.

@@ -1,7 +1,6 @@
 package etcdtest
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -10,9 +9,6 @@ import (
 
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
-
-// startTimeout bounds the wait for a started or restarted etcd to be healthy.
-const startTimeout = 15 * time.Second
 
 // Server is one etcd process started from the binary: a single-member
 // cluster from StartBinary, or a member of a Cluster. Its data folder and
@@ -90,9 +86,7 @@ func (s *Server) Restart(tb testing.TB) {
 		tb.Fatalf("etcdtest: restart %s: %v", s.name, err)
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	if err := s.WaitHealthy(ctx); err != nil {
+	if err := s.WaitHealthy(testproc.Context(tb)); err != nil {
 		tb.Fatalf("etcdtest: restart %s: %v\n--- end of %s ---\n%s", s.name, err, s.LogPath(), s.logTail())
 	}
 	tb.Logf("etcdtest: restarted %s healthy at %s in %v", s.name, s.ClientAddr(), time.Since(start).Round(time.Millisecond))

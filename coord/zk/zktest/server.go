@@ -1,7 +1,6 @@
 package zktest
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
-
-// startTimeout bounds the wait for a started or restarted server to serve.
-const startTimeout = 20 * time.Second
 
 // pickPort chooses the port for a start; tests replace it to force a conflict.
 var pickPort = testproc.FreePort
@@ -58,7 +54,7 @@ func StartWith(tb testing.TB, opts Options) *Server {
 			err = s.launch()
 		}
 		if err == nil {
-			err = s.waitReadyFor(startTimeout)
+			err = s.WaitReady(testproc.Context(tb))
 		}
 		if err == nil {
 			tb.Logf("zktest: zookeeper serving at %s in %v", s.Addr(), time.Since(start).Round(time.Millisecond))
@@ -125,7 +121,7 @@ func (s *Server) Restart(tb testing.TB) {
 		tb.Fatalf("zktest: restart: %v", err)
 	}
 	start := time.Now()
-	if err := s.waitReadyFor(startTimeout); err != nil {
+	if err := s.WaitReady(testproc.Context(tb)); err != nil {
 		tb.Fatalf("zktest: restart: %v\n--- end of %s ---\n%s", err, s.LogPath(), s.logTail())
 	}
 	tb.Logf("zktest: restarted zookeeper serving at %s in %v", s.Addr(), time.Since(start).Round(time.Millisecond))
@@ -146,10 +142,4 @@ func (s *Server) logTail() string { return testproc.LogTail(s.LogPath()) }
 // command runs the ZooKeeper JVM, its output in LogPath.
 func (s *Server) command() testproc.Command {
 	return testproc.Command{Bin: s.java, Args: s.args(), Env: os.Environ(), LogPath: s.LogPath()}
-}
-
-func (s *Server) waitReadyFor(d time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	return s.WaitReady(ctx)
 }
