@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -19,8 +20,9 @@ import (
 
 // k8sObject is the part of a Kubernetes object the manifest test reads.
 type k8sObject struct {
-	Kind     string `yaml:"kind"`
-	Metadata struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
 		Name string `yaml:"name"`
 	} `yaml:"metadata"`
 	Data map[string]string `yaml:"data"`
@@ -28,9 +30,14 @@ type k8sObject struct {
 		// Service
 		ClusterIP                string `yaml:"clusterIP"`
 		PublishNotReadyAddresses bool   `yaml:"publishNotReadyAddresses"`
-		// Service: labels; StatefulSet and Deployment: {matchLabels: labels}.
+		// Service: labels; StatefulSet, Deployment and
+		// PodDisruptionBudget: {matchLabels: labels}.
 		Selector map[string]any `yaml:"selector"`
+		// PodDisruptionBudget: a number or a percentage.
+		MinAvailable   any `yaml:"minAvailable"`
+		MaxUnavailable any `yaml:"maxUnavailable"`
 		// StatefulSet and Deployment
+		Replicas    *int   `yaml:"replicas"`
 		ServiceName string `yaml:"serviceName"`
 		Template    struct {
 			Metadata struct {
@@ -60,6 +67,7 @@ type securityContext struct {
 
 type container struct {
 	Name          string   `yaml:"name"`
+	Image         string   `yaml:"image"`
 	RestartPolicy string   `yaml:"restartPolicy"`
 	Args          []string `yaml:"args"`
 	Env           []struct {
@@ -76,7 +84,11 @@ type container struct {
 	ReadinessProbe  *probe          `yaml:"readinessProbe"`
 	LivenessProbe   *probe          `yaml:"livenessProbe"`
 	SecurityContext securityContext `yaml:"securityContext"`
-	VolumeMounts    []struct {
+	Resources       struct {
+		Requests map[string]string `yaml:"requests"`
+		Limits   map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
+	VolumeMounts []struct {
 		Name      string `yaml:"name"`
 		MountPath string `yaml:"mountPath"`
 	} `yaml:"volumeMounts"`
@@ -323,6 +335,15 @@ func checkWorkload(t *testing.T, objs []k8sObject, w *k8sObject, podName string)
 		}
 	}
 
+	// Every container: an image pinned to one version, so that every pod of
+	// a rollout runs the same build, and the resources the scheduler needs.
+	for _, c := range append(slices.Clone(pod.InitContainers), pod.Containers...) {
+		if err := imagePinned(c.Image); err != nil {
+			t.Errorf("container %s: image %q: %v", c.Name, c.Image, err)
+		}
+		checkResources(t, c)
+	}
+
 	// A graceful stop drains the socket, then releases the WorkerId, each
 	// bounded by shutdownGrace; the app needs some time of its own first.
 	least := int64((2*shutdownGrace + 10*time.Second) / time.Second)
@@ -344,6 +365,7 @@ func checkWorkload(t *testing.T, objs []k8sObject, w *k8sObject, podName string)
 		case !labelsMatch(svc.Spec.Selector, labels):
 			t.Errorf("Service %s selects %v, not the pods %v", svc.Metadata.Name, svc.Spec.Selector, labels)
 		}
+		checkDisruptionBudget(t, objs, w)
 	case "Deployment":
 		// Random pod names: WorkerIds must be recycled, which ZooKeeper's
 		// sequential mode never does.
@@ -351,6 +373,105 @@ func checkWorkload(t *testing.T, objs []k8sObject, w *k8sObject, podName string)
 			t.Errorf("a Deployment with coord zk needs zk.mode ephemeral, not %v", settings["zk.mode"].Value)
 		}
 	}
+}
+
+// checkResources checks that c requests CPU and memory and limits memory to
+// no less than it requests. A CPU limit is not required: throttling a
+// sidecar delays every ID request by a CFS period.
+func checkResources(t *testing.T, c container) {
+	t.Helper()
+	for _, name := range []string{"cpu", "memory"} {
+		if c.Resources.Requests[name] == "" {
+			t.Errorf("container %s requests no %s", c.Name, name)
+		}
+	}
+	limit := c.Resources.Limits["memory"]
+	if limit == "" {
+		t.Errorf("container %s has no memory limit", c.Name)
+		return
+	}
+	req, err1 := parseBytes(c.Resources.Requests["memory"])
+	lim, err2 := parseBytes(limit)
+	switch {
+	case err1 != nil || err2 != nil:
+		t.Errorf("container %s: memory: %v, %v", c.Name, err1, err2)
+	case lim < req:
+		t.Errorf("container %s: memory limit %s below its request %s", c.Name, limit, c.Resources.Requests["memory"])
+	}
+}
+
+// parseBytes reads a Kubernetes memory quantity in bytes: a plain number or
+// one with a binary suffix (Ki, Mi, Gi).
+func parseBytes(q string) (int64, error) {
+	shift := 0
+	for i, suffix := range []string{"Ki", "Mi", "Gi"} {
+		if n, ok := strings.CutSuffix(q, suffix); ok {
+			q, shift = n, 10*(i+1)
+			break
+		}
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("memory quantity %q: want a number of bytes, Ki, Mi or Gi", q)
+	}
+	return n << shift, nil
+}
+
+// checkDisruptionBudget checks that one policy/v1 PodDisruptionBudget
+// selects the workload's pods, and that it lets a drain evict at least one of
+// them: a budget that allows no disruption blocks every node drain.
+func checkDisruptionBudget(t *testing.T, objs []k8sObject, w *k8sObject) {
+	t.Helper()
+	var pdbs []*k8sObject
+	for i := range objs {
+		if objs[i].Kind == "PodDisruptionBudget" {
+			pdbs = append(pdbs, &objs[i])
+		}
+	}
+	if len(pdbs) != 1 {
+		t.Errorf("%d PodDisruptionBudgets; want one for %s %s", len(pdbs), w.Kind, w.Metadata.Name)
+		return
+	}
+	pdb := pdbs[0]
+	labels := w.Spec.Template.Metadata.Labels
+	match, _ := pdb.Spec.Selector["matchLabels"].(map[string]any)
+	if pdb.APIVersion != "policy/v1" {
+		t.Errorf("PodDisruptionBudget %s is %s, want policy/v1", pdb.Metadata.Name, pdb.APIVersion)
+	}
+	if !labelsMatch(match, labels) {
+		t.Errorf("PodDisruptionBudget %s selects %v, not the pods %v", pdb.Metadata.Name, pdb.Spec.Selector, labels)
+	}
+	replicas := 1
+	if w.Spec.Replicas != nil {
+		replicas = *w.Spec.Replicas
+	}
+	minAv, maxUn := pdb.Spec.MinAvailable, pdb.Spec.MaxUnavailable
+	switch {
+	case (minAv == nil) == (maxUn == nil):
+		t.Errorf("PodDisruptionBudget %s sets minAvailable %v and maxUnavailable %v; want exactly one", pdb.Metadata.Name, minAv, maxUn)
+	case maxUn != nil && podCount(t, maxUn, replicas) < 1:
+		t.Errorf("PodDisruptionBudget %s: maxUnavailable %v of %d replicas lets no pod be evicted", pdb.Metadata.Name, maxUn, replicas)
+	case minAv != nil && podCount(t, minAv, replicas) >= replicas:
+		t.Errorf("PodDisruptionBudget %s: minAvailable %v of %d replicas lets no pod be evicted", pdb.Metadata.Name, minAv, replicas)
+	}
+}
+
+// podCount resolves a budget's number or percentage of replicas, rounding a
+// percentage up as Kubernetes does for minAvailable and maxUnavailable alike.
+func podCount(t *testing.T, v any, replicas int) int {
+	t.Helper()
+	switch v := v.(type) {
+	case int:
+		return v
+	case string:
+		if p, ok := strings.CutSuffix(v, "%"); ok {
+			if n, err := strconv.Atoi(p); err == nil {
+				return (n*replicas + 99) / 100
+			}
+		}
+	}
+	t.Errorf("budget value %v: want a number or a percentage", v)
+	return 0
 }
 
 // splitContainers returns the idcoord sidecar (the container that runs
