@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
@@ -42,7 +43,7 @@ func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	log := zaptest.NewLogger(t).Named(o.name)
+	log := coordtest.Logger(t, zap.InfoLevel).Named(o.name)
 	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{o.endpoint}, Cluster: o.cluster, TTL: 3 * time.Second,
 		FenceMargin: 500 * time.Millisecond, Logger: log})
 	if err != nil {

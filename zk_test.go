@@ -12,11 +12,11 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 	"github.com/idcoord/idcoord/coord/zk/zktest"
@@ -45,7 +45,7 @@ func startZKNode(t *testing.T, o zkNode) (*idcoord.Node, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Named(o.name)
+	log := coordtest.Logger(t, zap.InfoLevel).Named(o.name)
 	b, err := zkcoord.New(ctx, zkcoord.Config{Servers: []string{o.addr}, Cluster: o.cluster, Mode: o.mode,
 		SessionTimeout: zkSession, ConnectTimeout: 5 * time.Second, LeafName: o.leafName, Identity: o.identity,
 		Logger: log})

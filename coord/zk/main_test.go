@@ -11,10 +11,10 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/zk/zktest"
 )
 
@@ -44,7 +44,7 @@ func testCtx(t testing.TB) context.Context {
 // inspection.
 func testLogs(t testing.TB) (*zap.Logger, *observer.ObservedLogs) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	return zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core)), logs
+	return zap.New(zapcore.NewTee(coordtest.Logger(t, zap.DebugLevel).Core(), core)), logs
 }
 
 // open starts a Backend on addr for cluster, closed when the test ends.

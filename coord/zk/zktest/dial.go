@@ -5,6 +5,8 @@ import (
 	"time"
 
 	gozk "github.com/go-zookeeper/zk"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // Dial opens a plain go-zookeeper client to addr, as an operator or a Leaf
@@ -21,15 +23,15 @@ func Dial(tb testing.TB, addr string, sessionTimeout time.Duration) *gozk.Conn {
 		for range events {
 		}
 	})
-	timeout := time.After(10 * time.Second)
+	wait := testproc.Context(tb)
 	for {
 		select {
 		case ev := <-events:
 			if ev.State == gozk.StateHasSession {
 				return conn
 			}
-		case <-timeout:
-			tb.Fatalf("zktest: no ZooKeeper session with %s after 10s", addr)
+		case <-wait.Done():
+			tb.Fatalf("zktest: gave up waiting for a ZooKeeper session with %s", addr)
 		}
 	}
 }
