@@ -7,10 +7,12 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # What the tests run, as command:package (a path stands for a file the
-# package installs): the servers, gcc for -race, and the network tools of
-# test/e2e's fault scenarios. testproc.Require names the same packages.
+# package installs): the servers, gcc for -race, the network tools of
+# test/e2e's fault scenarios, and what runs the client snippets and the
+# other-uid socket test. testproc.Require names the same packages.
 DEPS    := etcd:etcd-server /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless \
-           gcc:gcc iptables:iptables ip:iproute2 ss:iproute2 curl:curl
+           gcc:gcc iptables:iptables ip:iproute2 ss:iproute2 curl:curl setpriv:util-linux \
+           /usr/bin/python3:python3 node:nodejs
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: build test bench lint e2e deps clean

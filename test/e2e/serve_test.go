@@ -17,12 +17,14 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 )
 
 // curlID asks the node's socket for IDs with curl, as the README shows.
 func curlIDs(t *testing.T, n *node, path string, header ...string) string {
 	t.Helper()
+	testproc.Require(t, "curl")
 	args := []string{"-sS", "--fail-with-body", "--unix-socket", n.socket}
 	for _, h := range header {
 		args = append(args, "-H", h)

@@ -19,6 +19,8 @@ var debianPackage = map[string]string{
 	"ss":       "iproute2",
 	"curl":     "curl",
 	"setpriv":  "util-linux",
+	"python3":  "python3",
+	"node":     "nodejs",
 }
 
 // MissingCommand returns the one-line reason a test cannot run when cmd is
