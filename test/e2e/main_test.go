@@ -13,6 +13,25 @@ import (
 // the faultclock tag.
 var idcoordBin string
 
+// releaseEnv and releaseFlags are the release build's settings (`make
+// build`, the Dockerfile). The test builds use them too, so that they reuse
+// the dependencies `make lint` compiled with them.
+var (
+	releaseEnv   = []string{"CGO_ENABLED=0"}
+	releaseFlags = []string{"-trimpath"}
+)
+
+// goBuild returns the command that builds ./cmd/idcoord into out with the
+// release settings and extra arguments, from the repository root.
+func goBuild(out string, extra ...string) *exec.Cmd {
+	_, here, _, _ := runtime.Caller(0)
+	args := append(append([]string{"build"}, releaseFlags...), extra...)
+	cmd := exec.Command("go", append(args, "-o", out, "./cmd/idcoord")...)
+	cmd.Dir = filepath.Join(filepath.Dir(here), "..", "..")
+	cmd.Env = append(os.Environ(), releaseEnv...)
+	return cmd
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "idcoord-e2e-bin")
 	if err != nil {
@@ -20,10 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	idcoordBin = filepath.Join(dir, "idcoord")
-	_, here, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(here), "..", "..")
-	build := exec.Command("go", "build", "-tags", "faultclock", "-o", idcoordBin, "./cmd/idcoord")
-	build.Dir = root
+	build := goBuild(idcoordBin, "-tags", "faultclock")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building idcoord: %v\n%s", err, out)
 		os.Exit(1)

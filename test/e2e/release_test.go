@@ -3,7 +3,6 @@ package e2e
 import (
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,11 +11,8 @@ import (
 // checks that the test clock is not in it, while the faultclock build used
 // by these tests has it: by the recorded build settings and by symbols.
 func TestReleaseBuildHasNoFaultClock(t *testing.T) {
-	_, here, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(here), "..", "..")
 	release := filepath.Join(t.TempDir(), "idcoord")
-	build := exec.Command("go", "build", "-o", release, "./cmd/idcoord")
-	build.Dir = root
+	build := goBuild(release)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("release build: %v\n%s", err, out)
 	}
