@@ -53,7 +53,8 @@ lint:
 
 ## test: install missing servers, lint, then run every test with -race
 test: deps lint
-	$(GO) test -race -timeout 14m ./...
+	@# test/e2e first: the longest package starts at once, beside the others.
+	$(GO) test -race -timeout 14m ./test/e2e/ ./...
 	$(GO) test -race -tags faultclock ./clockguard/
 	@if [ -f bench/go.mod ]; then echo "cd bench && $(GO) test -run 'Test' ./..."; cd bench && $(GO) test -run 'Test' ./...; fi
 
