@@ -37,12 +37,17 @@ func (l Layout) ValidateAt(now time.Time) error {
 		return fmt.Errorf("%w: epoch %s is %s after now (%s)", ErrEpochInFuture,
 			l.Epoch.UTC().Format(time.RFC3339Nano), l.Epoch.Sub(now).Round(time.Millisecond), now.UTC().Format(time.RFC3339))
 	}
-	if end := l.End(); !now.Before(end) {
-		return fmt.Errorf("%w: %d time bits of %s from epoch %s ran out on %s", ErrLifetimeEnded,
-			l.TimeBits, l.TimeUnit, l.Epoch.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))
+	if l.EndedAt(now) {
+		return fmt.Errorf("%w: %d time bits of %s from epoch %s ran out on %s; set a later epoch", ErrLifetimeEnded,
+			l.TimeBits, l.TimeUnit, l.Epoch.UTC().Format(time.RFC3339), l.End().UTC().Format(time.RFC3339))
 	}
 	return nil
 }
+
+// EndedAt reports whether the layout's lifetime is over at now: its time
+// bits can no longer hold now's tick. An ended layout still decodes the IDs
+// it issued, but issues none until its Epoch is moved later.
+func (l Layout) EndedAt(now time.Time) bool { return !now.Before(l.End()) }
 
 // validateShape checks everything that does not depend on the current time.
 func (l Layout) validateShape() error {

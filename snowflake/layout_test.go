@@ -87,7 +87,7 @@ func TestValidate(t *testing.T) {
 		{"unit not whole ms", with(func(l *snowflake.Layout) { l.TimeUnit = 1500 * time.Microsecond }), snowflake.ErrTimeUnit, []string{"1.5ms"}},
 		{"zero unit", with(func(l *snowflake.Layout) { l.TimeUnit = 0 }), snowflake.ErrTimeUnit, nil},
 		{"epoch in future", with(func(l *snowflake.Layout) { l.Epoch = now.Add(time.Hour) }), snowflake.ErrEpochInFuture, []string{"2026-11-21T11:00:00Z", "1h0m0s"}},
-		{"lifetime ended", with(func(l *snowflake.Layout) { l.TimeBits = 30 }), snowflake.ErrLifetimeEnded, []string{"ran out on 2010-11-16"}},
+		{"lifetime ended", with(func(l *snowflake.Layout) { l.TimeBits = 30 }), snowflake.ErrLifetimeEnded, []string{"ran out on 2010-11-16", "; set a later epoch"}},
 		{"uidgenerator ended in 2024", mustPreset(t, "uidgenerator"), snowflake.ErrLifetimeEnded, []string{"2024-"}},
 	}
 	for _, tt := range tests {
@@ -174,5 +174,25 @@ func TestTickOf(t *testing.T) {
 	}
 	if got := l.TimeOf(3); !got.Equal(l.Epoch.Add(30 * time.Millisecond)) {
 		t.Errorf("TimeOf(3) = %s", got)
+	}
+}
+
+func TestEndedAt(t *testing.T) {
+	l := mustPreset(t, "uidgenerator")
+	end := l.End()
+	for _, tc := range []struct {
+		now  time.Time
+		want bool
+	}{
+		{end.Add(-time.Millisecond), false},
+		{end, true},
+		{end.Add(time.Hour), true},
+	} {
+		if got := l.EndedAt(tc.now); got != tc.want {
+			t.Errorf("EndedAt(%s) = %v, want %v (end %s)", tc.now, got, tc.want, end)
+		}
+		if err := l.ValidateAt(tc.now); errors.Is(err, snowflake.ErrLifetimeEnded) != tc.want {
+			t.Errorf("ValidateAt(%s) = %v, but EndedAt says %v", tc.now, err, tc.want)
+		}
 	}
 }

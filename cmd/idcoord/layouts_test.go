@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/snowflake"
 )
 
 // Each preset's row, worked out by hand: the end is the epoch plus 2^time
@@ -16,9 +19,9 @@ var presetRows = []layoutRow{
 		Epoch: "2014-09-01T00:00:00.000Z", End: "2188-11-16T03:28:58.880Z", Capacity: 25_600, MaxWorkerID: 65535},
 	{Name: "twitter", TimeBits: 41, TimeUnit: "1ms", WorkerBits: 10, SequenceBits: 12,
 		Epoch: "2010-11-04T01:42:54.657Z", End: "2080-07-10T17:30:30.209Z", Capacity: 4_096_000, MaxWorkerID: 1023},
-	// 2016-05-20 + 2^28 s = + 3106 days 21:24:16
+	// 2016-05-20 + 2^28 s = + 3106 days 21:24:16, which has passed.
 	{Name: "uidgenerator", TimeBits: 28, TimeUnit: "1s", WorkerBits: 22, SequenceBits: 13,
-		Epoch: "2016-05-20T00:00:00.000Z", End: "2024-11-20T21:24:16.000Z", Capacity: 8192, MaxWorkerID: 4194303},
+		Epoch: "2016-05-20T00:00:00.000Z", End: "2024-11-20T21:24:16.000Z", Expired: true, Capacity: 8192, MaxWorkerID: 4194303},
 }
 
 func TestLayoutsJSON(t *testing.T) {
@@ -36,9 +39,13 @@ func TestLayoutsJSON(t *testing.T) {
 func TestLayoutsText(t *testing.T) {
 	out := mustRun(t, "layouts")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 1+len(presetRows) {
-		t.Fatalf("got %d lines, want a header and %d rows:\n%s", len(lines), len(presetRows), out)
+	if len(lines) != 1+len(presetRows)+2 {
+		t.Fatalf("got %d lines, want a header, %d rows, a blank line and the note on ended layouts:\n%s", len(lines), len(presetRows), out)
 	}
+	if note := lines[len(lines)-2:]; note[0] != "" || !strings.HasPrefix(note[1], "(ended): ") || !strings.Contains(note[1], "layout.epoch is set to a later date") {
+		t.Errorf("the table ends with %q, want a blank line and the note on ended layouts", note)
+	}
+	lines = lines[:1+len(presetRows)]
 	wantHeader := []string{"NAME", "TIME", "BITS", "UNIT", "WORKER", "BITS", "SEQUENCE", "BITS", "EPOCH", "LIFETIME", "END", "IDS/S", "PER", "WORKER", "MAX", "WORKER", "ID"}
 	if got := strings.Fields(lines[0]); strings.Join(got, " ") != strings.Join(wantHeader, " ") {
 		t.Errorf("header %q", lines[0])
@@ -47,7 +54,7 @@ func TestLayoutsText(t *testing.T) {
 		"leaf 41 1ms 10 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 1023",
 		"sonyflake 39 10ms 16 8 2014-09-01T00:00:00.000Z 2188-11-16T03:28:58.880Z 25600 65535",
 		"twitter 41 1ms 10 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 1023",
-		"uidgenerator 28 1s 22 13 2016-05-20T00:00:00.000Z 2024-11-20T21:24:16.000Z 8192 4194303",
+		"uidgenerator 28 1s 22 13 2016-05-20T00:00:00.000Z 2024-11-20T21:24:16.000Z (ended) 8192 4194303",
 	} {
 		if got := strings.Join(strings.Fields(lines[i+1]), " "); got != want {
 			t.Errorf("row %d: %q, want %q", i, got, want)
@@ -67,7 +74,7 @@ func TestLayoutsConfiguredRow(t *testing.T) {
 	out := mustRun(t, "layouts", "-o", "json", "--layout.time-bits", "31", "--layout.sequence-bits", "22")
 	rows := jsonLinesOf[layoutRow](t, out)
 	want := layoutRow{Name: "configured", TimeBits: 31, TimeUnit: "1ms", WorkerBits: 10, SequenceBits: 22,
-		Epoch: "2010-11-04T01:42:54.657Z", End: "2010-11-28T22:14:18.305Z", Capacity: 4_194_304_000, MaxWorkerID: 1023}
+		Epoch: "2010-11-04T01:42:54.657Z", End: "2010-11-28T22:14:18.305Z", Expired: true, Capacity: 4_194_304_000, MaxWorkerID: 1023}
 	if len(rows) != len(presetRows)+1 || rows[len(rows)-1] != want {
 		t.Errorf("last row %+v, want %+v", rows[len(rows)-1], want)
 	}
@@ -82,4 +89,36 @@ func TestLayoutsConfiguredRow(t *testing.T) {
 func TestLayoutsErrors(t *testing.T) {
 	wantOneLineError(t, []string{`-o "yaml": want one of text, json`}, "layouts", "-o", "yaml")
 	wantOneLineError(t, []string{"bits sum to more than 63"}, "layouts", "--layout.worker-bits", "30")
+}
+
+// TestLayoutsEndedMark: the mark and the note come from the lifetime at the
+// time of the listing, and the note is printed only when a row is marked.
+func TestLayoutsEndedMark(t *testing.T) {
+	twitter, err := snowflake.Preset("twitter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := twitter.End()
+	for _, tc := range []struct {
+		name  string
+		now   time.Time
+		ended bool
+	}{
+		{"a millisecond before the end", end.Add(-time.Millisecond), false},
+		{"at the end", end, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			row := newLayoutRow("twitter", twitter, tc.now)
+			if row.Expired != tc.ended {
+				t.Fatalf("expired %v at %s, want %v (lifetime end %s)", row.Expired, tc.now, tc.ended, end)
+			}
+			var out strings.Builder
+			if err := writeLayoutsText(&out, []layoutRow{row}); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(out.String(), endedMark) && strings.Contains(out.String(), endedNote); got != tc.ended {
+				t.Errorf("mark and note printed: %v, want %v:\n%s", got, tc.ended, out.String())
+			}
+		})
+	}
 }

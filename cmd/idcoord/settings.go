@@ -66,9 +66,13 @@ type settings struct {
 	// Layout is the preset with the layout.* overrides applied. Its shape is
 	// valid and its lifetime ends before the year 9999; it is not checked
 	// against the current time, so that old IDs of an ended layout still
-	// decode. Commands that issue IDs must call Layout.Validate.
+	// decode. Commands that issue IDs must call ValidateLayout.
 	Layout snowflake.Layout
-	Clock  clockSettings
+	// layoutFrom says where Layout came from, for error messages: "preset
+	// twitter", or "preset twitter with layout.time-bits=40 (flag
+	// --layout.time-bits)".
+	layoutFrom string
+	Clock      clockSettings
 	// DataDir holds the embedded etcd's data.
 	DataDir string
 	Log     logSettings
@@ -193,7 +197,7 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 	if (s.Etcd.CertFile == "") != (s.Etcd.KeyFile == "") {
 		b.failf("etcd.cert-file", "etcd.cert-file and etcd.key-file go together; set both or neither")
 	}
-	s.LayoutPreset, s.Layout = b.layout()
+	s.LayoutPreset, s.Layout, s.layoutFrom = b.layout()
 	s.Reserved = b.reserved("worker.reserved", s.Layout)
 	if b.err != nil {
 		return nil, b.err

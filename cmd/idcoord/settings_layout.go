@@ -16,15 +16,17 @@ const lastYear = 9999
 
 // layout builds the ID layout: the preset named by layout.preset, with each
 // layout.* key that is set overriding the preset's field. It returns the
-// preset name and the layout. The layout must pass snowflake's validation,
-// except for the checks against the current time (an ended lifetime, an
-// epoch in the future), which only commands that issue IDs apply.
-func (b *settingsBuilder) layout() (string, snowflake.Layout) {
+// preset name, the layout, and where the layout came from in words ("preset
+// uidgenerator with layout.epoch=... (flag --layout.epoch)"). The layout
+// must pass snowflake's validation, except for the checks against the
+// current time (an ended lifetime, an epoch in the future), which only
+// commands that issue IDs apply, through settings.ValidateLayout.
+func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 	preset := b.text("layout.preset")
 	l, err := snowflake.Preset(preset)
 	if err != nil {
 		b.fail("layout.preset", err)
-		return preset, l
+		return preset, l, ""
 	}
 	var overrides []string
 	override := func(name string) bool {
@@ -50,7 +52,7 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout) {
 		l.SequenceBits = b.bits("layout.sequence-bits")
 	}
 	if b.err != nil {
-		return preset, l
+		return preset, l, ""
 	}
 	what := "preset " + preset
 	if len(overrides) > 0 {
@@ -67,7 +69,27 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout) {
 	if err != nil && b.err == nil {
 		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w", what, err)}
 	}
-	return preset, l
+	return preset, l, what
+}
+
+// ValidateLayout checks the layout against the current time, as a command
+// that issues IDs must before it starts. See validateLayoutAt.
+func (s *settings) ValidateLayout() error { return s.validateLayoutAt(time.Now()) }
+
+// validateLayoutAt checks the layout at now with snowflake's validation. Its
+// error names the layout's source and the key that fixes it: an ended
+// lifetime or an epoch in the future both come down to layout.epoch.
+func (s *settings) validateLayoutAt(now time.Time) error {
+	err := s.Layout.ValidateAt(now)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, snowflake.ErrLifetimeEnded):
+		err = fmt.Errorf("%w (layout.epoch)", err) // snowflake's text ends "set a later epoch"
+	case errors.Is(err, snowflake.ErrEpochInFuture):
+		err = fmt.Errorf("%w; set layout.epoch to a date in the past", err)
+	}
+	return &valueError{key: "layout", err: fmt.Errorf("%s: %w", s.layoutFrom, err)}
 }
 
 // bits returns a field width. Its range is left to Layout.Validate, which

@@ -57,9 +57,10 @@ func TestSettingsTyped(t *testing.T) {
 		LayoutPreset: "sonyflake",
 		Layout: snowflake.Layout{TimeBits: 39, TimeUnit: 10 * time.Millisecond, WorkerBits: 16, SequenceBits: 7,
 			Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
-		Clock:   clockSettings{MaxDrift: 250 * time.Millisecond, MaxBackwardWait: 0, MaxStartupWait: time.Minute},
-		DataDir: "/var/lib/idcoord",
-		Log:     logSettings{Level: "warn", Format: "console"},
+		layoutFrom: "preset sonyflake with layout.epoch=1577836800000 (flag --layout.epoch), layout.sequence-bits=7 (flag --layout.sequence-bits)",
+		Clock:      clockSettings{MaxDrift: 250 * time.Millisecond, MaxBackwardWait: 0, MaxStartupWait: time.Minute},
+		DataDir:    "/var/lib/idcoord",
+		Log:        logSettings{Level: "warn", Format: "console"},
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("settings\n got %+v\nwant %+v", s, want)
@@ -220,4 +221,43 @@ func TestSettingsErrorsNameTheirSource(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 	})
+}
+
+// TestValidateLayout checks a layout against the time, as commands that
+// issue IDs do: an ended lifetime and an epoch in the future are errors that
+// keep snowflake's sentinel and name layout.epoch as the fix.
+func TestValidateLayout(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want error
+		says []string
+	}{
+		{"twitter", nil, nil, nil},
+		{"uidgenerator ended", []string{"--layout.preset", "uidgenerator"}, snowflake.ErrLifetimeEnded,
+			[]string{"layout: preset uidgenerator: ", "ran out on 2024-11-20T21:24:16Z; set a later epoch (layout.epoch)"}},
+		{"uidgenerator with a later epoch", []string{"--layout.preset", "uidgenerator", "--layout.epoch", "2025-01-01T00:00:00Z"}, nil, nil},
+		{"epoch in the future", []string{"--layout.epoch", "2027-01-01T00:00:00Z"}, snowflake.ErrEpochInFuture,
+			[]string{"layout.epoch=2027-01-01T00:00:00Z (flag --layout.epoch)", "; set layout.epoch to a date in the past"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := settingsFor(t, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.validateLayoutAt(now)
+			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+				t.Fatalf("validateLayoutAt = %v, want %v", err, tc.want)
+			}
+			if err != nil && !errors.Is(err, errBadValue) {
+				t.Errorf("%v is not a bad config value", err)
+			}
+			for _, w := range tc.says {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
 }
