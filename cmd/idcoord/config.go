@@ -80,21 +80,57 @@ type config struct {
 // command's persistent flags) and binds each key in a fresh viper instance.
 func newConfig(flags *pflag.FlagSet) *config {
 	c := &config{v: viper.New(), flags: flags, hostname: os.Hostname}
-	flags.StringVar(&c.file, "config", "", "YAML config file; keys nest on '.', as in etcd: {endpoints: [...]}")
+	flags.StringVar(&c.file, "config", "", "YAML config `file`; keys nest on '.', as in etcd: {endpoints: [...]}")
 	for i := range keys {
 		k := &keys[i]
 		if k.list {
 			flags.StringSlice(k.name, splitList(k.def), k.usage)
 			c.v.SetDefault(k.viperKey(), splitList(k.def))
 		} else {
-			flags.String(k.name, k.def, k.usage)
+			flags.Var(&textValue{text: k.def, typ: k.typ}, k.name, k.usage)
 			c.v.SetDefault(k.viperKey(), k.def)
 		}
 		c.bindErr = errors.Join(c.bindErr,
-			c.v.BindPFlag(k.viperKey(), flags.Lookup(k.name)),
+			c.v.BindFlagValue(k.viperKey(), viperFlag{flags.Lookup(k.name)}),
 			c.v.BindEnv(k.viperKey(), envName(k.name)))
 	}
 	return c
+}
+
+// textValue is the flag value of a single-value key: the text as given,
+// which buildSettings parses (so a bad value gets the same error from a
+// flag as from the environment or the file). typ names the value in --help
+// (pflag shows Type), such as "duration"; empty means "string".
+type textValue struct {
+	text string
+	typ  string
+}
+
+func (v *textValue) String() string     { return v.text }
+func (v *textValue) Set(s string) error { v.text = s; return nil }
+
+// Type returns the word --help shows for the value.
+func (v *textValue) Type() string {
+	if v.typ == "" {
+		return "string"
+	}
+	return v.typ
+}
+
+// viperFlag is a flag as viper reads it. Viper converts a flag's text by
+// its type name ("int" through cast.ToInt, which turns "x" into 0), so a
+// textValue is reported as a "string": viper hands on the text as given.
+type viperFlag struct{ f *pflag.Flag }
+
+func (v viperFlag) HasChanged() bool    { return v.f.Changed }
+func (v viperFlag) Name() string        { return v.f.Name }
+func (v viperFlag) ValueString() string { return v.f.Value.String() }
+
+func (v viperFlag) ValueType() string {
+	if _, ok := v.f.Value.(*textValue); ok {
+		return "string"
+	}
+	return v.f.Value.Type()
 }
 
 // resolve returns every key's effective raw value and source, in table
