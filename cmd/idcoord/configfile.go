@@ -48,22 +48,24 @@ func parseConfigFile(data []byte) (map[string]any, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("line %d: want a mapping of keys at the top", root.Line)
 	}
-	if err := walkConfig("", root, out); err != nil {
+	if err := walkConfig("", "", root, out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // walkConfig adds the keys of mapping node m, whose path is prefix, to out.
-func walkConfig(prefix string, m *yaml.Node, out map[string]any) error {
+// Keys match case-insensitively; written is the path as the file spells
+// it, for error messages.
+func walkConfig(prefix, written string, m *yaml.Node, out map[string]any) error {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		kn, vn := deref(m.Content[i]), deref(m.Content[i+1])
 		if kn.Kind != yaml.ScalarNode {
 			return fmt.Errorf("line %d: a key must be plain text", kn.Line)
 		}
-		name := strings.ToLower(kn.Value)
+		name, as := strings.ToLower(kn.Value), kn.Value
 		if prefix != "" {
-			name = prefix + "." + name
+			name, as = prefix+"."+name, written+"."+as
 		}
 		k := fileKey(name)
 		switch {
@@ -80,7 +82,7 @@ func walkConfig(prefix string, m *yaml.Node, out map[string]any) error {
 			}
 			out[k.name] = val
 		case isGroup(name) && vn.Kind == yaml.MappingNode:
-			if err := walkConfig(name, vn, out); err != nil {
+			if err := walkConfig(name, as, vn, out); err != nil {
 				return err
 			}
 		case isGroup(name) && isNull(vn):
@@ -89,7 +91,7 @@ func walkConfig(prefix string, m *yaml.Node, out map[string]any) error {
 			return fmt.Errorf("line %d: %s is a group of keys; write them under it, as %s: {%s: ...}",
 				kn.Line, name, name, groupChild(name))
 		default:
-			return fmt.Errorf("line %d: unknown key %q", kn.Line, name)
+			return fmt.Errorf("line %d: unknown key %q", kn.Line, as)
 		}
 	}
 	return nil

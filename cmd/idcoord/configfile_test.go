@@ -48,6 +48,8 @@ func TestParseConfigFileErrors(t *testing.T) {
 	}{
 		{"unknown top key", "clustr: x\n", `line 1: unknown key "clustr"`},
 		{"unknown nested key", "etcd:\n  endpoint: x\n", `line 2: unknown key "etcd.endpoint"`},
+		{"unknown key as written", "Etcd:\n  EndPoint: x\n", `line 2: unknown key "Etcd.EndPoint"`},
+		{"unknown flat key as written", "Lease.TLL: 10s\n", `line 1: unknown key "Lease.TLL"`},
 		{"group given a value", "etcd: x\n", "line 1: etcd is a group of keys"},
 		{"group given a list", "layout: [a]\n", "line 1: layout is a group of keys"},
 		{"list for a single value", "cluster: [a, b]\n", "line 1: cluster takes one value, not a list"},

@@ -16,6 +16,9 @@ func main() {
 // run executes the command line args, writing to stdout and stderr, and
 // returns the exit code: 0, or 1 after printing the error as one line.
 func run(args []string, stdout, stderr io.Writer) int {
+	for _, w := range unknownEnvWarnings(os.Environ()) { // typos would be ignored silently
+		fmt.Fprintln(stderr, w)
+	}
 	root := newRootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
