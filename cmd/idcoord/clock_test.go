@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,8 +118,13 @@ func TestClockCommand(t *testing.T) {
 				t.Errorf("mean offset %v, want about 1.667s", doc.MeanOffsetSeconds)
 			}
 			out, stderr, code := f.cli(t, "clock")
-			if code != 1 || !strings.Contains(out, "drift") || !strings.Contains(out, "+5") || strings.Count(stderr, "\n") != 1 {
+			if code != 1 || strings.Count(stderr, "\n") != 1 {
 				t.Errorf("clock table with node-1 5s ahead: exit %d, stdout %q, stderr %q", code, out, stderr)
+			}
+			// The offset is measured, so the table shows +4.99s as well
+			// as +5s: read it back and compare within the tolerance above.
+			if row := clockRow(t, out, "node-1"); row.status != "drift" || math.Abs(row.offset.Seconds()-5) > 0.2 {
+				t.Errorf("clock table with node-1 5s ahead: node-1 row %+v, want drift and about +5s:\n%s", row, out)
 			}
 			t.Logf("clock on %s, node-1 5s ahead:\n%s%s", s.name, out, stderr)
 
@@ -137,6 +143,48 @@ func TestClockCommand(t *testing.T) {
 				t.Errorf("answered %d of %d, want %d of %d", doc.Answered, doc.Asked, fleetSize-1, fleetSize)
 			}
 		})
+	}
+}
+
+// clockTableRow is one node's row of the clock table, parsed.
+type clockTableRow struct {
+	offset time.Duration
+	status string
+}
+
+// clockRow finds node's row in a clock table and parses its OFFSET (a
+// signed Go duration such as +4.99s) and STATUS.
+func clockRow(t *testing.T, table, node string) clockTableRow {
+	t.Helper()
+	lines := strings.Split(table, "\n")
+	header := strings.Fields(lines[0])
+	if !slices.Equal(header, []string{"NODE", "ADMIN", "WORKER", "OFFSET", "RTT", "STATUS"}) {
+		t.Fatalf("clock table header %q", lines[0])
+	}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[0] != node {
+			continue
+		}
+		d, err := time.ParseDuration(strings.TrimPrefix(f[3], "+"))
+		if err != nil {
+			t.Fatalf("clock table: %s's OFFSET %q: %v", node, f[3], err)
+		}
+		return clockTableRow{offset: d, status: strings.Join(f[5:], " ")}
+	}
+	t.Fatalf("clock table has no row for %s:\n%s", node, table)
+	return clockTableRow{}
+}
+
+func TestClockRow(t *testing.T) {
+	table := "NODE    ADMIN           WORKER  OFFSET  RTT    STATUS\n" +
+		"node-0  127.0.0.1:1     1       -12ms   1ms    ok\n" +
+		"node-1  127.0.0.1:2     2       +4.99s  2ms    drift\n"
+	if got := clockRow(t, table, "node-1"); got != (clockTableRow{offset: 4990 * time.Millisecond, status: "drift"}) {
+		t.Errorf("node-1: %+v", got)
+	}
+	if got := clockRow(t, table, "node-0"); got != (clockTableRow{offset: -12 * time.Millisecond, status: "ok"}) {
+		t.Errorf("node-0: %+v", got)
 	}
 }
 

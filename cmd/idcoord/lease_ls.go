@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idcoord/idcoord/coord"
+	zkcoord "github.com/idcoord/idcoord/coord/zk"
 )
 
 // leaseList is the JSON and YAML document of lease ls.
@@ -36,11 +37,16 @@ func newLeaseListCommand(cfg *config) *cobra.Command {
 		Short:   "List the WorkerIds held now or before, with their holders",
 		Long: `ls prints one row per WorkerId held now or held before (it has a stored W,
 or a node's last clock report names it): the WorkerId, the node, its admin
-address, when it claimed the WorkerId, the time left on its lease (etcd) or
-whether a session holds it (ZooKeeper), the stored W and how far it is ahead
-of this machine's clock, and the age of the node's last clock report. A
-summary follows: WorkerIds used, free and reserved out of the layout's
-1..max (WorkerId 0 is never handed out).
+address, whether it is held now (LIVE), when it claimed the WorkerId, the
+time left on its lease (etcd) or whether a session holds it (ZooKeeper),
+the stored W and how far it is ahead of this machine's clock, and the age
+of the node's last clock report. A summary follows: WorkerIds used, free
+and reserved out of the layout's 1..max (WorkerId 0 is never handed out).
+
+A cluster with no records at all (no WorkerId held now or before) is an
+error, exit status 1: most often cluster, coord or the store's address is
+not the one meant. On ZooKeeper, W is read where the cluster's mode keeps
+it; when that is not the mode zk.mode names, a warning says so.
 
 -o json and -o yaml print one document:
   {"holders": [{"worker_id", "node", "admin", "live", "held_since",
@@ -59,14 +65,44 @@ Fields that do not apply are null.`,
 			return err
 		}
 		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
-			rows, err := ins.Holdings(ctx)
+			rows, err := readHoldings(ctx, ins, s, cmd.ErrOrStderr())
 			if err != nil {
 				return fmt.Errorf("lease ls: %w", err)
+			}
+			if len(rows) == 0 {
+				return fmt.Errorf("lease ls: %w", noRecords(s))
 			}
 			return writeLeaseList(cmd.OutOrStdout(), out.format, rows, summarize(s, rows), time.Now())
 		})
 	}
 	return cmd
+}
+
+// readHoldings lists the holdings with ins. On ZooKeeper, whose two modes
+// keep W in different places, it reads W where the cluster keeps it and
+// warns in one line on stderr when that is not where zk.mode says.
+func readHoldings(ctx context.Context, ins *inspection, s *settings, stderr io.Writer) ([]coord.Holding, error) {
+	zb, ok := ins.Backend.(*zkcoord.Backend)
+	if !ok {
+		return ins.Holdings(ctx)
+	}
+	rows, read, err := zb.Inspect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if read != "" && string(read) != s.ZK.Mode {
+		fmt.Fprintf(stderr, "warning: zk.mode is %s, but cluster %q in %s holds %s-mode records; showing those (set zk.mode to %s)\n",
+			s.ZK.Mode, s.Cluster, storeName(s), read, read)
+	}
+	return rows, nil
+}
+
+// noRecords is the error for a cluster with nothing in the store: no
+// WorkerId held now or before, no W, no clock report. Most often the
+// cluster or the store is not the one meant.
+func noRecords(s *settings) error {
+	return fmt.Errorf("cluster %q has %w in %s: no WorkerId is or was held there (check cluster, coord and the store's address)",
+		s.Cluster, errNoRecords, storeName(s))
 }
 
 // summarize counts the WorkerIds of the layout's range 1..max.

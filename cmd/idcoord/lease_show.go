@@ -48,7 +48,7 @@ live, from its last report.
 			return err
 		}
 		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
-			rows, err := ins.Holdings(ctx)
+			rows, err := readHoldings(ctx, ins, s, cmd.ErrOrStderr())
 			if err != nil {
 				return fmt.Errorf("lease show: %w", err)
 			}
@@ -64,6 +64,9 @@ live, from its last report.
 				}
 			}
 			if !ok {
+				if len(history) == 0 && len(rows) == 0 {
+					return fmt.Errorf("lease show: %w", noRecords(s))
+				}
 				if len(history) == 0 {
 					return fmt.Errorf("lease show: %w: no WorkerId or node %q is held or was held in cluster %q of %s",
 						errNoHolding, args[0], s.Cluster, storeName(s))
@@ -128,19 +131,15 @@ func writeLeaseShow(w io.Writer, format string, h coord.Holding, history []coord
 		return writeDocument(w, format, doc)
 	}
 	cells := holderCells(h, now)
-	live := "no"
-	if h.Live {
-		live = "yes"
-	}
 	lines := [][]string{
-		{"WorkerId:", cells[0]},
-		{"Node:", cells[1]},
-		{"Admin:", cells[2]},
-		{"Live:", live},
-		{"Held since:", cells[3]},
-		{"Lease:", cells[4]},
-		{"W:", cells[5] + ahead(cells[6])},
-		{"Last report:", cells[7]},
+		{"WorkerId:", cells[colWorker]},
+		{"Node:", cells[colNode]},
+		{"Admin:", cells[colAdmin]},
+		{"Live:", cells[colLive]},
+		{"Held since:", cells[colSince]},
+		{"Lease:", cells[colLease]},
+		{"W:", cells[colW] + ahead(cells[colAhead])},
+		{"Last report:", cells[colReport]},
 	}
 	if err := table(w, lines); err != nil {
 		return err

@@ -179,9 +179,11 @@ func TestLeaseCommands(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			f := startFleet(t, s)
 			testLeaseList(t, f)
+			testLeaseOtherZKMode(t, f)
 			testLeaseShow(t, f)
 			testLeaseRevoke(t, f)
 			testLeaseAfterClose(t, f)
+			testLeaseNoRecords(t, f)
 		})
 	}
 }
@@ -210,10 +212,15 @@ func testLeaseList(t *testing.T, f *fleet) {
 	}
 
 	table := f.mustCLI(t, "lease", "ls")
-	for _, want := range append([]string{"WORKER", "NODE", "ADMIN", "HELD SINCE", "LEASE", "W AHEAD", "LAST REPORT",
+	for _, want := range append([]string{"WORKER", "NODE", "ADMIN", "LIVE", "HELD SINCE", "LEASE", "W AHEAD", "LAST REPORT",
 		"3 used, 1019 free, 1 reserved of WorkerIds 1..1023"}, f.names...) {
 		if !strings.Contains(table, want) {
 			t.Errorf("lease ls table does not hold %q:\n%s", want, table)
+		}
+	}
+	for _, n := range f.nodes {
+		if live := tableLive(t, table, n.Status().WorkerID); live != "yes" {
+			t.Errorf("lease ls table: WorkerId %d is LIVE %q, want yes", n.Status().WorkerID, live)
 		}
 	}
 	t.Logf("lease ls on %s:\n%s", f.store.name, table)
@@ -431,6 +438,9 @@ func testLeaseAfterClose(t *testing.T, f *fleet) {
 		t.Errorf("row of a closed node: last report %+v, want one under WorkerId %d", h.LastReport, wid)
 	}
 	f.checkLease(t, h)
+	if live := tableLive(t, f.mustCLI(t, "lease", "ls"), wid); live != "no" {
+		t.Errorf("lease ls table: the closed node's WorkerId %d is LIVE %q, want no", wid, live)
+	}
 	if want := (summaryJSON{Used: 2, Free: 1023 - 2 - 1, Reserved: 1, Range: "1..1023"}); doc.Summary != want {
 		t.Errorf("summary after a close %+v, want %+v", doc.Summary, want)
 	}
@@ -440,14 +450,86 @@ func testLeaseAfterClose(t *testing.T, f *fleet) {
 	}
 }
 
+// tableLive returns the LIVE cell of WorkerId wid in a lease ls table.
+func tableLive(t *testing.T, table string, wid int64) string {
+	t.Helper()
+	lines := strings.Split(table, "\n")
+	if header := strings.Fields(lines[0]); len(header) < 4 || header[3] != "LIVE" {
+		t.Fatalf("lease ls table has no LIVE fourth column:\n%s", table)
+	}
+	for _, line := range lines[1:] {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == strconv.FormatInt(wid, 10) {
+			return f[3]
+		}
+	}
+	t.Fatalf("lease ls table has no row for WorkerId %d:\n%s", wid, table)
+	return ""
+}
+
+// testLeaseOtherZKMode runs ls and show with the ZooKeeper mode the fleet
+// does not use: W is still found, and one warning line says which mode the
+// cluster's records are of.
+func testLeaseOtherZKMode(t *testing.T, f *fleet) {
+	if f.store.etcd != "" {
+		return
+	}
+	mode, other := "sequential", "ephemeral"
+	if f.store.name == "zk-ephemeral" {
+		mode, other = other, mode
+	}
+	run := func(args ...string) (string, string, int) {
+		return runCLI(t, append(append(args, f.store.args(f.cluster)...), "--zk.mode", other)...)
+	}
+	warning := fmt.Sprintf("warning: zk.mode is %s, but cluster %q in ZooKeeper [", other, f.cluster)
+	out, stderr, code := run("lease", "ls", "-o", "json")
+	if code != 0 || !strings.HasPrefix(stderr, warning) || !strings.Contains(stderr, "holds "+mode+"-mode records") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("lease ls --zk.mode %s on a %s cluster: exit %d, stderr %q; want 0 and one line %q...", other, mode, code, stderr, warning)
+	}
+	var doc lsJSON
+	strictJSON(t, out, &doc)
+	for _, n := range f.nodes {
+		if h := holderOf(t, doc, n.Status().WorkerID); h.HighWater == nil || !h.Live {
+			t.Errorf("lease ls --zk.mode %s: row %+v, want live with its W", other, h)
+		}
+	}
+	out, stderr, code = run("lease", "show", "node-1")
+	if code != 0 || !strings.HasPrefix(stderr, warning) || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("lease show --zk.mode %s on a %s cluster: exit %d, stderr %q", other, mode, code, stderr)
+	}
+	if !strings.Contains(out, "ahead of this clock") {
+		t.Errorf("lease show --zk.mode %s does not show W:\n%s", other, out)
+	}
+}
+
+// testLeaseNoRecords points ls and show at a cluster the store has nothing
+// of: one line naming the cluster and the store, exit 1, on every backend.
+func testLeaseNoRecords(t *testing.T, f *fleet) {
+	store := "ZooKeeper ["
+	if f.store.etcd != "" {
+		store = "etcd [" + f.store.etcd + "]"
+	}
+	for _, args := range [][]string{{"lease", "ls"}, {"lease", "ls", "-o", "json"}, {"lease", "show", "3"}, {"lease", "show", "node-1"}} {
+		stdout, stderr, code := runCLI(t, append(args, f.store.args("no-such-cluster")...)...)
+		want := `cluster "no-such-cluster" has no records in ` + store
+		if code != 1 || stdout != "" || !strings.HasPrefix(stderr, "idcoord: "+strings.Join(args[:2], " ")+": ") ||
+			!strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("idcoord %s on an empty cluster: exit %d, stdout %q, stderr %q; want 1 and one line holding %q",
+				strings.Join(args, " "), code, stdout, stderr, want)
+		}
+	}
+}
+
 // TestLeaseUnreachable: with coord embedded and nothing at etcd.endpoints,
-// the lease commands fail at once with one line, and start no etcd.
+// the lease commands fail with one line, after saying what they wait for if
+// the client takes a while to give up, and start no etcd.
 func TestLeaseUnreachable(t *testing.T) {
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"lease", "ls", "--etcd.endpoints", "127.0.0.1:1", "--data-dir", dir}, &stdout, &stderr)
-	if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "store unreachable") ||
-		!strings.Contains(stderr.String(), "is idcoord serve running") || strings.Count(stderr.String(), "\n") != 1 {
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || stdout.Len() != 0 || !strings.Contains(last, "store unreachable") || !strings.Contains(last, "is idcoord serve running") ||
+		len(lines) > 2 || (len(lines) == 2 && lines[0] != "waiting for etcd [127.0.0.1:1] to answer...") {
 		t.Fatalf("lease ls with nothing at etcd.endpoints: exit %d, stdout %q, stderr %q", code, &stdout, &stderr)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {

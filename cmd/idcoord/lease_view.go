@@ -69,24 +69,45 @@ func newHolderView(h coord.Holding, now time.Time) holderView {
 	return v
 }
 
+// The columns of holderCells, in order.
+const (
+	colWorker = iota
+	colNode
+	colAdmin
+	colLive
+	colSince
+	colLease
+	colW
+	colAhead
+	colReport
+)
+
 // holderCells are the table cells of h, in the order of holderHeader.
 func holderCells(h coord.Holding, now time.Time) []string {
-	cells := []string{strconv.FormatInt(h.WorkerID, 10), orDash(h.Node), orDash(h.Admin), "-", leaseCell(h), "-", "-", "-"}
+	cells := []string{strconv.FormatInt(h.WorkerID, 10), orDash(h.Node), orDash(h.Admin), yesNo(h.Live), "-", leaseCell(h), "-", "-", "-"}
 	if h.Live && !h.Since.IsZero() {
-		cells[3] = formatTime(h.Since)
+		cells[colSince] = formatTime(h.Since)
 	}
 	if !h.HighWater.IsZero() {
-		cells[5] = formatTime(h.HighWater)
-		cells[6] = signedDuration(h.HighWater.Sub(now))
+		cells[colW] = formatTime(h.HighWater)
+		cells[colAhead] = signedDuration(h.HighWater.Sub(now))
 	}
 	if age, ok := h.ReportAge(now); ok {
-		cells[7] = humanDuration(age) + " ago"
+		cells[colReport] = humanDuration(age) + " ago"
 	}
 	return cells
 }
 
 // holderHeader heads the columns of holderCells.
-var holderHeader = []string{"WORKER", "NODE", "ADMIN", "HELD SINCE", "LEASE", "W", "W AHEAD", "LAST REPORT"}
+var holderHeader = []string{"WORKER", "NODE", "ADMIN", "LIVE", "HELD SINCE", "LEASE", "W", "W AHEAD", "LAST REPORT"}
+
+// yesNo is how the tables print a bool.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
 
 // leaseCell is the lease column: time left on etcd, session state on
 // ZooKeeper, "-" when neither applies.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord/coord"
 )
@@ -20,6 +22,9 @@ var (
 	errBadWorkerID = errors.New("bad WorkerId")
 	// errNoHolding: lease show found no WorkerId or node by that name.
 	errNoHolding = errors.New("no such WorkerId or node")
+	// errNoRecords: the cluster has nothing in the store, which most often
+	// means a mistyped cluster or another store.
+	errNoRecords = errors.New("no records")
 	// errNoInspector: the configured store cannot be inspected.
 	errNoInspector = errors.New("store cannot be inspected")
 	// errNodeDrift: a live node's clock is further from this machine's than
@@ -31,6 +36,10 @@ var (
 
 // operatorTimeout bounds one operator command, connecting included.
 const operatorTimeout = 30 * time.Second
+
+// slowStore is how long an operator command waits for its store in silence;
+// a longer wait gets one line on stderr that names what it waits for.
+const slowStore = time.Second
 
 // inspection is a client of the configured store for the operator commands.
 type inspection struct {
@@ -52,7 +61,7 @@ func openInspection(ctx context.Context, s *settings, stderr io.Writer) (*inspec
 	if err != nil {
 		return nil, err
 	}
-	b, err := connect(ctx, s, s.Etcd.Endpoints, "", log)
+	b, err := dialStore(ctx, s, stderr, log)
 	if err != nil {
 		if s.Coord == coordEmbedded && errors.Is(err, coord.ErrUnreachable) {
 			err = fmt.Errorf("%w (coord is embedded: is idcoord serve running with the etcd at etcd.endpoints %v?)", err, s.Etcd.Endpoints)
@@ -65,6 +74,35 @@ func openInspection(ctx context.Context, s *settings, stderr io.Writer) (*inspec
 		return nil, fmt.Errorf("%w: the %s backend (%T) lists no holders", errNoInspector, s.Coord, b)
 	}
 	return &inspection{Backend: b, Inspector: ins}, nil
+}
+
+// dialStore connects to the store in s as a client, as connect does, and
+// says on stderr what it is waiting for when that takes longer than
+// slowStore. It gives up when the backend does (its own connect timeout) or
+// when ctx ends.
+func dialStore(ctx context.Context, s *settings, stderr io.Writer, log *zap.Logger) (coord.Backend, error) {
+	stop := noticeIfSlow(stderr, slowStore, fmt.Sprintf("waiting for %s to answer...", storeName(s)))
+	defer stop()
+	return connect(ctx, s, s.Etcd.Endpoints, "", log)
+}
+
+// noticeIfSlow writes msg as one line to w once the duration after has
+// passed, unless the returned stop is called before. stop writes msg itself
+// when after has passed but the timer has not fired yet (a loaded machine),
+// so whether the line appears depends only on how long the wait took.
+// Nothing is written to w once stop returns.
+func noticeIfSlow(w io.Writer, after time.Duration, msg string) (stop func()) {
+	var once sync.Once
+	say := func() { once.Do(func() { fmt.Fprintln(w, msg) }) }
+	start := time.Now()
+	t := time.AfterFunc(after, say)
+	return func() {
+		// A timer that fired has started say: once.Do returns after it has
+		// written.
+		if !t.Stop() || time.Since(start) >= after {
+			say()
+		}
+	}
 }
 
 // inspect runs one operator command against the store: it opens a client

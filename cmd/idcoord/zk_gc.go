@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,14 +12,12 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/idcoord/idcoord/coord"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 )
 
-// Defaults of zk gc's flags.
-const (
-	defaultGCAge     = 7 * 24 * time.Hour
-	defaultGCTimeout = 30 * time.Second
-)
+// defaultGCAge is the default of zk gc's --older-than.
+const defaultGCAge = 7 * 24 * time.Hour
 
 // gcRow is one forever znode that zk gc selected, as it prints it. Times
 // are RFC 3339 UTC with milliseconds; Timestamp is empty when the znode's
@@ -94,7 +93,8 @@ The exit code is 1 if a selected znode could not be deleted.`,
 	)
 	cmd.Flags().DurationVar(&olderThan, "older-than", defaultGCAge, "select znodes not written for this long")
 	cmd.Flags().BoolVar(&yes, "yes", false, "delete the selected znodes; without it nothing is deleted")
-	cmd.Flags().DurationVar(&timeout, "timeout", defaultGCTimeout, "bound on connecting, and then on listing and deleting")
+	cmd.Flags().DurationVar(&timeout, "timeout", operatorTimeout,
+		"bound on the whole command; connecting gives up sooner, as it does for the lease commands")
 	out := addOutputFlag(cmd, "table", "json")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := out.check(); err != nil {
@@ -115,13 +115,16 @@ The exit code is 1 if a selected znode could not be deleted.`,
 			return err
 		}
 		defer log.Sync() //nolint:errcheck // nothing to do about a failed flush
-		b, err := openZKAdmin(cmd.Context(), s, timeout, log)
+		ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+		defer cancel()
+		b, err := openZKAdmin(ctx, s, cmd.ErrOrStderr(), log)
 		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && cmd.Context().Err() == nil {
+				err = fmt.Errorf("%w: no ZooKeeper session with %v within --timeout %s", coord.ErrUnreachable, s.ZK.Servers, timeout)
+			}
 			return fmt.Errorf("zk gc: %w", err)
 		}
 		defer b.Close()
-		ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-		defer cancel()
 		rows, kept, err := collectForever(ctx, b, time.Now().Add(-olderThan), yes)
 		if err != nil {
 			return fmt.Errorf("zk gc: %w", err)
@@ -172,19 +175,24 @@ func gcLogSettings(l logSettings) logSettings {
 	return l
 }
 
-// openZKAdmin connects to ZooKeeper with the zk.* settings, failing with an
-// error that wraps coord.ErrUnreachable after timeout: an operator command
-// does not retry.
-func openZKAdmin(ctx context.Context, s *settings, timeout time.Duration, log *zap.Logger) (*zkcoord.Backend, error) {
-	auth, err := zkAuth(s.ZK.AuthFile)
+// openZKAdmin connects to ZooKeeper with the zk.* settings, whatever coord
+// says, as the lease commands connect (dialStore): it says on stderr what it
+// waits for when that takes a while, and fails with an error that wraps
+// coord.ErrUnreachable when the backend gives up, or ctx's error: an
+// operator command does not retry.
+func openZKAdmin(ctx context.Context, s *settings, stderr io.Writer, log *zap.Logger) (*zkcoord.Backend, error) {
+	zs := *s
+	zs.Coord = coordZK
+	b, err := dialStore(ctx, &zs, stderr, log)
 	if err != nil {
 		return nil, err
 	}
-	return zkcoord.New(ctx, zkcoord.Config{
-		Servers: s.ZK.Servers, Cluster: s.Cluster, Mode: zkcoord.Mode(s.ZK.Mode),
-		SessionTimeout: s.ZK.SessionTimeout, ConnectTimeout: timeout, LeafName: s.ZK.LeafName,
-		Auth: auth, Logger: log.Named("zk"),
-	})
+	zb, ok := b.(*zkcoord.Backend)
+	if !ok {
+		b.Close()
+		return nil, fmt.Errorf("%w: the ZooKeeper client is a %T", errNoInspector, b)
+	}
+	return zb, nil
 }
 
 // staleForever selects the forever znodes that no process holds and that

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 	"github.com/idcoord/idcoord/coord/zk/zktest"
 )
@@ -62,8 +63,6 @@ func TestZKGCRefusals(t *testing.T) {
 		{"negative age", []string{"--older-than", "-1h"}, []string{"--older-than -1h0m0s"}},
 		{"zero timeout", []string{"--timeout", "0s"}, []string{"--timeout 0s"}},
 		{"unknown format", []string{"-o", "yaml"}, []string{`unknown output format -o "yaml": want one of table, json`}},
-		{"server down", []string{"--zk.servers", "127.0.0.1:1", "--timeout", "300ms"},
-			[]string{"zk gc: coord: store unreachable: no ZooKeeper session with [127.0.0.1:1] after "}},
 		{"bad setting", []string{"--zk.mode", "nope"}, []string{"zk.mode"}},
 	}
 	for _, tt := range tests {
@@ -73,16 +72,57 @@ func TestZKGCRefusals(t *testing.T) {
 	}
 }
 
+// TestZKGCServerDown: against a server that never answers, gc says what it
+// waits for once the wait is longer than slowStore, and gives up with one
+// line naming the servers, at --timeout when that comes before the client's
+// own connect timeout (which the lease commands share).
+func TestZKGCServerDown(t *testing.T) {
+	const notice = "waiting for ZooKeeper [127.0.0.1:1] to answer..."
+	for _, tc := range []struct {
+		timeout string
+		// waits says that the wait outlasts slowStore: the notice must show.
+		waits bool
+	}{
+		{"300ms", false},
+		{"2s", true},
+	} {
+		t.Run(tc.timeout, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			start := time.Now()
+			code := run([]string{"zk", "gc", "--zk.servers", "127.0.0.1:1", "--timeout", tc.timeout}, &out, &errOut)
+			took := time.Since(start)
+			stdout, stderr := out.String(), errOut.String()
+			want := "idcoord: zk gc: coord: store unreachable: no ZooKeeper session with [127.0.0.1:1] within --timeout " + tc.timeout
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if code != 1 || stdout != "" || lines[len(lines)-1] != want {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 1 and a last line %q", code, stdout, stderr, want)
+			}
+			switch {
+			case len(lines) == 1 && tc.waits:
+				t.Errorf("a wait of %s passed in silence: stderr %q", tc.timeout, stderr)
+			case len(lines) == 2 && isSlowNotice(lines[0]) && !tc.waits && took < slowStore:
+				t.Errorf("the notice showed after only %s: stderr %q", took, stderr)
+			case len(lines) > 2 || (len(lines) == 2 && lines[0] != notice):
+				t.Errorf("stderr %q, want at most %q before the error", stderr, notice)
+			}
+		})
+	}
+}
+
 // TestZKGC builds a forever tree with identities of every kind (held by a
 // running idcoord, released by idcoord, written by Leaf long ago, with a
 // timestamp ahead, written just now) and checks that gc selects only the
 // old ones without a live holder, deletes nothing without --yes, and
 // deletes exactly those with it.
+//
+// The server and every client keep ZooKeeper's default timing: a loaded
+// machine that answers a ping late must not cost a client its connection,
+// since a request made while it reconnects fails at once ("could not
+// connect to a server"). Waits end on a state, or on the test's deadline.
 func TestZKGC(t *testing.T) {
-	srv := zktest.StartWith(t, zktest.Options{TickTime: 200 * time.Millisecond})
+	srv := zktest.Start(t)
 	const cluster, leaf, age = "gc", "orders", 3 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testproc.Context(t)
 	conn := gcRawZK(t, srv.Addr())
 	forever := "/snowflake/" + leaf + "/forever"
 
@@ -105,8 +145,9 @@ func TestZKGC(t *testing.T) {
 	leafA := gcLeafNode(t, conn, forever, "10.0.0.1:8080", monthAgo)
 	leafB := gcLeafNode(t, conn, forever, "10.0.0.2:8080", monthAgo)
 	gcLeafNode(t, conn, forever, "10.0.0.3:8080", time.Now().Add(time.Hour).UnixMilli()) // its clock ran ahead
-	time.Sleep(age + 200*time.Millisecond)                                               // real server time, for the znodes' mtime
-	gcLeafNode(t, conn, forever, "10.0.0.4:8080", monthAgo)                              // written just now
+	gcOutlive(t, conn, forever, age)                                                     // every znode so far is older than age
+	recent := gcLeafNode(t, conn, forever, "10.0.0.4:8080", monthAgo)                    // written just now, and kept so below
+	gcKeepWriting(t, conn, recent, age/10)
 	stale := []string{forever + "/10.0.0.8:7070-0000000002", leafA, leafB}
 	before := gcChildren(t, conn, forever)
 	base := []string{"zk", "gc", "--zk.servers", srv.Addr(), "--cluster", cluster, "--zk.leaf-name", leaf}
@@ -174,7 +215,7 @@ func TestZKGC(t *testing.T) {
 // TestZKGCKept makes every delete fail (the forever znode's ACL allows no
 // delete): gc --yes keeps the rows, says why, and exits 1.
 func TestZKGCKept(t *testing.T) {
-	srv := zktest.StartWith(t, zktest.Options{TickTime: 200 * time.Millisecond})
+	srv := zktest.Start(t)
 	conn := gcRawZK(t, srv.Addr())
 	const leaf, age = "locked", time.Second
 	forever := "/snowflake/" + leaf + "/forever"
@@ -188,7 +229,7 @@ func TestZKGCKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := gcLeafNode(t, conn, forever, "10.0.0.1:8080", time.Now().Add(-time.Hour).UnixMilli())
-	time.Sleep(age + 200*time.Millisecond) // real server time, for the znode's mtime
+	gcOutlive(t, conn, forever, age)
 
 	// No /idcoord tree at all: a fleet of Leaf processes only.
 	args := []string{"zk", "gc", "--zk.servers", srv.Addr(), "--cluster", "leafonly", "--zk.leaf-name", leaf,
@@ -231,14 +272,15 @@ func gcPaths(rows []gcRow) []string {
 	return paths
 }
 
-// gcBackend opens a sequential-mode backend for identity, closed when the
-// test ends.
+// gcBackend opens a sequential-mode backend for identity with the default
+// session timeout, closed when the test ends. It waits for its session
+// until the test's deadline.
 func gcBackend(t *testing.T, addr, cluster, leaf, identity string) *zkcoord.Backend {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testproc.Context(t)
+	deadline, _ := ctx.Deadline()
 	b, err := zkcoord.New(ctx, zkcoord.Config{Servers: []string{addr}, Cluster: cluster, LeafName: leaf, Identity: identity,
-		SessionTimeout: 2 * time.Second, Logger: zaptest.NewLogger(t).Named(identity)})
+		ConnectTimeout: time.Until(deadline), Logger: zaptest.NewLogger(t).Named(identity)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,24 +292,111 @@ func gcBackend(t *testing.T, addr, cluster, leaf, identity string) *zkcoord.Back
 // returns its path.
 func gcLeafNode(t *testing.T, conn *gozk.Conn, forever, identity string, timestamp int64) string {
 	t.Helper()
-	ip, port, _ := strings.Cut(identity, ":")
-	data := fmt.Sprintf(`{"ip":"%s","port":"%s","timestamp":%d}`, ip, port, timestamp)
-	p, err := conn.Create(forever+"/"+identity+"-", []byte(data), gozk.FlagSequence, gozk.WorldACL(gozk.PermAll))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var p string
+	gcCall(t, conn, func() (err error) {
+		p, err = conn.Create(forever+"/"+identity+"-", gcLeafData(identity, timestamp), gozk.FlagSequence, gozk.WorldACL(gozk.PermAll))
+		return err
+	})
 	return p
+}
+
+// gcLeafData is the JSON Leaf writes into its forever znode.
+func gcLeafData(identity string, timestamp int64) []byte {
+	ip, port, _ := strings.Cut(identity, ":")
+	return fmt.Appendf(nil, `{"ip":"%s","port":"%s","timestamp":%d}`, ip, port, timestamp)
 }
 
 // gcChildren lists the forever tree, sorted.
 func gcChildren(t *testing.T, conn *gozk.Conn, forever string) []string {
 	t.Helper()
-	names, _, err := conn.Children(forever)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var names []string
+	gcCall(t, conn, func() (err error) {
+		names, _, err = conn.Children(forever)
+		return err
+	})
 	slices.Sort(names)
 	return names
 }
 
-func gcRawZK(t *testing.T, addr string) *gozk.Conn { return zktest.Dial(t, addr, 2*time.Second) }
+// gcOutlive returns once every znode under dir is older than age by this
+// machine's clock, which gc's --older-than counts against: the wait is
+// worked out from the znodes' modification times on the server, which
+// shares the clock.
+func gcOutlive(t *testing.T, conn *gozk.Conn, dir string, age time.Duration) {
+	t.Helper()
+	var newest int64
+	for _, name := range gcChildren(t, conn, dir) {
+		gcCall(t, conn, func() error {
+			_, st, err := conn.Get(dir + "/" + name)
+			if err == nil {
+				newest = max(newest, st.Mtime)
+			}
+			return err
+		})
+	}
+	// Strictly older: gc selects a znode modified before now - age.
+	until := time.UnixMilli(newest).Add(age + time.Millisecond)
+	select {
+	case <-time.After(time.Until(until)):
+	case <-testproc.Context(t).Done():
+		t.Fatalf("the test's deadline came before the znodes of %s were %s old", dir, age)
+	}
+}
+
+// gcKeepWriting rewrites the znode at p every period until the test ends,
+// so that it stays "written just now" through every gc run, however long a
+// run takes on a loaded machine: gc selects by the time of the last write.
+func gcKeepWriting(t *testing.T, conn *gozk.Conn, p string, period time.Duration) {
+	t.Helper()
+	var data []byte
+	gcCall(t, conn, func() (err error) {
+		data, _, err = conn.Get(p)
+		return err
+	})
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				conn.Set(p, data, -1) //nolint:errcheck // a write lost to a reconnect is made up by the next
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+}
+
+// gcCall runs one request of the raw client, waiting first, until the
+// test's deadline, for the client to have its session. A request made
+// while the client reconnects fails with ErrNoServer without being sent;
+// it is sent again once the session is back.
+func gcCall(t *testing.T, conn *gozk.Conn, call func() error) {
+	t.Helper()
+	wait := testproc.Context(t)
+	for {
+		for conn.State() != gozk.StateHasSession {
+			select {
+			case <-wait.Done():
+				t.Fatalf("no ZooKeeper session (client state %s) until the test's deadline", conn.State())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		err := call()
+		if errors.Is(err, gozk.ErrNoServer) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+// gcRawZK opens a plain client, as Leaf would, with ZooKeeper's default
+// session timeout range in mind: long enough that a late ping on a loaded
+// machine does not drop the connection.
+func gcRawZK(t *testing.T, addr string) *gozk.Conn { return zktest.Dial(t, addr, 10*time.Second) }

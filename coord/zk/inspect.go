@@ -17,22 +17,43 @@ var _ coord.Inspector = (*Backend)(nil)
 
 // Holdings lists the WorkerIDs held now (workers/), those with a W (hw/ in
 // ephemeral mode, the forever tree in sequential mode) and those named by a
-// clock report (leaf_forever/). ZooKeeper does not let one client read
-// another's session, so every row's LeaseLeft is -1 and its Session says
-// only whether a session holds workers/<wid>. The znodes are read with
-// several requests, not at one instant.
+// clock report (leaf_forever/). W is read as Inspect reads it, so a Backend
+// configured with the other mode still finds it. ZooKeeper does not let one
+// client read another's session, so every row's LeaseLeft is -1 and its
+// Session says only whether a session holds workers/<wid>. The znodes are
+// read with several requests, not at one instant.
 func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
+	rows, _, err := b.Inspect(ctx)
+	return rows, err
+}
+
+// Inspect is Holdings, and also returns the mode whose W records it read:
+// the Backend's own mode when the cluster holds W records of that mode,
+// else the other mode when the cluster holds those (the cluster's nodes run
+// the other mode, and the W is not lost for a mismatched setting), else "".
+// A caller compares it with its configured mode to warn of a mismatch.
+func (b *Backend) Inspect(ctx context.Context) ([]coord.Holding, Mode, error) {
 	live, err := b.liveHoldings(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	marks, err := b.marks(ctx)
+	read := b.cfg.Mode
+	marks, err := b.marks(ctx, read)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if len(marks) == 0 {
+		read = otherMode(read)
+		if marks, err = b.marks(ctx, read); err != nil {
+			return nil, "", err
+		}
+		if len(marks) == 0 {
+			read = ""
+		}
 	}
 	reports, err := b.reports(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	rows := coord.MergeHoldings(live, marks, reports)
 	for i := range rows {
@@ -42,7 +63,15 @@ func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
 			rows[i].Session = coord.SessionLive
 		}
 	}
-	return rows, nil
+	return rows, read, nil
+}
+
+// otherMode is the mode that is not m.
+func otherMode(m Mode) Mode {
+	if m == ModeEphemeral {
+		return ModeSequential
+	}
+	return ModeEphemeral
 }
 
 // readDir reads every child of dir; a missing dir has none.
@@ -86,10 +115,11 @@ func (b *Backend) liveHoldings(ctx context.Context) ([]coord.Holding, error) {
 	return live, nil
 }
 
-// marks reads W: hw/<wid> in ephemeral mode, the forever tree in sequential
-// mode (where the holder named is the identity, ip:port or node name).
-func (b *Backend) marks(ctx context.Context) ([]coord.Mark, error) {
-	if b.cfg.Mode == ModeSequential {
+// marks reads W as mode keeps it: hw/<wid> in ephemeral mode, the forever
+// tree in sequential mode (where the holder named is the identity, ip:port
+// or node name).
+func (b *Backend) marks(ctx context.Context, mode Mode) ([]coord.Mark, error) {
+	if mode == ModeSequential {
 		nodes, err := b.ListForever(ctx)
 		if err != nil {
 			return nil, err

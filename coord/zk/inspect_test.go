@@ -102,3 +102,46 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectOtherMode: a Backend set to one mode inspects a cluster whose
+// nodes run the other. It still finds W, where the other mode keeps it, and
+// says which mode's records it read.
+func TestInspectOtherMode(t *testing.T) {
+	srv := startZK(t)
+	for _, mode := range []Mode{ModeSequential, ModeEphemeral} {
+		t.Run(string(mode), func(t *testing.T) {
+			cluster := "other-" + string(mode)
+			ctx := testCtx(t)
+			holders := open(t, srv.Addr(), cluster, func(c *Config) { c.Mode = mode })
+			same := open(t, srv.Addr(), cluster, func(c *Config) { c.Mode = mode })
+			other := open(t, srv.Addr(), cluster, func(c *Config) { c.Mode = otherMode(mode) })
+
+			if rows, read, err := other.Inspect(ctx); err != nil || len(rows) != 0 || read != "" {
+				t.Fatalf("Inspect of an empty cluster = %+v, %q, %v; want no rows, no mode", rows, read, err)
+			}
+			l := mustAcquire(t, holders, claimFor("a", 15))
+			w := time.Now().Add(3 * time.Second)
+			if err := l.Reserve(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				name string
+				b    *Backend
+			}{{"same mode", same}, {"other mode", other}} {
+				rows, read, err := tc.b.Inspect(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if read != mode {
+					t.Errorf("%s: read %q records, want %q", tc.name, read, mode)
+				}
+				if len(rows) != 1 || rows[0].WorkerID != l.WorkerID() || !rows[0].Live || rows[0].HighWater.UnixMilli() < w.UnixMilli() {
+					t.Errorf("%s: rows %+v, want WorkerId %d live with W at least %v", tc.name, rows, l.WorkerID(), w)
+				}
+				if hs, err := tc.b.Holdings(ctx); err != nil || len(hs) != 1 || !hs[0].HighWater.Equal(rows[0].HighWater) {
+					t.Errorf("%s: Holdings = %+v, %v; want the rows of Inspect", tc.name, hs, err)
+				}
+			}
+		})
+	}
+}
