@@ -91,6 +91,7 @@ func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
 	defer cancel()
 	backoff := 100 * time.Millisecond
+	var live liveName
 	for {
 		err := n.guard.checkPeers(ctx)
 		if err != nil && errors.Is(err, clockguard.ErrDrift) {
@@ -103,13 +104,21 @@ func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 		if err == nil {
 			return h, nil
 		}
-		// A node name still live in the store may be this node's own crashed
-		// predecessor, whose session or lease has yet to expire: retry that
-		// too, until StartTimeout.
-		if !errors.Is(err, coord.ErrUnreachable) && !errors.Is(err, coord.ErrNodeLive) {
+		switch {
+		case errors.Is(err, coord.ErrNodeLive):
+			// A node name still live in the store may be this node's own
+			// crashed predecessor, whose session or lease has yet to
+			// expire: retry for as long as that can take.
+			if err := live.check(err, time.Now()); err != nil {
+				return nil, err
+			}
+			n.log.Warn("node name is live; waiting for a crashed predecessor's lease to expire", zap.Error(err),
+				zap.Duration("backoff", backoff))
+		case errors.Is(err, coord.ErrUnreachable):
+			n.log.Warn("cannot acquire yet, retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		default:
 			return nil, err
 		}
-		n.log.Warn("cannot acquire yet, retrying", zap.Error(err), zap.Duration("backoff", backoff))
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
@@ -117,6 +126,38 @@ func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
+}
+
+// liveNameSlack is added to how long a dead holder can keep a node name:
+// the store expires leases on its own schedule, not to the millisecond.
+const liveNameSlack = 2 * time.Second
+
+// liveName follows the holder of this node's name while Start waits for a
+// crashed predecessor to let go of it.
+type liveName struct {
+	holder string
+	first  time.Time // when holder was first seen, on the monotonic clock
+	until  time.Time // a dead holder has let go by then
+}
+
+// check returns nil while the name's holder may still be a crashed
+// predecessor, and a refusal once the same holder has kept the name longer
+// than a dead one could: it is alive. A backend that does not say who holds
+// the name (or for how long) is retried until StartTimeout.
+func (l *liveName) check(err error, now time.Time) error {
+	var nl *coord.NodeLiveError
+	if !errors.As(err, &nl) || nl.Holder == "" || nl.Within <= 0 {
+		return nil
+	}
+	if nl.Holder != l.holder {
+		l.holder, l.first, l.until = nl.Holder, now, now.Add(nl.Within+liveNameSlack)
+		return nil
+	}
+	if now.Before(l.until) {
+		return nil
+	}
+	return fmt.Errorf("refusing to start: still held %s after it was first seen, longer than a dead holder keeps it: %w",
+		now.Sub(l.first).Round(time.Second), err)
 }
 
 // acquire claims a WorkerID, waits until the clock passes everything issued

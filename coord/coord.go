@@ -3,6 +3,7 @@ package coord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -20,11 +21,56 @@ var (
 	// ErrDenied: the store refused the credentials or the permission. It is
 	// a configuration error: retrying does not help.
 	ErrDenied = errors.New("coord: access denied by the store")
-	// ErrNodeLive: another live process already uses this node name.
+	// ErrNodeLive: another live process already uses this node name. Two
+	// live nodes with one name would share their clock reports and sticky
+	// WorkerID, and hide each other from the peer clock check. Errors of
+	// type *NodeLiveError match it.
 	ErrNodeLive = errors.New("coord: node name is live in another process")
 	// ErrBadRecord: a record in the store could not be decoded.
 	ErrBadRecord = errors.New("coord: bad record in store")
 )
+
+// NodeLiveError is an ErrNodeLive that names the holder of the node name
+// and bounds how long the name outlives a holder that has died, so that a
+// restarting node can tell its crashed predecessor from a live process.
+type NodeLiveError struct {
+	// Node is the node name.
+	Node string
+	// Holder identifies what keeps the name live (an etcd lease, a
+	// ZooKeeper session). The same Holder seen again later is the same
+	// holding.
+	Holder string
+	// Within bounds how long a holder that has died keeps the name: a
+	// Holder still seen more than Within after an earlier sighting is alive.
+	Within time.Duration
+	// Detail says where the name is held, by whom, and how to fix it.
+	Detail string
+}
+
+// Error returns ErrNodeLive's text with the detail.
+func (e *NodeLiveError) Error() string { return fmt.Sprintf("%v: %s", ErrNodeLive, e.Detail) }
+
+// Is makes every NodeLiveError match ErrNodeLive.
+func (e *NodeLiveError) Is(target error) bool { return target == ErrNodeLive }
+
+// NotReleasedError is the error of a Lease.Release that could not give the
+// WorkerID back, because the store did not answer (Err then wraps
+// ErrUnreachable) or refused. The WorkerID stays held, and unusable, until
+// its lease or session expires by itself, at most Within after the error.
+// Nothing is lost: W was persisted before anything was issued under it.
+type NotReleasedError struct {
+	WorkerID int64
+	Within   time.Duration
+	Err      error
+}
+
+// Error says which WorkerID is still held, why, and for how long.
+func (e *NotReleasedError) Error() string {
+	return fmt.Sprintf("WorkerId %d not released (%v); it frees itself when its lease expires in ≤%s", e.WorkerID, e.Err, e.Within)
+}
+
+// Unwrap returns why the release failed.
+func (e *NotReleasedError) Unwrap() error { return e.Err }
 
 // Claim says who asks for a WorkerID and from which range.
 type Claim struct {
@@ -44,7 +90,9 @@ type Backend interface {
 	// Acquire claims a WorkerID for c and returns the Lease that holds it.
 	// The returned lease's HighWater is the W read in the same step as the
 	// claim. Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable or ctx's
-	// error.
+	// error. c.Node must not be live through another lease or session: the
+	// claim is refused with ErrNodeLive, so that one node name is one
+	// process.
 	Acquire(ctx context.Context, c Claim) (Lease, error)
 	// Peers lists the live nodes of the cluster, this one included.
 	Peers(ctx context.Context) ([]Peer, error)
@@ -77,11 +125,12 @@ type Lease interface {
 	Err() error
 	// Report writes the node's clock report, leaf_forever/<node>.
 	Report(ctx context.Context, r Report) error
-	// Release stores w as the final W and gives the WorkerID back at once.
-	// Pass the start of the tick of the last ID issued, after issuing has
-	// stopped: W may then move down to it, so that the next holder need not
-	// wait out the unused part of the window. A w below HighWater is raised
-	// to HighWater.
+	// Release stores w as the final W and, once it is stored, gives the
+	// WorkerID back at once. Pass the start of the tick of the last ID
+	// issued, after issuing has stopped: W may then move down to it, so that
+	// the next holder need not wait out the unused part of the window. A w
+	// below HighWater is raised to HighWater. When the store does not answer
+	// within ctx, the error may be a *NotReleasedError.
 	Release(ctx context.Context, w time.Time) error
 }
 

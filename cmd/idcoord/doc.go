@@ -11,6 +11,7 @@
 // value; commands read only that value and never viper itself.
 //
 // Each command lives in its own file as newXCommand, returns errors from
-// RunE and never exits the process: main prints the error as one line,
-// prefixed "idcoord: ", and exits 1.
+// RunE and never exits the process: main prints the error as one line (an
+// errors.Join as one line per error), prefixed "idcoord: ", and exits 1, or
+// with the status an exitError carries (serve after SIGINT: 130).
 package main

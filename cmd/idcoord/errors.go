@@ -15,7 +15,42 @@ var (
 	errBadID = errors.New("bad ID")
 	// errBadOutput: -o names a format the command does not write.
 	errBadOutput = errors.New("unknown output format")
+	// errInterrupted: serve was stopped by SIGINT (Ctrl-C). It exits with
+	// status 130, as shells expect of a command Ctrl-C ended.
+	errInterrupted = errors.New("interrupted")
 )
+
+// exitInterrupted is the exit status after SIGINT: 128 + 2.
+const exitInterrupted = 130
+
+// exitError carries an exit status other than 1 for err, which main
+// prints as usual; err may be nil (nothing to print).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode is the exit status for err: 0 for nil, the code of an
+// exitError, else 1.
+func exitCode(err error) int {
+	var e *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &e):
+		return e.code
+	}
+	return 1
+}
 
 // valueError reports a bad config value: the key, the value as given, where
 // it came from, and what is wrong with it. It matches errBadValue.

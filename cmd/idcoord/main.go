@@ -14,7 +14,8 @@ func main() {
 }
 
 // run executes the command line args, writing to stdout and stderr, and
-// returns the exit code: 0, or 1 after printing the error as one line.
+// returns the exit code: 0, or 1 after printing the error as one line (an
+// errors.Join as one line per error), or the code an exitError carries.
 func run(args []string, stdout, stderr io.Writer) int {
 	for _, w := range unknownEnvWarnings(os.Environ()) { // typos would be ignored silently
 		fmt.Fprintln(stderr, w)
@@ -23,11 +24,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.Execute(); err != nil {
-		fmt.Fprintf(stderr, "idcoord: %s\n", oneLine(err.Error()))
-		return 1
+	err := root.Execute()
+	for _, line := range errorLines(err) {
+		fmt.Fprintf(stderr, "idcoord: %s\n", line)
 	}
-	return 0
+	return exitCode(err)
+}
+
+// errorLines returns the lines to print for err: one per error that
+// errors.Join put together, each as one line.
+func errorLines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*exitError); ok {
+		return errorLines(e.err)
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		if strings.Join(msgs, "\n") == err.Error() { // errors.Join, not fmt.Errorf with several %w
+			var lines []string
+			for _, e := range errs {
+				lines = append(lines, errorLines(e)...)
+			}
+			return lines
+		}
+	}
+	if msg := oneLine(err.Error()); msg != "" {
+		return []string{msg}
+	}
+	return nil
 }
 
 // newRootCommand returns the idcoord command with every subcommand and the

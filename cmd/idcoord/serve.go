@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -16,11 +15,18 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord"
+	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/sidecar"
 )
 
-// shutdownGrace bounds each step of a graceful stop.
-const shutdownGrace = 10 * time.Second
+// Bounds of a graceful stop. Requests in flight get shutdownGrace to
+// finish. Releasing the WorkerId gets releaseGrace: a store that has not
+// answered by then is taken as gone, and the WorkerId frees itself when its
+// lease expires (its W was persisted before anything was issued under it).
+const (
+	shutdownGrace = 10 * time.Second
+	releaseGrace  = 3 * time.Second
+)
 
 func newServeCommand(cfg *config) *cobra.Command {
 	return &cobra.Command{
@@ -30,9 +36,12 @@ func newServeCommand(cfg *config) *cobra.Command {
 listener (/metrics, /healthz, /readyz, /clock, /status), acquires a WorkerId
 from the store, and serves IDs once it is safe. It refuses to start, with a
 one-line reason and a non-zero exit, on a clock rollback, drift from the
-peers, no free WorkerId, a bad config, or a store unreachable for 30s.
+peers, no free WorkerId, a node.name live in another process, a data-dir
+in use by another idcoord, a bad config, or a store unreachable for 30s.
 SIGTERM stops accepting, finishes requests in flight, persists W, releases
-the WorkerId, removes the socket and exits 0.`,
+the WorkerId, removes the socket and exits 0; SIGINT (Ctrl-C) does the same
+and exits 130. Either one during start-up stops at once (SIGTERM: exit 0,
+SIGINT: "interrupted", exit 130). A second signal cuts the stop short.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := cfg.Settings()
@@ -47,15 +56,22 @@ the WorkerId, removes the socket and exits 0.`,
 				return err
 			}
 			defer log.Sync() //nolint:errcheck // nothing to do about a failed flush
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
-			return serve(ctx, s, log)
+			signals := watchSignals(cmd.Context())
+			defer signals.stop()
+			err = serve(signals.Run, signals.Hurry, s, log)
+			if signals.Received() == syscall.SIGINT {
+				return &exitError{code: exitInterrupted, err: errors.Join(err, errInterrupted)}
+			}
+			return err
 		},
 	}
 }
 
-// serve runs the node until ctx is done, then stops it gracefully.
-func serve(ctx context.Context, s *settings, log *zap.Logger) error {
+// serve runs the node until ctx is done, then stops it gracefully; once
+// hurry is done too, the stop waits for nothing more. Start-up steps that
+// fail because ctx was cancelled return nil: the signal that cancelled it
+// decides the exit.
+func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	advertise, err := s.AdminAdvertise()
 	if err != nil {
 		return err
@@ -97,7 +113,7 @@ func serve(ctx context.Context, s *settings, log *zap.Logger) error {
 	st, err := openStore(ctx, s, advertise, log)
 	if err != nil {
 		srv.Close()
-		return err
+		return startError(ctx, err)
 	}
 	defer st.stop()
 	node, err := idcoord.Start(ctx, idcoord.Config{
@@ -107,10 +123,7 @@ func serve(ctx context.Context, s *settings, log *zap.Logger) error {
 	})
 	if err != nil {
 		srv.Close()
-		if ctx.Err() != nil {
-			return nil // stopped by a signal while starting
-		}
-		return err
+		return startError(ctx, err)
 	}
 	source.set(node)
 	registry.MustRegister(node.Collector())
@@ -122,29 +135,63 @@ func serve(ctx context.Context, s *settings, log *zap.Logger) error {
 	case err := <-served:
 		log.Error("socket server stopped", zap.Error(err))
 	}
-	return shutdown(srv, node, log)
+	return shutdown(hurry, srv, node, log)
+}
+
+// startError is what serve returns for a start-up step that failed: nothing
+// when ctx was cancelled (by a signal; the error is only its echo), else
+// err.
+func startError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // shutdown stops accepting, lets requests in flight finish, then closes the
 // node (persisting W and releasing the WorkerId). The socket file goes with
-// the listener.
-func shutdown(srv *sidecar.Server, node *idcoord.Node, log *zap.Logger) error {
+// the listener. Each step is bounded, and hurry (a second signal) ends the
+// waiting at once. It returns one error per step that failed.
+func shutdown(hurry context.Context, srv *sidecar.Server, node *idcoord.Node, log *zap.Logger) error {
 	log.Info("shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
 	var errs []error
+	ctx, cancel := context.WithTimeout(hurry, shutdownGrace)
+	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("socket: %w", err))
 		srv.Close()
+		if hurry.Err() == nil {
+			errs = append(errs, fmt.Errorf("socket: requests in flight not finished within %s: %w", shutdownGrace, err))
+		}
 	}
-	if err := node.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("releasing the WorkerId: %w", err))
+	wid := node.Status().WorkerID
+	rctx, cancel := context.WithTimeout(hurry, releaseGrace)
+	defer cancel()
+	if err := node.Close(rctx); err != nil {
+		errs = append(errs, releaseError(hurry, wid, err, log))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	log.Info("stopped; WorkerId released")
 	return nil
+}
+
+// releaseError says in one line why the WorkerId was not given back, and
+// what that means; the store's own error goes to the log.
+func releaseError(hurry context.Context, wid int64, err error, log *zap.Logger) error {
+	var nr *coord.NotReleasedError
+	if !errors.As(err, &nr) {
+		return fmt.Errorf("releasing WorkerId %d: %w", wid, err)
+	}
+	log.Warn("WorkerId not released", zap.Int64("worker-id", nr.WorkerID), zap.Error(nr.Err))
+	why := "store unreachable during shutdown"
+	switch {
+	case hurry.Err() != nil:
+		why = "stop cut short by a second signal"
+	case !errors.Is(err, coord.ErrUnreachable):
+		why = fmt.Sprintf("store refused the release (%v)", nr.Err)
+	}
+	return fmt.Errorf("%s: WorkerId %d not released; it frees itself when its lease expires in ≤%s", why, nr.WorkerID, nr.Within)
 }
 
 // startAdmin serves the admin endpoints on addr, plus the test clock's

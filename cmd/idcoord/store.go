@@ -42,6 +42,10 @@ func openStore(ctx context.Context, s *settings, identity string, log *zap.Logge
 	endpoints := s.Etcd.Endpoints
 	if s.Coord == coordEmbedded {
 		e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: s.DataDir, ClientAddr: s.Etcd.Endpoints[0], Logger: log})
+		var inUse *etcd.DataDirInUseError
+		if errors.As(err, &inUse) {
+			return nil, fmt.Errorf("data-dir %s is in use by another idcoord (%s); stop it or choose another --data-dir", s.DataDir, inUse.Holder())
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -41,6 +41,9 @@ func Run(t *testing.T, h Harness) {
 		{"ReserveRaisesOnly", testReserve},
 		{"PeersAndReports", testPeersAndReports},
 		{"StolenWorkerFencesHolder", testStolen},
+		{"FreshWorkerWhileHolding", testFreshWorker},
+		{"NodeNameLiveInOneProcess", testNodeLive},
+		{"NodeNameFreedByCrash", testNodeCrash},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, h) })
@@ -283,4 +286,155 @@ func testStolen(t *testing.T, h Harness) {
 		t.Fatalf("Reserve by a fenced holder = %v, want ErrFenced", err)
 	}
 	l.Release(ctx, l.HighWater()) //nolint:errcheck // already lost
+}
+
+// testNodeLive claims a node name from two clients, as two processes
+// started with the same node.name would: the second is refused with
+// ErrNodeLive, the first keeps its WorkerID and its place among the peers,
+// and once it releases, the name is free.
+func testNodeLive(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	name := node(t, "twin")
+	first, err := open(t, h).Acquire(ctx, claim(h, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := open(t, h)
+	twin, err := second.Acquire(ctx, claim(h, name))
+	if !errors.Is(err, coord.ErrNodeLive) {
+		if err == nil {
+			release(t, twin)
+		}
+		release(t, first)
+		t.Fatalf("Acquire of a node name live in another client = WorkerId %v, %v; want ErrNodeLive", workerOf(twin), err)
+	}
+	t.Logf("refusal: %v", err)
+	select {
+	case <-first.Done():
+		t.Fatalf("the first holder lost its WorkerId to the refused claim: %v", first.Err())
+	default:
+	}
+	if err := first.Reserve(ctx, time.Now().Add(3*time.Second)); err != nil {
+		t.Fatalf("the first holder cannot reserve after the refused claim: %v", err)
+	}
+	peers, err := second.Peers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countPeer(peers, name); n != 1 || !hasPeer(peers, name, first.WorkerID()) {
+		t.Fatalf("Peers() = %+v: want %s once, with the first holder's WorkerId %d", peers, name, first.WorkerID())
+	}
+	release(t, first)
+	again, err := second.Acquire(ctx, claim(h, name))
+	if err != nil {
+		t.Fatalf("Acquire after the live holder released: %v", err)
+	}
+	release(t, again)
+}
+
+// testNodeCrash closes a holder's client without releasing, as a crash
+// would: a restart under the same name is refused only until the store
+// frees the crashed holder's lease or session, then succeeds.
+func testNodeCrash(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	name := node(t, "crash")
+	crashed := h.New(t)
+	l, err := crashed.Acquire(ctx, claim(h, name))
+	if err != nil {
+		crashed.Close()
+		t.Fatal(err)
+	}
+	// No Release: the store must free the name by itself. Releasing
+	// afterwards only stops the lease's goroutines; its client is gone.
+	crashed.Close()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		l.Release(ctx, l.HighWater()) //nolint:errcheck // see above
+	})
+	b := open(t, h)
+	refusals := 0
+	for {
+		again, err := b.Acquire(ctx, claim(h, name))
+		if err == nil {
+			t.Logf("restart under the same name took WorkerId %d after %d refusals", again.WorkerID(), refusals)
+			release(t, again)
+			return
+		}
+		if !errors.Is(err, coord.ErrNodeLive) {
+			t.Fatalf("restart after a crash: %v, want ErrNodeLive until the crashed holder expires", err)
+		}
+		refusals++
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the crashed holder's name is still live: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func countPeer(peers []coord.Peer, name string) int {
+	n := 0
+	for _, p := range peers {
+		if p.Node == name {
+			n++
+		}
+	}
+	return n
+}
+
+func workerOf(l coord.Lease) any {
+	if l == nil {
+		return "none"
+	}
+	return l.WorkerID()
+}
+
+// testFreshWorker asks for a second WorkerID for a node that still holds
+// one, as a node does after a large backward clock step: it takes a fresh
+// WorkerID and only then gives the old one back. A recycling backend hands
+// out another WorkerID and lists the node once, with the new one, before and
+// after the old lease is released; a backend that binds one WorkerID to a
+// node refuses with ErrNoFreeWorker and leaves the holder alone.
+func testFreshWorker(t *testing.T, h Harness) {
+	ctx := ctxFor(t)
+	b := open(t, h)
+	name := node(t, "fresh")
+	first, err := b.Acquire(ctx, claim(h, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.Acquire(ctx, claim(h, name))
+	if !h.Recycles {
+		if !errors.Is(err, coord.ErrNoFreeWorker) {
+			t.Fatalf("a second Acquire for %s = %v, want ErrNoFreeWorker", name, err)
+		}
+		if err := first.Reserve(ctx, time.Now().Add(3*time.Second)); err != nil {
+			t.Fatalf("the refused claim hurt the holder: %v", err)
+		}
+		release(t, first)
+		return
+	}
+	if err != nil {
+		t.Fatalf("a second Acquire for %s, which holds WorkerId %d: %v", name, first.WorkerID(), err)
+	}
+	if second.WorkerID() == first.WorkerID() {
+		t.Fatalf("the second Acquire got the held WorkerId %d again", first.WorkerID())
+	}
+	for _, when := range []string{"before", "after"} {
+		peers, err := b.Peers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if countPeer(peers, name) != 1 || !hasPeer(peers, name, second.WorkerID()) {
+			t.Fatalf("%s the first lease was released, Peers() = %+v: want %s once, with WorkerId %d", when, peers, name, second.WorkerID())
+		}
+		if when == "before" {
+			release(t, first)
+		}
+	}
+	if err := second.Reserve(ctx, time.Now().Add(3*time.Second)); err != nil {
+		t.Fatalf("the second lease after the first was released: %v", err)
+	}
+	release(t, second)
 }

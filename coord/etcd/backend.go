@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/namespace"
 	"go.uber.org/zap"
@@ -91,6 +94,13 @@ type Backend struct {
 	client *clientv3.Client
 	kv     clientv3.KV      // namespaced to the cluster
 	watch  clientv3.Watcher // namespaced to the cluster
+
+	mu struct {
+		sync.Mutex
+		// granted holds the leases this Backend granted and has not seen
+		// end: a peer record under one of them is this process's own.
+		granted map[clientv3.LeaseID]bool
+	}
 }
 
 var _ coord.Backend = (*Backend)(nil)
@@ -150,14 +160,36 @@ func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: granting a lease: %v", storeFault(err), err)
 	}
+	b.setGranted(grant.ID, true)
 	l, err := b.claim(ctx, c, grant.ID, sent)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
-		b.client.Revoke(rctx, grant.ID) //nolint:errcheck // best effort: the lease expires anyway
+		if _, rerr := b.client.Revoke(rctx, grant.ID); rerr == nil || errors.Is(rerr, rpctypes.ErrLeaseNotFound) {
+			b.setGranted(grant.ID, false)
+		} // else best effort: the lease expires anyway
 		return nil, err
 	}
 	return l, nil
+}
+
+func (b *Backend) setGranted(id clientv3.LeaseID, live bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.mu.granted == nil {
+		b.mu.granted = map[clientv3.LeaseID]bool{}
+	}
+	if live {
+		b.mu.granted[id] = true
+	} else {
+		delete(b.mu.granted, id)
+	}
+}
+
+func (b *Backend) isGranted(id clientv3.LeaseID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.mu.granted[id]
 }
 
 // claim claims the first free WorkerID for c under lease id, as
@@ -175,23 +207,57 @@ func (b *Backend) claim(ctx context.Context, c coord.Claim, id clientv3.LeaseID,
 }
 
 // tryClaim claims wid in one transaction, reading its W in the same step.
+//
+// The same transaction creates the peer record leaf_temporary/<node> under
+// the lease, only if no other lease holds it: one node name is one live
+// process, as ZooKeeper's ephemeral znode makes it. A record under another
+// lease of this Backend (a node taking a fresh WorkerID before giving its
+// old one back) moves to the new lease. When the compare on the peer record
+// fails, the transaction reads the record instead, to tell a live name
+// (coord.ErrNodeLive) from a WorkerID taken (false).
 func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time) (*lease, bool, error) {
 	holder := encode(Holder{Node: c.Node, Admin: c.Admin, Since: time.Now().UTC()})
 	peer := encode(coord.Peer{Node: c.Node, Admin: c.Admin, WorkerID: wid})
-	roundTrips.Add(1)
-	resp, err := b.kv.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(workerKey(wid)), "=", 0)).
-		Then(
-			clientv3.OpPut(workerKey(wid), holder, clientv3.WithLease(id)),
-			clientv3.OpPut(peerKey(c.Node), peer, clientv3.WithLease(id)),
-			clientv3.OpGet(highWaterKey(wid)),
-		).Commit()
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: claiming WorkerId %d: %v", storeFault(err), wid, err)
+	var peerLease clientv3.LeaseID // the lease the peer record is expected under; none: absent
+	for range 3 {
+		peerCmp := clientv3.Compare(clientv3.CreateRevision(peerKey(c.Node)), "=", 0)
+		if peerLease != clientv3.NoLease {
+			peerCmp = clientv3.Compare(clientv3.LeaseValue(peerKey(c.Node)), "=", peerLease)
+		}
+		roundTrips.Add(1)
+		resp, err := b.kv.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(workerKey(wid)), "=", 0), peerCmp).
+			Then(
+				clientv3.OpPut(workerKey(wid), holder, clientv3.WithLease(id)),
+				clientv3.OpPut(peerKey(c.Node), peer, clientv3.WithLease(id)),
+				clientv3.OpGet(highWaterKey(wid)),
+			).
+			Else(clientv3.OpGet(peerKey(c.Node))).
+			Commit()
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: claiming WorkerId %d: %v", storeFault(err), wid, err)
+		}
+		if resp.Succeeded {
+			return b.claimed(c, id, wid, granted, resp)
+		}
+		kvs := resp.Responses[0].GetResponseRange().Kvs
+		switch {
+		case len(kvs) == 0 && peerLease == clientv3.NoLease,
+			len(kvs) > 0 && kvs[0].Lease != 0 && clientv3.LeaseID(kvs[0].Lease) == peerLease:
+			return nil, false, nil // the peer record is as expected: the WorkerID is taken
+		case len(kvs) == 0:
+			peerLease = clientv3.NoLease // our other lease let it go meanwhile
+		case kvs[0].Lease != 0 && b.isGranted(clientv3.LeaseID(kvs[0].Lease)):
+			peerLease = clientv3.LeaseID(kvs[0].Lease)
+		default:
+			return nil, false, b.nodeLive(ctx, c, kvs[0])
+		}
 	}
-	if !resp.Succeeded {
-		return nil, false, nil
-	}
+	return nil, false, fmt.Errorf("%w: %s keeps changing hands; try again", coord.ErrNodeLive, peerKey(c.Node))
+}
+
+// claimed makes the lease of a successful claim transaction.
+func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time, resp *clientv3.TxnResponse) (*lease, bool, error) {
 	var w time.Time
 	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 {
 		hw, err := decode[HighWater](highWaterKey(wid), kvs[0].Value)
@@ -204,6 +270,35 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 	b.cfg.Logger.Info("claimed WorkerId", zap.Int64("worker-id", wid), zap.String("node", c.Node),
 		zap.Time("high-water", w), zap.Int64("create-revision", resp.Header.Revision))
 	return l, true, nil
+}
+
+// nodeLive is the error for a node name whose peer record kv is held by a
+// lease of another process (or by none). It asks etcd how long that lease
+// has to live, so that a restarting node can wait for a crashed
+// predecessor's lease to expire, and refuse a name that stays live.
+func (b *Backend) nodeLive(ctx context.Context, c coord.Claim, kv *mvccpb.KeyValue) error {
+	key := Prefix(b.cfg.Cluster) + peerKey(c.Node)
+	where := key
+	if p, err := decode[coord.Peer](key, kv.Value); err == nil {
+		where = fmt.Sprintf("%s (WorkerId %d, admin %s)", key, p.WorkerID, p.Admin)
+	}
+	if kv.Lease == 0 {
+		return &coord.NodeLiveError{Node: c.Node, Detail: fmt.Sprintf(
+			"node.name %q is taken by %s, which is under no lease and never expires (idcoord did not write it): delete it, or give this node another --node.name",
+			c.Node, where)}
+	}
+	holder := fmt.Sprintf("%x", kv.Lease)
+	within := b.cfg.TTL
+	roundTrips.Add(1)
+	if ttl, err := b.client.TimeToLive(ctx, clientv3.LeaseID(kv.Lease)); err == nil && ttl.TTL > 0 {
+		// A lease whose holder died is never renewed again: it goes within
+		// its granted TTL of any instant.
+		within = time.Duration(max(ttl.GrantedTTL, ttl.TTL)) * time.Second
+	}
+	return &coord.NodeLiveError{Node: c.Node, Holder: holder, Within: within, Detail: fmt.Sprintf(
+		"node.name %q: %s is under etcd lease %s (were its process dead, the lease would expire within %s); "+
+			"stop that process, or give this one another --node.name",
+		c.Node, where, holder, within)}
 }
 
 // heldWorkers lists the WorkerIDs held now, keys only.

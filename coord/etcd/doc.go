@@ -13,6 +13,9 @@
 // A WorkerID is claimed by one transaction,
 // If(CreateRevision(workers/<wid>) == 0), that puts the holder record and the
 // peer record under a fresh lease and reads hw/<wid> in the same round trip.
+// The same transaction requires the peer record leaf_temporary/<node> to be
+// absent (or under another lease of the same client), so a node name is live
+// in one process at a time: a second one gets coord.ErrNodeLive.
 // The create revision of workers/<wid> is the lease's fencing token: every
 // write of W compares it, so a holder that lost its key can never move W
 // again, and a new holder that read W at claim time issues only above it.

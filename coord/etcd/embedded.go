@@ -6,19 +6,22 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc"
 
 	"github.com/idcoord/idcoord/coord"
 )
 
 // EmbeddedConfig configures an in-process, single-member etcd.
 type EmbeddedConfig struct {
-	// DataDir holds the member's data; it survives restarts.
+	// DataDir holds the member's data; it survives restarts. The member
+	// locks it (DataDir/idcoord.lock) for as long as it runs.
 	DataDir string
 	// ClientAddr is the loopback host:port clients use, such as
 	// "127.0.0.1:2379". The peer listener takes the next port up.
@@ -33,11 +36,20 @@ type EmbeddedConfig struct {
 type Embedded struct {
 	etcd     *embed.Etcd
 	endpoint string
-	closing  *atomic.Bool // set by Close: the member's shutdown errors are expected
+	closing  *atomic.Bool // set once stopping begins: the member's shutdown errors are expected
+	servers  *grpcServers
+	lock     *dirLock
+	once     sync.Once
 }
 
-// StartEmbedded starts a single-member etcd in the same process and waits
-// until it serves. The member is named "idcoord" and listens on loopback only.
+// StartEmbedded locks DataDir, starts a single-member etcd in the same
+// process and waits until it serves. The member is named "idcoord" and
+// listens on loopback only.
+//
+// It fails at once with a *DataDirInUseError (matching ErrDataDirInUse)
+// when another member runs on DataDir. Every wait watches ctx; when ctx is
+// done first it returns ctx's error, and a start still under way in etcd is
+// closed in the background once etcd returns.
 func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.DataDir == "" {
 		return nil, fmt.Errorf("etcd: embedded mode needs a data-dir")
@@ -56,9 +68,17 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 	peerURL := url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(p+1))}
 
+	m := &Embedded{endpoint: clientURL.Host, closing: new(atomic.Bool), servers: newGRPCServers(), lock: lock}
 	ec := embed.NewConfig()
 	ec.Name = "idcoord"
 	ec.Dir = cfg.DataDir
@@ -66,46 +86,137 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peerURL}, []url.URL{peerURL}
 	ec.InitialCluster = ec.Name + "=" + peerURL.String()
 	ec.Logger = "zap"
-	closing := new(atomic.Bool)
-	quiet := zap.WrapCore(func(c zapcore.Core) zapcore.Core { return &closingCore{Core: c, closing: closing} })
+	quiet := zap.WrapCore(func(c zapcore.Core) zapcore.Core { return &closingCore{Core: c, closing: m.closing} })
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger.Named("embedded-etcd").
 		WithOptions(zap.IncreaseLevel(zap.WarnLevel), quiet))
+	ec.ServiceRegister = m.servers.add
 	// Keep history bounded: idcoord rewrites hw/ and leaf_forever/ keys often.
 	ec.AutoCompactionMode = "periodic"
 	ec.AutoCompactionRetention = "1h"
 
-	e, err := embed.StartEtcd(ec)
-	if err != nil {
-		return nil, fmt.Errorf("%w: starting embedded etcd in %s on %s: %v", coord.ErrUnreachable, cfg.DataDir, clientURL.Host, err)
-	}
 	timer := time.NewTimer(cfg.StartTimeout)
 	defer timer.Stop()
+	// embed.StartEtcd takes no context and can block (on a lock of its
+	// database held by a process that is not an idcoord): wait for it
+	// beside ctx.
+	started := make(chan startResult, 1)
+	go func() {
+		e, err := embed.StartEtcd(ec)
+		started <- startResult{e, err}
+	}()
+	abandon := func() {
+		m.closing.Store(true)
+		go func() {
+			if r := <-started; r.err == nil {
+				m.etcd = r.e
+				m.stop()
+			} else {
+				m.lock.release()
+			}
+		}()
+	}
 	select {
-	case <-e.Server.ReadyNotify():
-		return &Embedded{etcd: e, endpoint: clientURL.Host, closing: closing}, nil
-	case err := <-e.Err():
-		e.Close()
-		return nil, fmt.Errorf("%w: embedded etcd failed: %v", coord.ErrUnreachable, err)
+	case r := <-started:
+		if r.err != nil {
+			lock.release()
+			return nil, fmt.Errorf("%w: starting embedded etcd in %s on %s: %v", coord.ErrUnreachable, cfg.DataDir, clientURL.Host, r.err)
+		}
+		m.etcd = r.e
 	case <-timer.C:
-		e.Close()
-		return nil, fmt.Errorf("%w: embedded etcd not ready after %s", coord.ErrUnreachable, cfg.StartTimeout)
+		abandon()
+		return nil, fmt.Errorf("%w: embedded etcd in %s not started after %s", coord.ErrUnreachable, cfg.DataDir, cfg.StartTimeout)
 	case <-ctx.Done():
-		e.Close()
+		abandon()
 		return nil, ctx.Err()
 	}
+	// Ready once the member has joined its cluster of one and serves
+	// clients: its gRPC server is made after the former, in the background.
+	ready := func() <-chan struct{} {
+		c := make(chan struct{})
+		go func() {
+			defer close(c)
+			select {
+			case <-m.etcd.Server.ReadyNotify():
+			case <-m.etcd.Server.StopNotify():
+				return
+			}
+			select {
+			case <-m.servers.registered:
+			case <-m.etcd.Server.StopNotify():
+			}
+		}()
+		return c
+	}()
+	select {
+	case <-ready:
+		return m, nil
+	case err := <-m.etcd.Err():
+		m.stop()
+		return nil, fmt.Errorf("%w: embedded etcd failed: %v", coord.ErrUnreachable, err)
+	case <-timer.C:
+		m.stop()
+		return nil, fmt.Errorf("%w: embedded etcd not ready after %s", coord.ErrUnreachable, cfg.StartTimeout)
+	case <-ctx.Done():
+		m.stop()
+		return nil, ctx.Err()
+	}
+}
+
+type startResult struct {
+	e   *embed.Etcd
+	err error
 }
 
 // Endpoint is the host:port clients use.
 func (e *Embedded) Endpoint() string { return e.endpoint }
 
-// Close stops the member and waits for it.
-func (e *Embedded) Close() {
-	e.closing.Store(true)
-	e.etcd.Close()
+// Close stops the member, waits for it and unlocks the data dir. Client
+// connections still open (other nodes of the cluster, watching) are cut
+// rather than waited for: etcd would wait up to its request timeout (7s)
+// for their streams to end, and they never end by themselves. Call it once
+// the WorkerId of this process has been released.
+func (e *Embedded) Close() { e.stop() }
+
+func (e *Embedded) stop() {
+	e.once.Do(func() {
+		e.closing.Store(true)
+		e.servers.stop()
+		e.etcd.Close()
+		e.lock.release()
+	})
 }
 
-// closingCore drops the member's log entries once Close has begun: its
-// listeners report their own closing as errors.
+// grpcServers are the member's gRPC servers, handed over by etcd through
+// embed.Config.ServiceRegister.
+type grpcServers struct {
+	registered chan struct{} // closed once the first one is handed over
+	mu         sync.Mutex
+	all        []*grpc.Server
+}
+
+func newGRPCServers() *grpcServers { return &grpcServers{registered: make(chan struct{})} }
+
+func (g *grpcServers) add(s *grpc.Server) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.all) == 0 {
+		close(g.registered)
+	}
+	g.all = append(g.all, s)
+}
+
+// stop closes every connection and stream at once.
+func (g *grpcServers) stop() {
+	g.mu.Lock()
+	all := g.all
+	g.mu.Unlock()
+	for _, s := range all {
+		s.Stop()
+	}
+}
+
+// closingCore drops the member's log entries once stopping has begun: its
+// listeners and streams report their own closing as errors.
 type closingCore struct {
 	zapcore.Core
 	closing *atomic.Bool

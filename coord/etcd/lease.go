@@ -28,6 +28,7 @@ type lease struct {
 
 	base     time.Time    // monotonic origin of deadline
 	deadline atomic.Int64 // nanoseconds after base; 0 once lost
+	acked    atomic.Int64 // nanoseconds after base: receipt of the last keepalive answer
 
 	done chan struct{}
 	stop context.CancelFunc
@@ -54,6 +55,7 @@ func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w,
 	}
 	l.mu.w = w
 	l.extend(granted.Add(b.cfg.TTL - b.cfg.FenceMargin))
+	l.acked.Store(int64(time.Since(granted)))
 	l.wg.Add(2)
 	go l.keepAlive(ctx)
 	go l.watchHolder(ctx)
@@ -123,8 +125,10 @@ func (l *lease) keepAlive(ctx context.Context) {
 		switch {
 		case err == nil && resp.TTL > 0:
 			l.extend(sent.Add(time.Duration(resp.TTL)*time.Second - l.b.cfg.FenceMargin))
+			l.acked.Store(int64(time.Since(l.base)))
 			timer.Reset(interval)
 		case errors.Is(err, rpctypes.ErrLeaseNotFound) || err == nil:
+			l.b.setGranted(l.id, false)
 			l.lose(fmt.Errorf("%w: lease of WorkerId %d expired or was revoked", coord.ErrFenced, l.wid))
 			return
 		case ctx.Err() != nil:
@@ -223,8 +227,11 @@ func (l *lease) Report(ctx context.Context, r coord.Report) error {
 	return nil
 }
 
-// Release stops the keepalives, stores the final W and revokes the lease, so
-// the WorkerID and the peer record go at once.
+// Release stops the keepalives, stores the final W and, only once it is
+// stored, revokes the lease, so the WorkerID and the peer record go at
+// once. When the store does not answer within ctx, the WorkerID is left to
+// its lease (a *coord.NotReleasedError): W as last reserved covers every ID
+// issued, and the lease expires by itself.
 func (l *lease) Release(ctx context.Context, w time.Time) error {
 	l.reserve.Lock()
 	defer l.reserve.Unlock()
@@ -232,17 +239,39 @@ func (l *lease) Release(ctx context.Context, w time.Time) error {
 	l.lose(fmt.Errorf("%w: WorkerId %d released", coord.ErrClosed, l.wid))
 	l.wg.Wait()
 	if !owned {
+		// Lost already: W can no longer be written, but the lease may still
+		// hold this node's peer record. Best effort; it expires anyway.
+		l.revoke(ctx) //nolint:errcheck // see above
 		return nil
 	}
 	if w.Before(l.highWater) {
 		w = l.highWater
 	}
-	var errs []error
+	// W first: the WorkerID goes back only after its final W is stored.
 	if err := l.putHighWater(ctx, time.UnixMilli(w.UnixMilli())); err != nil && !errors.Is(err, coord.ErrFenced) {
-		errs = append(errs, err)
+		return l.notReleased(err)
 	}
-	if _, err := l.b.client.Revoke(ctx, l.id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		errs = append(errs, fmt.Errorf("%w: revoking the lease of WorkerId %d: %v", storeFault(err), l.wid, err))
+	if err := l.revoke(ctx); err != nil {
+		return l.notReleased(fmt.Errorf("%w: revoking the lease: %v", storeFault(err), err))
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+// revoke revokes the lease; one already gone is no error.
+func (l *lease) revoke(ctx context.Context) error {
+	_, err := l.b.client.Revoke(ctx, l.id)
+	if err == nil || errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		l.b.setGranted(l.id, false)
+		return nil
+	}
+	return err
+}
+
+// notReleased is the error of a release that did not get through. The
+// store expires the lease at most a TTL after it last answered a keepalive
+// (leader changes aside, which restart every lease's TTL).
+func (l *lease) notReleased(err error) error {
+	left := time.Until(l.base.Add(time.Duration(l.acked.Load()) + l.b.cfg.TTL))
+	left = (max(left, 0) + time.Second - 1).Truncate(time.Second) // whole seconds, rounded up
+	return &coord.NotReleasedError{WorkerID: l.wid, Within: left, Err: err}
 }
