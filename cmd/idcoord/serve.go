@@ -48,7 +48,7 @@ SIGINT: "interrupted", exit 130). A second signal cuts the stop short.`,
 			if err != nil {
 				return err
 			}
-			if err := s.Layout.Validate(); err != nil {
+			if err := s.ValidateLayout(); err != nil {
 				return err
 			}
 			log, err := newLogger(s.Log, cmd.ErrOrStderr())
