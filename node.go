@@ -183,6 +183,16 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 		return nil, err
 	}
 	floor := lease.HighWater()
+	// W is the floor of everything this holder issues: one no holder of
+	// this layout can have written (before its epoch, past its lifetime)
+	// means the true W was lost, and serving above it could repeat IDs.
+	// The backend checked what holds under every layout; this adds ours.
+	if !floor.IsZero() {
+		bounds := coord.HighWaterBounds{Epoch: n.layout.Epoch, End: n.layout.End()}
+		if err := coord.CheckHighWater(fmt.Sprintf("W of WorkerId %d", lease.WorkerID()), floor.UnixMilli(), bounds); err != nil {
+			return giveBack(err)
+		}
+	}
 	if fresh {
 		if !floor.Before(n.cfg.Clock.Now()) {
 			return giveBack(errNoFreshWorker)

@@ -46,10 +46,25 @@ type HighWater struct {
 // Time returns W.
 func (h HighWater) Time() time.Time { return time.UnixMilli(h.UnixMS) }
 
+// check refuses a W no holder can have written (coord.CheckHighWater): read
+// as a floor, it would let the next holder repeat IDs. The backend does not
+// know the layout, so only the bounds of every layout apply here; the node
+// checks W against its own layout's epoch and lifetime.
+func (h HighWater) check(key string) error {
+	return coord.CheckHighWater(key, h.UnixMS, coord.HighWaterBounds{})
+}
+
+// decode reads a JSON record. A record that can check itself (HighWater) is
+// refused when the check fails, wherever it is read.
 func decode[T any](key string, data []byte) (T, error) {
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, fmt.Errorf("%w: %s: %v", coord.ErrBadRecord, key, err)
+	}
+	if c, ok := any(v).(interface{ check(key string) error }); ok {
+		if err := c.check(key); err != nil {
+			return v, err
+		}
 	}
 	return v, nil
 }
