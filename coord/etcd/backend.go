@@ -95,6 +95,8 @@ type Backend struct {
 	kv     clientv3.KV      // namespaced to the cluster
 	watch  clientv3.Watcher // namespaced to the cluster
 
+	history storeHistory // what this client has seen of the store's history
+
 	mu struct {
 		sync.Mutex
 		// granted holds the leases this Backend granted and has not seen
@@ -136,7 +138,9 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	// clientv3.New does not wait for a connection; prove one.
 	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
-	if _, err := b.kv.Get(pctx, "health-check", clientv3.WithCountOnly()); err != nil {
+	if resp, err := b.kv.Get(pctx, "health-check", clientv3.WithCountOnly()); err == nil {
+		b.observe(resp.Header) // the first answer sets the baseline
+	} else {
 		client.Close()
 		return nil, connectError(ctx, cfg, err)
 	}
@@ -237,8 +241,9 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: claiming WorkerId %d: %v", storeFault(err), wid, err)
 		}
+		era := b.observe(resp.Header)
 		if resp.Succeeded {
-			return b.claimed(c, id, wid, granted, resp)
+			return b.claimed(c, id, wid, granted, resp, era)
 		}
 		kvs := resp.Responses[0].GetResponseRange().Kvs
 		switch {
@@ -257,7 +262,7 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 }
 
 // claimed makes the lease of a successful claim transaction.
-func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time, resp *clientv3.TxnResponse) (*lease, bool, error) {
+func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time, resp *clientv3.TxnResponse, era int) (*lease, bool, error) {
 	var w time.Time
 	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 {
 		hw, err := decode[HighWater](highWaterKey(wid), kvs[0].Value)
@@ -266,7 +271,7 @@ func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted
 		}
 		w = hw.Time()
 	}
-	l := newLease(b, c, id, wid, resp.Header.Revision, w, granted)
+	l := newLease(b, c, id, wid, resp.Header.Revision, w, granted, era)
 	b.cfg.Logger.Info("claimed WorkerId", zap.Int64("worker-id", wid), zap.String("node", c.Node),
 		zap.Time("high-water", w), zap.Int64("create-revision", resp.Header.Revision))
 	return l, true, nil

@@ -16,9 +16,25 @@
 // The same transaction requires the peer record leaf_temporary/<node> to be
 // absent (or under another lease of the same client), so a node name is live
 // in one process at a time: a second one gets coord.ErrNodeLive.
-// The create revision of workers/<wid> is the lease's fencing token: every
-// write of W compares it, so a holder that lost its key can never move W
-// again, and a new holder that read W at claim time issues only above it.
+// The fencing token is the pair (create revision of workers/<wid>, lease
+// ID): every write of W compares both, so a holder that lost its key can
+// never move W again, and a new holder that read W at claim time issues only
+// above it. The revision alone is not enough: etcd restored from an older
+// backup hands out the same revisions again, so a holder the store forgot
+// could match a new holder's claim. The lease ID is not repeated: the
+// restored store does not know leases granted after its backup, and a new
+// grant carries the server's start time.
+//
+// HAZARD: the store may go back in time. Each client keeps the highest
+// revision and the cluster ID it has seen (storeHistory); linearizable
+// answers never go below it. An answer that does means the store lost writes
+// this node relied on: every holding claimed before ends at once
+// (ErrStoreWentBack), and the node claims again against the store as it is.
+// This catches a holder that reaches the restored store. A holder cut off
+// from it keeps issuing up to its own W, which the restored store no longer
+// shows, so a new holder that reads the older W can repeat its IDs: this
+// package does not close that gap; a floor on every new claim that covers
+// what a forgotten holder may still issue must.
 //
 // The node sends its own keepalives, about every TTL/3, and fences itself at
 // the monotonic send time of the last acknowledged keepalive plus the TTL

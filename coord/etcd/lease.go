@@ -18,11 +18,16 @@ import (
 
 // lease holds one WorkerID under one etcd lease. See the package doc.
 type lease struct {
-	b         *Backend
-	claim     coord.Claim
-	id        clientv3.LeaseID
-	wid       int64
-	rev       int64 // create revision of workers/<wid>: the fencing token
+	b     *Backend
+	claim coord.Claim
+	id    clientv3.LeaseID
+	wid   int64
+	// The fencing token is the pair (create revision of workers/<wid>,
+	// lease ID): a restore from an older backup can repeat the revision,
+	// never the lease ID, which a restored store does not know and a new
+	// grant does not repeat (etcd's IDs carry its start time).
+	rev       int64
+	era       int // the store's era the claim was made in (see storeHistory)
 	highWater time.Time
 	log       *zap.Logger
 
@@ -44,10 +49,10 @@ type lease struct {
 
 var _ coord.Lease = (*lease)(nil)
 
-func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w, granted time.Time) *lease {
+func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w, granted time.Time, era int) *lease {
 	ctx, stop := context.WithCancel(context.Background())
 	l := &lease{
-		b: b, claim: c, id: id, wid: wid, rev: rev, highWater: w,
+		b: b, claim: c, id: id, wid: wid, rev: rev, era: era, highWater: w,
 		log:  b.cfg.Logger.With(zap.Int64("worker-id", wid), zap.String("lease", fmt.Sprintf("%x", int64(id)))),
 		base: granted,
 		done: make(chan struct{}),
@@ -148,7 +153,7 @@ func (l *lease) watchHolder(ctx context.Context) {
 	for ctx.Err() == nil {
 		for resp := range l.b.watch.Watch(clientv3.WithRequireLeader(ctx), key, clientv3.WithRev(from)) {
 			for _, ev := range resp.Events {
-				if ev.Type == mvccpb.DELETE || ev.Kv.CreateRevision != l.rev {
+				if ev.Type == mvccpb.DELETE || ev.Kv.CreateRevision != l.rev || ev.Kv.Lease != int64(l.id) {
 					l.lose(fmt.Errorf("%w: %s was deleted or taken over (revision %d)", coord.ErrFenced, key, ev.Kv.ModRevision))
 					return
 				}
@@ -171,7 +176,11 @@ func (l *lease) watchHolder(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != l.rev {
+		if err := l.b.stillValid(l.era, resp.Header); err != nil {
+			l.lose(err)
+			return
+		}
+		if len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != l.rev || resp.Kvs[0].Lease != int64(l.id) {
 			l.lose(fmt.Errorf("%w: %s is gone or held by another lease", coord.ErrFenced, key))
 			return
 		}
@@ -203,17 +212,24 @@ func (l *lease) Reserve(ctx context.Context, w time.Time) error {
 	return nil
 }
 
-// putHighWater writes W while this lease owns the WorkerID.
+// putHighWater writes W while this lease owns the WorkerID: workers/<wid>
+// still has the create revision and the lease of this claim.
 func (l *lease) putHighWater(ctx context.Context, w time.Time) error {
+	key := workerKey(l.wid)
 	resp, err := l.b.kv.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(workerKey(l.wid)), "=", l.rev)).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", l.rev),
+			clientv3.Compare(clientv3.LeaseValue(key), "=", l.id)).
 		Then(clientv3.OpPut(highWaterKey(l.wid), encode(HighWater{UnixMS: w.UnixMilli(), Holder: l.claim.Node}))).
 		Commit()
 	if err != nil {
 		return fmt.Errorf("%w: writing W of WorkerId %d: %v", storeFault(err), l.wid, err)
 	}
+	if err := l.b.stillValid(l.era, resp.Header); err != nil {
+		l.lose(err)
+		return err
+	}
 	if !resp.Succeeded {
-		err := fmt.Errorf("%w: %s no longer has create revision %d", coord.ErrFenced, workerKey(l.wid), l.rev)
+		err := fmt.Errorf("%w: %s no longer has create revision %d and lease %x", coord.ErrFenced, key, l.rev, int64(l.id))
 		l.lose(err)
 		return err
 	}
@@ -221,8 +237,13 @@ func (l *lease) putHighWater(ctx context.Context, w time.Time) error {
 }
 
 func (l *lease) Report(ctx context.Context, r coord.Report) error {
-	if _, err := l.b.kv.Put(ctx, foreverKey(l.claim.Node), encode(r)); err != nil {
+	resp, err := l.b.kv.Put(ctx, foreverKey(l.claim.Node), encode(r))
+	if err != nil {
 		return fmt.Errorf("%w: reporting the clock: %v", storeFault(err), err)
+	}
+	if err := l.b.stillValid(l.era, resp.Header); err != nil {
+		l.lose(err)
+		return err
 	}
 	return nil
 }
