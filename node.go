@@ -72,6 +72,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.guard = newGuard(n)
 	n.setReason(ReasonAcquiring, "acquiring a WorkerId")
+	if err := n.agreeLayout(ctx); err != nil {
+		cfg.Backend.Close()
+		return nil, err
+	}
 	h, err := n.acquireAtStart(ctx)
 	if err != nil {
 		cfg.Backend.Close()

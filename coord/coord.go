@@ -99,6 +99,15 @@ type Backend interface {
 	// LastReport returns the node's last clock report (leaf_forever), and
 	// false when there is none.
 	LastReport(ctx context.Context, node string) (Report, bool, error)
+	// Layout stores proposed as the cluster's layout (LayoutKey) unless a
+	// layout is stored already, in one atomic step, and returns the stored
+	// layout: proposed when this call or an earlier one stored it. It never
+	// rewrites a stored layout. When the stored layout is not proposed, it
+	// returns it with a *LayoutMismatchError. Other errors wrap ErrBadRecord
+	// (naming the key) when the stored layout cannot be read,
+	// ErrUnreachable, ErrDenied, or ctx's error. A node calls it before it
+	// claims a WorkerID: two layouts in one cluster would repeat IDs.
+	Layout(ctx context.Context, proposed LayoutRecord) (LayoutRecord, error)
 	// Close releases the backend's client. It does not release leases.
 	Close() error
 }

@@ -76,6 +76,11 @@ type Inspector interface {
 	// holder then acquires a WorkerID again. Errors wrap ErrNotHeld when no
 	// one holds wid, ErrUnreachable, or ctx's error.
 	Revoke(ctx context.Context, wid int64) (holder string, err error)
+	// StoredLayout returns the cluster's layout (LayoutKey), and false when
+	// none is stored. It writes nothing. Errors wrap ErrBadRecord (naming
+	// the key) when the stored layout cannot be read, ErrUnreachable, or
+	// ctx's error.
+	StoredLayout(ctx context.Context) (LayoutRecord, bool, error)
 }
 
 // Mark is a WorkerID's persisted W and the node that wrote it last, as a

@@ -44,6 +44,7 @@ func Run(t *testing.T, h Harness) {
 		{"FreshWorkerWhileHolding", testFreshWorker},
 		{"NodeNameLiveInOneProcess", testNodeLive},
 		{"NodeNameFreedByCrash", testNodeCrash},
+		{"OneLayoutPerCluster", testLayout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, h) })

@@ -1,0 +1,62 @@
+package idcoord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/snowflake"
+)
+
+// layoutRecord is l as the store keeps a cluster's layout. Two layouts with
+// one record put every ID's bits in the same places: IDs count the epoch
+// and the tick in whole milliseconds.
+func layoutRecord(l snowflake.Layout) coord.LayoutRecord {
+	return coord.LayoutRecord{
+		TimeBits:     l.TimeBits,
+		TimeUnitMS:   l.TimeUnit.Milliseconds(),
+		WorkerBits:   l.WorkerBits,
+		SequenceBits: l.SequenceBits,
+		EpochUnixMS:  l.Epoch.UnixMilli(),
+	}
+}
+
+// agreeLayout makes sure the cluster has this node's layout before the node
+// claims a WorkerID: the first node of a cluster stores its layout, every
+// later one must have the same. Two layouts in one cluster repeat IDs
+// (WorkerID 4 under 12 sequence bits is WorkerID 1 under 14: 4<<12 ==
+// 1<<14), so a node with another layout refuses to start, naming both. It
+// retries an unreachable store with backoff until StartTimeout, as
+// acquiring does.
+func (n *Node) agreeLayout(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
+	defer cancel()
+	mine := layoutRecord(n.layout)
+	backoff := 100 * time.Millisecond
+	for {
+		stored, err := n.cfg.Backend.Layout(ctx, mine)
+		if err == nil && stored != mine {
+			// The backend must say so itself; refuse all the same.
+			err = &coord.LayoutMismatchError{Stored: stored, Proposed: mine}
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, coord.ErrLayoutMismatch), errors.Is(err, coord.ErrBadRecord):
+			return fmt.Errorf("refusing to start: %w", err)
+		case !errors.Is(err, coord.ErrUnreachable):
+			return fmt.Errorf("reading the cluster's layout: %w", err)
+		}
+		n.log.Warn("cannot read the cluster's layout yet, retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
