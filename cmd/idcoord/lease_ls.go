@@ -16,6 +16,9 @@ import (
 type leaseList struct {
 	Holders []holderView `json:"holders" yaml:"holders"`
 	Summary leaseSummary `json:"summary" yaml:"summary"`
+	// Layout is the cluster's stored layout; null when none is stored or
+	// it cannot be read.
+	Layout *layoutView `json:"layout" yaml:"layout"`
 }
 
 // leaseSummary counts the WorkerIds a node can be handed, 1..max of the
@@ -42,6 +45,8 @@ time left on its lease (etcd) or whether a session holds it (ZooKeeper),
 the stored W and how far it is ahead of this machine's clock, and the age
 of the node's last clock report. A summary follows: WorkerIds used, free
 and reserved out of the layout's 1..max (WorkerId 0 is never handed out).
+A line above the table gives the cluster's layout, as its first node
+stored it.
 
 A cluster with no records at all (no WorkerId held now or before) is an
 error, exit status 1: most often cluster, coord or the store's address is
@@ -53,7 +58,9 @@ it; when that is not the mode zk.mode names, a warning says so.
     "lease_left_seconds", "session", "high_water", "high_water_ahead_seconds",
     "last_report": {"time", "timestamp", "worker_id", "admin"},
     "last_report_age_seconds"}, ...],
-   "summary": {"used", "free", "reserved", "range": "1..1023"}}
+   "summary": {"used", "free", "reserved", "range": "1..1023"},
+   "layout": {"time_bits", "time_unit", "worker_bits", "sequence_bits",
+    "epoch", "datacenter_bits", "datacenter_id"}}
 Fields that do not apply are null.`,
 		Example: "  idcoord lease ls --coord etcd --etcd.endpoints 10.0.0.1:2379 --cluster prod\n  idcoord lease ls -o json",
 		Args:    cobra.NoArgs,
@@ -72,7 +79,11 @@ Fields that do not apply are null.`,
 			if len(rows) == 0 {
 				return fmt.Errorf("lease ls: %w", noRecords(s))
 			}
-			return writeLeaseList(cmd.OutOrStdout(), out.format, rows, summarize(s, rows), time.Now())
+			lay, err := readLayout(ctx, ins, cmd.ErrOrStderr())
+			if err != nil {
+				return fmt.Errorf("lease ls: %w", err)
+			}
+			return writeLeaseList(cmd.OutOrStdout(), out.format, lay, rows, summarize(s, rows), time.Now())
 		})
 	}
 	return cmd
@@ -125,11 +136,11 @@ func summarize(s *settings, rows []coord.Holding) leaseSummary {
 	return sum
 }
 
-// writeLeaseList prints the rows and the summary in format, ages taken at
-// now.
-func writeLeaseList(w io.Writer, format string, rows []coord.Holding, sum leaseSummary, now time.Time) error {
+// writeLeaseList prints the cluster's layout, the rows and the summary in
+// format, ages taken at now.
+func writeLeaseList(w io.Writer, format string, lay clusterLayout, rows []coord.Holding, sum leaseSummary, now time.Time) error {
 	if format != "table" {
-		doc := leaseList{Holders: make([]holderView, 0, len(rows)), Summary: sum}
+		doc := leaseList{Holders: make([]holderView, 0, len(rows)), Summary: sum, Layout: lay.view()}
 		for _, h := range rows {
 			doc.Holders = append(doc.Holders, newHolderView(h, now))
 		}
@@ -138,6 +149,9 @@ func writeLeaseList(w io.Writer, format string, rows []coord.Holding, sum leaseS
 	cells := [][]string{holderHeader}
 	for _, h := range rows {
 		cells = append(cells, holderCells(h, now))
+	}
+	if _, err := fmt.Fprintln(w, lay.line()); err != nil {
+		return err
 	}
 	if err := table(w, cells); err != nil {
 		return err

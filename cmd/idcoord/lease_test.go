@@ -56,7 +56,23 @@ type summaryJSON struct {
 type lsJSON struct {
 	Holders []holderJSON `json:"holders"`
 	Summary summaryJSON  `json:"summary"`
+	Layout  *layoutJSON  `json:"layout"`
 }
+
+// layoutJSON mirrors the layout of lease ls -o json.
+type layoutJSON struct {
+	TimeBits       int       `json:"time_bits" yaml:"time_bits"`
+	TimeUnit       string    `json:"time_unit" yaml:"time_unit"`
+	WorkerBits     int       `json:"worker_bits" yaml:"worker_bits"`
+	SequenceBits   int       `json:"sequence_bits" yaml:"sequence_bits"`
+	Epoch          time.Time `json:"epoch" yaml:"epoch"`
+	DatacenterBits int       `json:"datacenter_bits" yaml:"datacenter_bits"`
+	DatacenterID   int64     `json:"datacenter_id" yaml:"datacenter_id"`
+}
+
+// twitterLayout is the fleet's layout, the default, as lease ls prints it.
+var twitterLayout = layoutJSON{TimeBits: 41, TimeUnit: "1ms", WorkerBits: 10, SequenceBits: 12,
+	Epoch: time.UnixMilli(1288834974657).UTC()}
 
 type showJSON struct {
 	Holder  holderJSON   `json:"holder"`
@@ -207,11 +223,17 @@ func testLeaseList(t *testing.T, f *fleet) {
 	if doc.Summary != wantSum {
 		t.Errorf("summary %+v, want %+v", doc.Summary, wantSum)
 	}
+	if doc.Layout == nil || *doc.Layout != twitterLayout {
+		t.Errorf("layout %+v, want %+v", doc.Layout, twitterLayout)
+	}
 	if !slices.IsSortedFunc(doc.Holders, func(a, b holderJSON) int { return int(a.WorkerID - b.WorkerID) }) {
 		t.Errorf("holders are not sorted by WorkerId: %+v", doc.Holders)
 	}
 
 	table := f.mustCLI(t, "lease", "ls")
+	if first, _, _ := strings.Cut(table, "\n"); first != "layout: 41/10/12 @1ms epoch 2010-11-04T01:42:54.657Z (time/worker/sequence bits, tick, epoch)" {
+		t.Errorf("lease ls table starts with %q, want the cluster's layout", first)
+	}
 	for _, want := range append([]string{"WORKER", "NODE", "ADMIN", "LIVE", "HELD SINCE", "LEASE", "W AHEAD", "LAST REPORT",
 		"3 used, 1019 free, 1 reserved of WorkerIds 1..1023"}, f.names...) {
 		if !strings.Contains(table, want) {
@@ -228,11 +250,12 @@ func testLeaseList(t *testing.T, f *fleet) {
 	var y struct {
 		Holders []map[string]any `yaml:"holders"`
 		Summary summaryJSON      `yaml:"summary"`
+		Layout  *layoutJSON      `yaml:"layout"`
 	}
 	if err := yaml.Unmarshal([]byte(f.mustCLI(t, "lease", "ls", "-o", "yaml")), &y); err != nil {
 		t.Fatal(err)
 	}
-	if len(y.Holders) != fleetSize || y.Summary.Used != 3 || y.Summary.Range != "1..1023" {
+	if len(y.Holders) != fleetSize || y.Summary.Used != 3 || y.Summary.Range != "1..1023" || y.Layout == nil || *y.Layout != twitterLayout {
 		t.Errorf("lease ls -o yaml: %+v", y)
 	}
 	for _, h := range y.Holders {
@@ -454,6 +477,9 @@ func testLeaseAfterClose(t *testing.T, f *fleet) {
 func tableLive(t *testing.T, table string, wid int64) string {
 	t.Helper()
 	lines := strings.Split(table, "\n")
+	if strings.HasPrefix(lines[0], "layout: ") {
+		lines = lines[1:] // the cluster's layout, above the table
+	}
 	if header := strings.Fields(lines[0]); len(header) < 4 || header[3] != "LIVE" {
 		t.Fatalf("lease ls table has no LIVE fourth column:\n%s", table)
 	}
