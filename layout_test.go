@@ -92,9 +92,9 @@ func startIn(t *testing.T, s layoutStore, cluster, name string, l snowflake.Layo
 }
 
 // TestStartRefusesAnotherLayout reproduces the fault of two layouts in one
-// cluster: a twitter node holds WorkerId 4 (12 sequence bits), and a node
-// with 8 worker and 14 sequence bits would take WorkerId 1, whose IDs are
-// the same (4<<12 == 1<<14). The second node, and one that differs only in
+// cluster: a twitter node holds WorkerId 4 (web-3; 12 sequence bits), and a
+// node with 8 worker and 14 sequence bits would take WorkerId 1 (web-0),
+// whose IDs are the same (4<<12 == 1<<14). The second node, and one that differs only in
 // the epoch, refuse to start, naming both layouts, before they claim a
 // WorkerId; a node of the cluster's layout starts.
 func TestStartRefusesAnotherLayout(t *testing.T) {
@@ -111,15 +111,18 @@ func TestStartRefusesAnotherLayout(t *testing.T) {
 	for _, s := range layoutStores(t) {
 		t.Run(s.name, func(t *testing.T) {
 			cluster := clusterOf(t)
-			first, err := startIn(t, s, cluster, "web-4", twitter)
+			first, err := startIn(t, s, cluster, "web-3", twitter)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if wid := first.Status().WorkerID; wid != 4 {
+				t.Fatalf("web-3 took WorkerId %d, want its ordinal's 4", wid)
 			}
 			for _, tt := range []struct {
 				layout snowflake.Layout
 				text   string
 			}{{narrow, narrowText}, {later, laterText}} {
-				_, err := startIn(t, s, cluster, "web-1", tt.layout)
+				_, err := startIn(t, s, cluster, "web-0", tt.layout)
 				if !errors.Is(err, coord.ErrLayoutMismatch) {
 					t.Fatalf("a node of layout %s started in a %s cluster: %v", tt.text, twitterText, err)
 				}
@@ -141,7 +144,7 @@ func TestStartRefusesAnotherLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, h := range rows {
-				if h.Node != "web-4" {
+				if h.Node != "web-3" {
 					t.Fatalf("a refused node left a record: %+v", h)
 				}
 			}

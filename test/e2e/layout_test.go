@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+)
+
+// TestServeRefusesAnotherLayout starts a twitter node (orders-3: WorkerId
+// 4, 12 sequence bits) in a cluster, then a node of the same cluster with 8
+// worker and 14 sequence bits (orders-0: WorkerId 1; 4<<12 == 1<<14, so
+// every ID would repeat). The second exits 1 with one line naming both layouts, before it
+// claims a WorkerId; the first serves on, and a node of the cluster's layout
+// starts.
+func TestServeRefusesAnotherLayout(t *testing.T) {
+	ctx := testproc.Context(t)
+	srv := etcdtest.StartBinary(t)
+	flags := []string{"--coord", "etcd", "--etcd.endpoints", srv.Endpoints()[0], "--cluster", "orders"}
+	first := startNode(t, "orders-3", flags...)
+	readyWithin(ctx, first)
+
+	other := startNode(t, "orders-0", append(flags, "--layout.worker-bits", "8", "--layout.sequence-bits", "14")...)
+	exitWithin(ctx, other)
+	other.wantExit(1, "^"+regexp.QuoteMeta(`idcoord: refusing to start: coord: two layouts in one cluster: cluster "orders" `+
+		`uses layout 41/10/12 @1ms epoch 2010-11-04T01:42:54.657Z; this node's is 41/8/14 @1ms epoch 2010-11-04T01:42:54.657Z, `+
+		`and IDs of one repeat IDs of the other; start this node under a new cluster name (--cluster), or with the cluster's layout`)+"$")
+	if strings.Contains(other.log.String(), "worker-id") {
+		t.Fatalf("the refused node claimed a WorkerId; log:\n%s", other.log.String())
+	}
+
+	cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	workers, err := cli.Get(ctx, "/idcoord/orders/workers/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(workers.Kvs) != 1 || string(workers.Kvs[0].Key) != "/idcoord/orders/workers/4" {
+		t.Fatalf("held WorkerIds %v, want only the first node's 4", workers.Kvs)
+	}
+	layout, err := cli.Get(ctx, "/idcoord/orders/layout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"time_bits":41,"time_unit_ms":1,"worker_bits":10,"sequence_bits":12,"epoch_unix_ms":1288834974657,"datacenter_bits":0,"datacenter_id":0}`
+	if len(layout.Kvs) != 1 || string(layout.Kvs[0].Value) != want || layout.Kvs[0].Lease != 0 {
+		t.Fatalf("/idcoord/orders/layout = %v, want %s with no lease", layout.Kvs, want)
+	}
+
+	if code, _ := first.get("/readyz"); code != http.StatusOK {
+		t.Fatal("the first node was disturbed by the refused start")
+	}
+	same := startNode(t, "orders-2", flags...)
+	readyWithin(ctx, same)
+	stopGracefully(t, same)
+	stopGracefully(t, first)
+}
+
+// readyWithin waits until n's /readyz answers 200, failing the test if n
+// exits first or ctx ends.
+func readyWithin(ctx context.Context, n *node) {
+	n.t.Helper()
+	for {
+		if code, _ := n.get("/readyz"); code == http.StatusOK {
+			return
+		}
+		select {
+		case <-n.exited:
+			n.t.Fatalf("%s exited before it was ready (%v); log:\n%s", n.name, n.err, n.log.String())
+		case <-ctx.Done():
+			_, body := n.get("/readyz")
+			n.t.Fatalf("%s not ready by the test's deadline: %s; log:\n%s", n.name, body, n.log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// exitWithin waits until n exits, failing the test if ctx ends first.
+func exitWithin(ctx context.Context, n *node) {
+	n.t.Helper()
+	select {
+	case <-n.exited:
+	case <-ctx.Done():
+		n.t.Fatalf("%s did not exit by the test's deadline; log:\n%s", n.name, n.log.String())
+	}
+}
