@@ -19,6 +19,13 @@
 // W the node read when it claimed the WorkerID. When it cannot prove this, it
 // returns an error wrapping ErrNotReady and issues nothing.
 //
+// Both sides of that rule read IDs in one layout. So a cluster has one: its
+// first node stores its layout in the store, and a node whose layout differs
+// in any field (bits, tick, epoch) refuses to start, before it claims a
+// WorkerID, with an error wrapping coord.ErrLayoutMismatch that names both.
+// Two layouts in one cluster repeat IDs: WorkerID 4 with 12 sequence bits
+// sets the same bit as WorkerID 1 with 14 (4<<12 == 1<<14).
+//
 // HAZARD: the window is wall-clock time. A node whose clock is far off its
 // peers could hand out IDs inside a window another holder already used, had
 // it not been for the floor it read from the store; the clock guard refuses
