@@ -26,6 +26,28 @@
 // Two layouts in one cluster repeat IDs: WorkerID 4 with 12 sequence bits
 // sets the same bit as WorkerID 1 with 14 (4<<12 == 1<<14).
 //
+// # A large backward clock step
+//
+// A backward step the node may not wait out (beyond MaxBackwardWait) leaves
+// two safe choices, and Config.LargeRollback picks one. Neither can repeat an
+// ID: the generator never issues at or below the last tick it issued.
+//
+//   - LargeRollbackNewWorker (the default) moves to a fresh WorkerID whose W
+//     lies behind the clock, if one is free, and serves at once. Its IDs
+//     differ from the old ones in the WorkerID bits, so they are unique; but
+//     they carry the earlier time, so the node's next IDs are below its last
+//     ones. IDs increase per WorkerID holding, not per node.
+//   - LargeRollbackWait keeps the WorkerID and is not ready until the clock
+//     passes the last ID issued: the node's IDs keep increasing.
+//
+// # A forward clock step
+//
+// W is never reserved further than one Window past what the monotonic clock
+// vouches for since the wall time was last confirmed (at start, or by a
+// peer's answer). A peer check that no peer answers confirms nothing, so a
+// lone node whose clock jumps an hour ahead stays not ready with W near the
+// true time, and the next holder of its WorkerID is not held an hour back.
+//
 // HAZARD: the window is wall-clock time. A node whose clock is far off its
 // peers could hand out IDs inside a window another holder already used, had
 // it not been for the floor it read from the store; the clock guard refuses

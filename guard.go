@@ -86,8 +86,8 @@ func (g *guard) checkPeers(ctx context.Context) error {
 }
 
 // recheck runs the periodic peer check: over the limit, the node stops
-// issuing; back within it, the node issues again and the current wall time
-// counts as confirmed.
+// issuing; back within it, the node issues again, and the current wall time
+// counts as confirmed if at least one peer answered.
 func (g *guard) recheck(ctx context.Context) {
 	err := g.checkPeers(ctx)
 	switch {
@@ -101,8 +101,26 @@ func (g *guard) recheck(ctx context.Context) {
 		if g.bad.Swap(nil) != nil {
 			g.n.log.Info("clock back within clock.max-drift of the peers")
 		}
-		g.steps.Confirm()
+		// Only a peer's answer confirms the wall time. A check that no peer
+		// answered passes (a lone node may run), but it vouches for
+		// nothing: confirming there would let an unconfirmed forward step
+		// reserve W as far ahead as the step, and the next holder of the
+		// WorkerId, with a true clock, would refuse to start. Unconfirmed,
+		// W stays within a window of what the monotonic clock vouches for.
+		if g.answered() > 0 {
+			g.steps.Confirm()
+		} else if ahead := g.steps.Ahead(); ahead > stepTolerance {
+			g.n.log.Warn("wall clock ahead of what the monotonic clock vouches for, and no peer answered to confirm it",
+				zap.Duration("ahead", ahead))
+		}
 	}
+}
+
+// answered is how many peers answered the last peer check.
+func (g *guard) answered() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.verdict.Used
 }
 
 // observe looks for a wall-clock step since the last look. Any step gets
@@ -124,7 +142,8 @@ func (g *guard) observe(ctx context.Context) {
 
 // vouchedWindow is the W to reserve now: one window past the wall clock, but
 // never more than one window past what the monotonic clock vouches for since
-// the time was last confirmed.
+// the time was last confirmed (at start, or by a peer's answer). Every W the
+// node reserves, at a claim or a refresh, comes from here.
 func (g *guard) vouchedWindow() time.Time {
 	now := g.n.cfg.Clock.Now()
 	if v := g.steps.Vouched(); v.Before(now) {

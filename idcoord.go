@@ -26,6 +26,8 @@ var (
 	ErrClosed = errors.New("idcoord: node closed")
 	// ErrBadCount: a batch of fewer than one ID was asked for.
 	ErrBadCount = errors.New("idcoord: count must be at least 1")
+	// ErrLargeRollback: Config.LargeRollback names no policy.
+	ErrLargeRollback = errors.New("idcoord: unknown large-rollback policy")
 )
 
 // Defaults for Config's zero fields.
@@ -39,6 +41,36 @@ const (
 	DefaultMaxDrift        = time.Second
 	DefaultPeerCheckEvery  = 30 * time.Second
 )
+
+// LargeRollback is what a running node does after its clock steps back
+// further than MaxBackwardWait. Either way it issues nothing at or below the
+// last ID of the WorkerID it serves from, so no ID repeats; the choice is
+// between serving again at once and keeping its own IDs increasing.
+type LargeRollback string
+
+const (
+	// LargeRollbackNewWorker takes a fresh WorkerID whose W lies behind the
+	// clock, if one is free, and serves from it at once. The node's next IDs
+	// are then below its last ones (they carry the earlier time, under
+	// another WorkerID): unique, but no longer increasing for this node. With
+	// no such WorkerID free, it waits as LargeRollbackWait does. The default.
+	LargeRollbackNewWorker LargeRollback = "new-worker"
+	// LargeRollbackWait never switches: the node keeps its WorkerID and is
+	// not ready until the clock passes the last ID it issued, so its IDs keep
+	// increasing.
+	LargeRollbackWait LargeRollback = "wait"
+)
+
+// Validate says whether r is one of the policies; the empty value is
+// LargeRollbackNewWorker.
+func (r LargeRollback) Validate() error {
+	switch r {
+	case "", LargeRollbackNewWorker, LargeRollbackWait:
+		return nil
+	}
+	return fmt.Errorf("%w: %q; it must be %q (a fresh WorkerId, the node's IDs may go down) or %q (keep the WorkerId, not ready until the clock passes the last ID)",
+		ErrLargeRollback, string(r), LargeRollbackNewWorker, LargeRollbackWait)
+}
 
 // Config configures a Node. Zero fields take the defaults above.
 type Config struct {
@@ -63,6 +95,9 @@ type Config struct {
 	// MaxBackwardWait is the largest backward clock step waited out while
 	// running.
 	MaxBackwardWait time.Duration
+	// LargeRollback is what the node does after a backward step larger than
+	// MaxBackwardWait. Empty means LargeRollbackNewWorker.
+	LargeRollback LargeRollback
 	// MaxStartupWait is how far behind its own history (W, last report) the
 	// clock may be at start and still be waited out.
 	MaxStartupWait time.Duration
@@ -96,6 +131,7 @@ func DefaultConfig() Config {
 		RefreshEvery:    DefaultRefreshEvery,
 		ReportEvery:     DefaultReportEvery,
 		MaxBackwardWait: DefaultMaxBackwardWait,
+		LargeRollback:   LargeRollbackNewWorker,
 		MaxStartupWait:  DefaultMaxStartupWait,
 		StartTimeout:    DefaultStartTimeout,
 		MaxDrift:        DefaultMaxDrift,
@@ -133,6 +169,9 @@ func (c Config) withDefaults() Config {
 			*f.v = f.d
 		}
 	}
+	if c.LargeRollback == "" {
+		c.LargeRollback = d.LargeRollback
+	}
 	if c.PeerProbe == nil {
 		c.PeerProbe = d.PeerProbe
 	}
@@ -157,6 +196,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("idcoord: refresh period %s must be below the window %s", c.RefreshEvery, c.Window)
 	case c.MaxStartupWait < 0 || c.StartTimeout < 0 || c.ReportEvery < 0 || c.MaxDrift < 0 || c.PeerCheckEvery < 0:
 		return errors.New("idcoord: negative durations are not allowed")
+	}
+	if err := c.LargeRollback.Validate(); err != nil {
+		return err
 	}
 	if err := c.Layout.Validate(); err != nil {
 		return err

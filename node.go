@@ -29,6 +29,7 @@ type Node struct {
 	guard      *guard
 	rollback   chan struct{} // a large clock rollback was seen
 	freshTried time.Time     // last look for a fresh WorkerId; run's goroutine only
+	waitedTick int64         // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	closing    sync.Once
@@ -284,14 +285,34 @@ func (n *Node) signalRollback() {
 	}
 }
 
-// recoverRollback handles a large backward step of the clock under h. It
-// takes a fresh WorkerID whose window lies behind the clock, if one is free,
-// and serves from it; otherwise it keeps h, whose generator refuses to issue
-// until the clock passes the last ID it issued.
+// recoverRollback handles a large backward step of the clock under h. With
+// LargeRollbackNewWorker it takes a fresh WorkerID whose window lies behind
+// the clock, if one is free, and serves from it; otherwise, and always with
+// LargeRollbackWait, it keeps h, whose generator refuses to issue until the
+// clock passes the last ID it issued.
+//
+// Both keep IDs unique: h's generator never issues a tick at or below its
+// last one, and a fresh WorkerID's IDs differ in the WorkerID bits from
+// everything h issued, and lie above its own W (no earlier holder issued
+// there). Only the wait keeps this node's IDs increasing: the fresh
+// WorkerID's first IDs carry the earlier time, so they are below h's last.
 func (n *Node) recoverRollback(ctx context.Context, h *holding) *holding {
 	behind := n.layout.TimeOf(h.gen.LastTick()).Sub(n.cfg.Clock.Now())
 	if behind <= n.cfg.MaxBackwardWait || time.Since(n.freshTried) < time.Second {
 		return h // the generator waits out what is left, or we tried just now
+	}
+	if n.cfg.LargeRollback == LargeRollbackWait {
+		// Never switch: the node's IDs must keep increasing. The generator
+		// refuses ticks at or below its last until the clock passes it, and
+		// Ready says so; count and log each rollback once.
+		if h.gen.LastTick() == n.waitedTick {
+			return h
+		}
+		n.waitedTick = h.gen.LastTick()
+		n.guard.rollbacks.Add(1)
+		n.log.Warn("clock stepped back; keeping the WorkerId and waiting for the clock to pass the last ID issued (clock.large-rollback: wait)",
+			zap.Duration("behind", behind), zap.Int64("worker-id", h.gen.WorkerID()))
+		return h
 	}
 	n.guard.rollbacks.Add(1)
 	n.freshTried = time.Now()

@@ -16,9 +16,14 @@
 //     every check. A step is counted and logged, never silently absorbed.
 //   - The window may run at most one Window past what the monotonic clock
 //     vouches for since the clock was last confirmed, so a forward step of an
-//     hour cannot reserve an hour of IDs. Peers confirm the new time, or the
-//     node stays not ready.
+//     hour cannot reserve an hour of IDs. Only a peer's answer confirms the
+//     new time (StepDetector.Confirm); until one does, the node stays not
+//     ready. A check that no peer answered confirms nothing.
 //
 // HAZARD: with no live peers the peer check is skipped (and logged). A lone
-// node trusts its own clock, bounded only by its history in the store.
+// node trusts its own clock at start-up, bounded only by its history in the
+// store. While it runs, nothing can confirm a forward step for it: after a
+// step longer than the window it stays not ready until the clock steps back
+// or a peer appears and confirms the time. A restart trusts the clock again,
+// as at any start-up.
 package clockguard

@@ -79,7 +79,10 @@ func (d *StepDetector) Ahead() time.Duration {
 	return max(d.wall.Now().Sub(d.Vouched()), 0)
 }
 
-// Confirm accepts the current wall time, after the peers agreed with it.
+// Confirm accepts the current wall time as vouched for. Call it only after
+// at least one peer agreed with it: Vouched then follows the wall clock, and
+// a forward step confirmed by nobody would let the window run as far ahead
+// as the step.
 func (d *StepDetector) Confirm() {
 	wall, mono := d.wall.Now(), d.mono()
 	d.mu.Lock()

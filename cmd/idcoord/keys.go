@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -153,6 +154,11 @@ var keys = []key{
 	{name: "clock.max-startup-wait", typ: "duration", def: "10s",
 		usage: "longest wait at start-up for the clock to pass the reserved window",
 		show:  func(s *settings) any { return s.Clock.MaxStartupWait.String() }},
+	{name: "clock.large-rollback", def: string(idcoord.LargeRollbackNewWorker),
+		usage: "after a backward clock step larger than clock.max-backward-wait: new-worker (a fresh WorkerId if one is free, " +
+			"served at once; the node's IDs may go down) or wait (keep the WorkerId, not ready until the clock passes " +
+			"the last ID; the node's IDs keep increasing)",
+		show: func(s *settings) any { return string(s.Clock.LargeRollback) }},
 
 	{name: "data-dir", typ: "dir", def: "./idcoord-data",
 		usage: "data folder of the embedded etcd",

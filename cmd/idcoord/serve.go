@@ -119,7 +119,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	node, err := idcoord.Start(ctx, idcoord.Config{
 		Backend: st.backend, Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: backwardWait(s.Clock.MaxBackwardWait), MaxStartupWait: s.Clock.MaxStartupWait,
-		MaxDrift: s.Clock.MaxDrift, Logger: log,
+		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
 	})
 	if err != nil {
 		srv.Close()

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -121,9 +122,10 @@ type adminSettings struct {
 
 // clockSettings configure the clock guard.
 type clockSettings struct {
-	MaxDrift        time.Duration // > 0
-	MaxBackwardWait time.Duration // >= 0; 0 means no backward step is waited out
-	MaxStartupWait  time.Duration // >= 0
+	MaxDrift        time.Duration         // > 0
+	MaxBackwardWait time.Duration         // >= 0; 0 means no backward step is waited out
+	MaxStartupWait  time.Duration         // >= 0
+	LargeRollback   idcoord.LargeRollback // a policy idcoord.LargeRollback.Validate accepts
 }
 
 // logSettings configure the zap logger that main builds.
@@ -175,6 +177,7 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 			MaxDrift:        b.duration("clock.max-drift", time.Nanosecond),
 			MaxBackwardWait: b.duration("clock.max-backward-wait", 0),
 			MaxStartupWait:  b.duration("clock.max-startup-wait", 0),
+			LargeRollback:   b.largeRollback("clock.large-rollback"),
 		},
 		DataDir: b.nonEmpty("data-dir"),
 		Log: logSettings{

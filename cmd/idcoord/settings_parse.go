@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/idcoord/idcoord"
 )
 
 // settingsBuilder parses resolved values one key at a time. It keeps only
@@ -196,6 +198,16 @@ func (b *settingsBuilder) duration(name string, least time.Duration) time.Durati
 		b.failf(name, "must be at least %s", least)
 	}
 	return d
+}
+
+// largeRollback parses clock.large-rollback. The library owns the policies
+// and says which values exist.
+func (b *settingsBuilder) largeRollback(name string) idcoord.LargeRollback {
+	r := idcoord.LargeRollback(b.text(name))
+	if err := r.Validate(); err != nil {
+		b.fail(name, err)
+	}
+	return r
 }
 
 // leaseTTL returns a lease TTL: whole seconds, at least minLeaseTTL.

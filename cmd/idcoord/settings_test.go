@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -37,6 +38,7 @@ func TestSettingsTyped(t *testing.T) {
 		"--max-batch", "1000000", "--admin.addr", "[::1]:7071", "--admin.advertise", "node-1.svc:7071",
 		"--layout.preset", "sonyflake", "--layout.epoch", "1577836800000", "--layout.sequence-bits", "7",
 		"--clock.max-drift", "250ms", "--clock.max-backward-wait", "0", "--clock.max-startup-wait", "1m",
+		"--clock.large-rollback", "wait",
 		"--log.level", "warn", "--log.format", "console", "--data-dir", "/var/lib/idcoord",
 	)
 	if err != nil {
@@ -58,9 +60,10 @@ func TestSettingsTyped(t *testing.T) {
 		Layout: snowflake.Layout{TimeBits: 39, TimeUnit: 10 * time.Millisecond, WorkerBits: 16, SequenceBits: 7,
 			Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
 		layoutFrom: "preset sonyflake with layout.epoch=1577836800000 (flag --layout.epoch), layout.sequence-bits=7 (flag --layout.sequence-bits)",
-		Clock:      clockSettings{MaxDrift: 250 * time.Millisecond, MaxBackwardWait: 0, MaxStartupWait: time.Minute},
-		DataDir:    "/var/lib/idcoord",
-		Log:        logSettings{Level: "warn", Format: "console"},
+		Clock: clockSettings{MaxDrift: 250 * time.Millisecond, MaxBackwardWait: 0, MaxStartupWait: time.Minute,
+			LargeRollback: idcoord.LargeRollbackWait},
+		DataDir: "/var/lib/idcoord",
+		Log:     logSettings{Level: "warn", Format: "console"},
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("settings\n got %+v\nwant %+v", s, want)
