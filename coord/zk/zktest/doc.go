@@ -1,6 +1,8 @@
-// Package zktest starts a real standalone ZooKeeper server for tests, from
-// Debian's zookeeper package and Java. It is an ordinary package, not a
-// _test.go file, so the tests of any package can use it.
+// Package zktest starts real ZooKeeper servers for tests, from Debian's
+// zookeeper package and Java: a standalone server (Start, StartWith), or an
+// ensemble of quorum members (StartEnsemble), each member a Server of its
+// own that can be paused, killed and restarted alone. It is an ordinary
+// package, not a _test.go file, so the tests of any package can use it.
 //
 // Contract:
 //
@@ -9,8 +11,13 @@
 //     stopped through tb.Cleanup before that folder is removed. A port taken by
 //     someone else in between is retried with a new port a few times.
 //   - Start returns only once the server answers "imok" to ruok and srvr
-//     reports a mode, that is once it serves clients. Otherwise it stops the
-//     test with tb.Fatalf, quoting the end of the server's log.
+//     reports a mode, that is once it serves clients; StartEnsemble once every
+//     member does, which means a leader is elected and every follower has
+//     caught up with it. Otherwise they stop the test with tb.Fatalf, quoting
+//     the end of the server's log (of every member's, for an ensemble).
+//   - Ensemble members listen on 127.0.0.1 too, each with its own client,
+//     quorum and election port (server.N=127.0.0.1:quorum:election), folder
+//     and myid.
 //   - A missing java or ZooKeeper jar stops the test with tb.Fatalf naming
 //     `make deps`; nothing here skips a test.
 //   - Server methods are safe for concurrent use. The functions that take a
@@ -19,6 +26,8 @@
 // The server runs as
 //
 //	java -cp CONF:/usr/share/java/zookeeper.jar:LOG4J-BINDING org.apache.zookeeper.server.ZooKeeperServerMain CONF/zoo.cfg
+//
+// and an ensemble member with org.apache.zookeeper.server.quorum.QuorumPeerMain.
 //
 // Debian's own scripts put only the configuration folder and zookeeper.jar on
 // the class path; the jar's manifest pulls in its dependencies (slf4j-api,

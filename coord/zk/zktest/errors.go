@@ -10,4 +10,7 @@ var (
 	ErrExited = errors.New("zktest: zookeeper exited")
 	// ErrNotRunning means the Server has no running process.
 	ErrNotRunning = errors.New("zktest: zookeeper is not running")
+	// ErrNotServing means the server answered srvr without a mode: an
+	// ensemble member that has no quorum, or is still catching up.
+	ErrNotServing = errors.New("zktest: zookeeper is not serving")
 )

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ const (
 	zookeeperJar = "/usr/share/java/zookeeper.jar"
 	// mainClass runs a standalone server from a zoo.cfg.
 	mainClass = "org.apache.zookeeper.server.ZooKeeperServerMain"
+	// quorumMainClass runs one member of an ensemble from a zoo.cfg that
+	// lists every member (server.N lines) and a myid file in its dataDir.
+	quorumMainClass = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 )
 
 // logBindingJars route ZooKeeper's SLF4J logging to log4j 1.2, which reads
@@ -83,6 +87,13 @@ clientPortAddress=127.0.0.1
 admin.enableServer=false
 4lw.commands.whitelist=ruok,srvr
 `, o.TickTime.Milliseconds(), o.MinSessionTimeout.Milliseconds(), o.MaxSessionTimeout.Milliseconds(), s.DataDir(), s.port)
+	if m := s.member; m != nil {
+		cfg += fmt.Sprintf("initLimit=%d\nsyncLimit=%d\n%s", o.InitLimit, o.SyncLimit, m.servers)
+		myid := filepath.Join(s.DataDir(), "myid")
+		if err := os.WriteFile(myid, []byte(strconv.Itoa(m.id)+"\n"), 0o644); err != nil {
+			return fmt.Errorf("zktest: write %s: %w", myid, err)
+		}
+	}
 	log4j := fmt.Sprintf(`log4j.rootLogger=INFO, FILE
 log4j.appender.FILE=org.apache.log4j.FileAppender
 log4j.appender.FILE.File=%s
@@ -102,5 +113,9 @@ log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} %%-5p [%%t:%%C{1}@%%L]
 func (s *Server) args() []string {
 	args := append([]string(nil), defaultJVMFlags...)
 	args = append(args, s.opts.JVMFlags...)
-	return append(args, "-cp", classPath(s.confDir()), mainClass, filepath.Join(s.confDir(), "zoo.cfg"))
+	main := mainClass
+	if s.member != nil {
+		main = quorumMainClass
+	}
+	return append(args, "-cp", classPath(s.confDir()), main, filepath.Join(s.confDir(), "zoo.cfg"))
 }

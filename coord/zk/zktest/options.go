@@ -9,6 +9,13 @@ import (
 // DefaultTickTime is ZooKeeper's tickTime when Options.TickTime is zero.
 const DefaultTickTime = 2 * time.Second
 
+// Ensemble defaults, in ticks, as ZooKeeper's sample configuration sets them
+// (a quorum member refuses to start without them).
+const (
+	DefaultInitLimit = 10
+	DefaultSyncLimit = 5
+)
+
 // Options tunes the server. The zero value means ZooKeeper's defaults.
 //
 // The server clamps the session timeout a client asks for into
@@ -28,6 +35,14 @@ type Options struct {
 	// JVMFlags are extra java flags, placed after this package's defaults so
 	// they can override them.
 	JVMFlags []string
+	// InitLimit is how many ticks a follower may take to connect to its
+	// leader and catch up. Ensembles only; zero means DefaultInitLimit.
+	InitLimit int
+	// SyncLimit is how many ticks a follower and its leader may go without
+	// hearing from each other before they part. A follower cut off from its
+	// leader keeps serving reads from its own copy for up to
+	// SyncLimit × TickTime. Ensembles only; zero means DefaultSyncLimit.
+	SyncLimit int
 }
 
 // Validate reports whether the options can configure a server: durations
@@ -52,6 +67,14 @@ func (o Options) Validate() error {
 			return fmt.Errorf("%w: %s is %v; at most %v fits ZooKeeper's settings", ErrOptions, f.name, f.d, time.Duration(math.MaxInt32/20)*time.Millisecond)
 		}
 	}
+	for _, f := range []struct {
+		name  string
+		ticks int
+	}{{"InitLimit", o.InitLimit}, {"SyncLimit", o.SyncLimit}} {
+		if f.ticks < 0 || f.ticks > math.MaxInt32 {
+			return fmt.Errorf("%w: %s is %d; it must be zero (default) or a positive number of ticks", ErrOptions, f.name, f.ticks)
+		}
+	}
 	d := o.withDefaults()
 	if d.MinSessionTimeout > d.MaxSessionTimeout {
 		return fmt.Errorf("%w: MinSessionTimeout %v is above MaxSessionTimeout %v (TickTime %v)",
@@ -70,6 +93,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSessionTimeout == 0 {
 		o.MaxSessionTimeout = 20 * o.TickTime
+	}
+	if o.InitLimit == 0 {
+		o.InitLimit = DefaultInitLimit
+	}
+	if o.SyncLimit == 0 {
+		o.SyncLimit = DefaultSyncLimit
 	}
 	return o
 }

@@ -14,16 +14,26 @@ import (
 // pickPort chooses the port for a start; tests replace it to force a conflict.
 var pickPort = testproc.FreePort
 
-// Server is a standalone ZooKeeper process. Its data folder and port stay the
-// same across Stop, Kill and Restart. All methods are safe for concurrent use;
-// Stop, Kill and Restart are serialized.
+// Server is a ZooKeeper process: a standalone server, or one member of an
+// Ensemble. Its data folder and ports stay the same across Stop, Kill and
+// Restart. All methods are safe for concurrent use; Stop, Kill and Restart
+// are serialized.
 type Server struct {
-	java string
-	dir  string // holds conf/, data/ and zookeeper.log
-	port int
-	opts Options // with defaults applied
+	java   string
+	dir    string // holds conf/, data/ and zookeeper.log
+	port   int
+	opts   Options // with defaults applied
+	member *member // nil for a standalone server
 
 	proc testproc.Runner // the server's runs; serializes Stop, Kill and Restart
+}
+
+// member is a Server's place in an ensemble.
+type member struct {
+	id       int    // myid, from 1
+	quorum   int    // port followers connect to when this member leads
+	election int    // port of leader election
+	servers  string // the server.N lines of every member, for zoo.cfg
 }
 
 // Start starts a ZooKeeper server with default Options in tb.TempDir() on a

@@ -123,6 +123,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "negative tick", opts: Options{TickTime: -time.Second}, wantErr: true},
 		{name: "fraction of a millisecond", opts: Options{TickTime: 1500 * time.Microsecond}, wantErr: true},
 		{name: "too long", opts: Options{TickTime: 1000 * time.Hour}, wantErr: true},
+		{name: "ensemble limits", opts: Options{InitLimit: 20, SyncLimit: 15}},
+		{name: "negative sync limit", opts: Options{SyncLimit: -1}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
