@@ -27,15 +27,29 @@ type Backend struct {
 	stop       chan struct{} // closed by Close
 	wg         sync.WaitGroup
 
+	// claims is the claim lock, a token: a claim holds it from its first
+	// look at the node's peer record until its lease is registered, and a
+	// release while it deletes its znodes, so that a peer record moves from
+	// one lease of this Backend to the next (see commitClaim) without a
+	// release deleting it under the new lease.
+	claims chan struct{}
+
 	mu struct {
 		sync.Mutex
 		sess     session
 		dialedAt time.Time    // when the current TCP connection was made
 		reply    connectReply // the server's answer on it
 		leases   map[*lease]struct{}
-		state    gozk.State
-		tree     bool // the /idcoord/<cluster> directories exist
-		closed   bool
+		// ended holds the final fence of each ended session that live
+		// leases still belong to, until every one of them is told (see
+		// fenceOf).
+		ended map[int64]time.Time
+		// peerOf names, per node name, the lease that leaf_temporary/<node>
+		// was last written for; the record is that lease's to delete.
+		peerOf map[string]*lease
+		state  gozk.State
+		tree   bool // the /idcoord/<cluster> directories exist
+		closed bool
 	}
 }
 
@@ -43,9 +57,11 @@ type Backend struct {
 type session struct {
 	id      int64
 	timeout time.Duration // as negotiated with the server
-	// heard is the latest instant, on the monotonic clock, at which a
-	// request was sent that the server answered in this session. The
-	// server cannot expire the session before heard + timeout.
+	// heard is the latest instant, on the monotonic clock, after which the
+	// leader is known to have held this session: the send time of the
+	// latest write or sync answered in it, or the making of the connection
+	// the session was (re)established on. The fence counts from it (see
+	// the package doc); reads never move it.
 	heard time.Time
 }
 
@@ -67,8 +83,11 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		p:          newPaths(cfg.Cluster, cfg.LeafName),
 		hasSession: make(chan struct{}),
 		stop:       make(chan struct{}),
+		claims:     make(chan struct{}, 1),
 	}
 	b.mu.leases = make(map[*lease]struct{})
+	b.mu.ended = make(map[int64]time.Time)
+	b.mu.peerOf = make(map[string]*lease)
 	conn, events, err := gozk.Connect(cfg.Servers, cfg.SessionTimeout,
 		gozk.WithDialer(b.dial),
 		gozk.WithEventCallback(b.onEvent),
@@ -178,11 +197,14 @@ func (b *Backend) onEvent(ev gozk.Event) {
 		if r.session != b.mu.sess.id {
 			if b.mu.sess.id != 0 {
 				why = fmt.Errorf("%w: ZooKeeper session %s was replaced by %s", coord.ErrFenced, sessionHex(b.mu.sess.id), sessionHex(r.session))
-				lost, final = b.leasesLocked(), b.deadlineLocked(b.mu.sess.id)
+				lost, final = b.endLocked(now)
 			}
+			// A new session: the leader made it after the connection was.
 			b.mu.sess = session{id: r.session, timeout: r.timeout, heard: b.mu.dialedAt}
 		} else {
-			// The server took the session back after the connection was made.
+			// The server took the session back after the connection was
+			// made; an ensemble member asks the leader first, which renews
+			// the session's timeout as it answers.
 			if b.mu.dialedAt.After(b.mu.sess.heard) {
 				b.mu.sess.heard = b.mu.dialedAt
 			}
@@ -193,7 +215,7 @@ func (b *Backend) onEvent(ev gozk.Event) {
 		b.firstOnce.Do(func() { close(b.hasSession) })
 	case gozk.StateExpired:
 		why = fmt.Errorf("%w: ZooKeeper session %s expired", coord.ErrFenced, sessionHex(b.mu.sess.id))
-		lost, final = b.leasesLocked(), b.deadlineLocked(b.mu.sess.id)
+		lost, final = b.endLocked(now)
 		b.mu.sess.id = 0
 		b.log.Warn("ZooKeeper session expired; WorkerIds held by it are lost")
 	case gozk.StateDisconnected:
@@ -205,14 +227,41 @@ func (b *Backend) onEvent(ev gozk.Event) {
 		b.log.Error("ZooKeeper authentication failed")
 	}
 	b.mu.Unlock()
+	if hook := beforeLoss.Load(); hook != nil && len(lost) > 0 {
+		(*hook)(lost)
+	}
 	for _, l := range lost {
-		l.loseAt(why, earlier(final, now))
+		l.loseAt(why, final)
 	}
 }
 
-// heartbeat sends a cheap request every third of the session timeout, so the
-// fence deadline moves on while the session lives. go-zookeeper's own pings
-// are not reported to its caller, so they cannot serve.
+// endLocked records that the current session ended, learnt at now, and
+// returns its live leases, which the caller tells, and their final fence:
+// the session's fence, or now if that is earlier. Until a lease is told,
+// its Deadline is that final fence (see fenceOf), already passed: a caller
+// that reads the clock before the deadline must find it expired.
+func (b *Backend) endLocked(now time.Time) ([]*lease, time.Time) {
+	sid := b.mu.sess.id
+	final := earlier(b.deadlineLocked(sid), now)
+	lost := b.leasesLocked()
+	if len(lost) > 0 {
+		b.mu.ended[sid] = final
+	}
+	return lost, final
+}
+
+// beforeLoss, when set by a test, runs after the Backend has learnt that its
+// session ended and before the session's leases are told: the moment in
+// which a lease must already refuse.
+var beforeLoss atomic.Pointer[func(lost []*lease)]
+
+// heartbeat sends a sync every third of the session timeout, so the fence
+// deadline moves on while the leader holds the session. A read would not
+// do: a follower cut off from its leader still answers reads from its own
+// copy (see do). A sync goes to the leader, which checks the session first,
+// so its answer proves the session live after the sync was sent.
+// go-zookeeper's own pings are not reported to its caller, and a follower
+// answers them by itself too, so they cannot serve.
 func (b *Backend) heartbeat() {
 	defer b.wg.Done()
 	t := time.NewTimer(b.currentSession().interval(b.cfg.SessionTimeout))
@@ -225,10 +274,7 @@ func (b *Backend) heartbeat() {
 		}
 		interval := b.currentSession().interval(b.cfg.SessionTimeout)
 		ctx, cancel := context.WithTimeout(context.Background(), interval)
-		_, _ = do(ctx, b, func(c *gozk.Conn) (bool, error) {
-			ok, _, err := c.Exists(b.p.root)
-			return ok, err
-		})
+		_, _ = doLeader(ctx, b, func(c *gozk.Conn) (string, error) { return c.Sync("/") })
 		cancel()
 		t.Reset(interval)
 	}
@@ -255,7 +301,8 @@ func (b *Backend) state() gozk.State {
 	return b.mu.state
 }
 
-// heard records that a request sent at sent was answered in session sid.
+// heard records that a write or sync sent at sent was answered in session
+// sid: the leader held the session after sent.
 func (b *Backend) heard(sid int64, sent time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -264,15 +311,19 @@ func (b *Backend) heard(sid int64, sent time.Time) {
 	}
 }
 
-// deadline is the fence of session sid, and false when sid is not the
-// current session.
-func (b *Backend) deadline(sid int64) (time.Time, bool) {
+// fenceOf is the fence of session sid: heard + timeout − margin while sid
+// is the current session. Once it has ended, it is the fence it had then, or
+// the instant its end was learnt if that is earlier (endLocked); for a
+// session this Backend knows nothing of, the zero time. Either way it is in
+// the past for an ended session, so that a check "now before the fence",
+// with now read first, fails.
+func (b *Backend) fenceOf(sid int64) time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if sid == 0 || b.mu.sess.id != sid {
-		return time.Time{}, false
+	if sid != 0 && b.mu.sess.id == sid {
+		return b.deadlineLocked(sid)
 	}
-	return b.deadlineLocked(sid), true
+	return b.mu.ended[sid] // the zero time when unknown
 }
 
 func (b *Backend) deadlineLocked(sid int64) time.Time {
@@ -305,13 +356,59 @@ func (b *Backend) register(l *lease) error {
 		return fmt.Errorf("%w: the ZooKeeper session ended while WorkerId %d was claimed", coord.ErrUnreachable, l.wid)
 	}
 	b.mu.leases[l] = struct{}{}
+	b.mu.peerOf[l.claim.Node] = l // the claim created the peer record, or moved it here
 	return nil
 }
+
+// peerHolder returns the live lease of this Backend that node's peer record
+// names, or nil.
+func (b *Backend) peerHolder(node string) *lease {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.mu.peerOf[node]
+	if _, live := b.mu.leases[l]; !live {
+		return nil
+	}
+	return l
+}
+
+// dropPeer reports whether l's peer record is l's to delete, that is, it
+// was not moved to a later lease since, and forgets it.
+func (b *Backend) dropPeer(l *lease) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.mu.peerOf[l.claim.Node] != l {
+		return false
+	}
+	delete(b.mu.peerOf, l.claim.Node)
+	return true
+}
+
+// lockClaims takes the claim lock, or returns ctx's error.
+func (b *Backend) lockClaims(ctx context.Context) error {
+	select {
+	case b.claims <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("zkcoord: waiting for another claim or release of this process: %w", ctx.Err())
+	}
+}
+
+func (b *Backend) unlockClaims() { <-b.claims }
 
 func (b *Backend) forget(l *lease) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.mu.leases, l)
+	if _, ok := b.mu.ended[l.sid]; !ok {
+		return
+	}
+	for other := range b.mu.leases {
+		if other.sid == l.sid {
+			return // not every lease of the ended session is told yet
+		}
+	}
+	delete(b.mu.ended, l.sid)
 }
 
 // holds reports whether a live lease of this Backend owns the ephemeral znode

@@ -11,11 +11,28 @@ import (
 	"github.com/idcoord/idcoord/coord"
 )
 
-// do runs one client call, which go-zookeeper cannot cancel, on a goroutine
-// the Backend tracks, and returns when the call does or when ctx ends. A call
-// the server answered moves the session's last-heard instant to the call's
-// send time (see callOn). After Close, do returns coord.ErrClosed.
+// do runs one read (Get, Exists, Children, AddAuth), which go-zookeeper
+// cannot cancel, on a goroutine the Backend tracks, and returns when the call
+// does or when ctx ends. After Close, do returns coord.ErrClosed.
+//
+// A read's answer does not move the session's last-heard instant: in an
+// ensemble, a follower answers reads from its own copy, and one cut off from
+// its leader goes on answering them for up to syncLimit × tickTime, while the
+// leader may expire the session meanwhile. Writes and sync go through
+// doLeader.
 func do[T any](ctx context.Context, b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
+	return run(ctx, b, func() (T, error) { return callOn(b, call) })
+}
+
+// doLeader is do for a call that only the leader answers: a write (create,
+// set, delete, multi), or sync. Its answer moves the session's last-heard
+// instant to the call's send time (see callLeader).
+func doLeader[T any](ctx context.Context, b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
+	return run(ctx, b, func() (T, error) { return callLeader(b, call) })
+}
+
+// run runs call on a tracked goroutine and returns when it does or ctx ends.
+func run[T any](ctx context.Context, b *Backend, call func() (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -26,7 +43,7 @@ func do[T any](ctx context.Context, b *Backend, call func(*gozk.Conn) (T, error)
 	}
 	ch := make(chan result, 1)
 	if !b.spawn(func() {
-		v, err := callOn(b, call)
+		v, err := call()
 		ch <- result{v, err}
 	}) {
 		return zero, fmt.Errorf("%w: the ZooKeeper backend was closed", coord.ErrClosed)
@@ -39,14 +56,23 @@ func do[T any](ctx context.Context, b *Backend, call func(*gozk.Conn) (T, error)
 	}
 }
 
-// callOn runs one client call on the calling goroutine. When the server
-// answers it (success or an API error such as NodeExists) within one
-// session, the server was alive in that session after the call was sent, so
-// the session cannot expire before the send time plus its timeout.
+// callOn runs one read on the calling goroutine. Its answer proves nothing
+// about the session (see do).
 func callOn[T any](b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
+	return call(b.conn.Load())
+}
+
+// callLeader runs one write or sync on the calling goroutine. The server the
+// client talks to hands both to the leader, which checks first that the
+// session is live (and answers SessionExpired otherwise). So an answer
+// within one session (success, or an API error such as NodeExists) proves
+// that the leader held the session after the call was sent: the send time,
+// not the receipt of the answer, is what the session's last-heard instant
+// moves to, and the fence counts from it.
+func callLeader[T any](b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
 	conn := b.conn.Load()
 	sid := conn.SessionID()
-	sent := time.Now()
+	sent := time.Now() // before the call: the leader saw the session live after this
 	v, err := call(conn)
 	if answered(err) && conn.SessionID() == sid {
 		b.heard(sid, sent)

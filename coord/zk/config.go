@@ -75,7 +75,9 @@ type Config struct {
 	// without, world:anyone with all permissions.
 	ACL []gozk.ACL
 	// Margin is taken off the session deadline, for the round trip and the
-	// server's tick. Zero means a sixth of the negotiated session timeout.
+	// server's tick (in an ensemble, the half tick in which a follower
+	// relays a session's requests to the leader; see the package doc).
+	// Zero means a sixth of the negotiated session timeout.
 	Margin time.Duration
 	// Logger; nil means no logging.
 	Logger *zap.Logger

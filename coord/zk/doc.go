@@ -27,7 +27,11 @@
 // the same multi, so sequence 0 is never handed out, and it consumes reserved
 // WorkerIDs with further markers. Sequence numbers are never reused, so
 // every new identity uses one up: the exhaustion error says so and names the
-// remedies (stable identities, or ephemeral mode).
+// remedies (stable identities, or ephemeral mode). Two processes that start
+// at once with one identity may both register it; each then lists the tree
+// again, and the one whose registration is not the lowest deletes its own
+// (at version 0, so never one a claim has written) and claims the lowest, so
+// one WorkerId survives and the process that loses its claim is refused.
 //
 // Ephemeral mode recycles WorkerIDs: a claim is the ephemeral workers/<wid>,
 // found as in the etcd backend (sticky WorkerID from leaf_forever/<node>,
@@ -49,22 +53,51 @@
 // same identity (or the same WorkerID) fail with coord.ErrNodeLive, and
 // leaf_temporary/<node> does the same for a second process with the same
 // node name; both are also what a forever znode's liveness is read from
-// (ForeverNode.Live). A watch on workers/<wid> fences the holder at once
+// (ForeverNode.Live). The same node asking again through the same Backend
+// while it holds a WorkerID (a fresh one, after a large backward clock
+// step) is no second process: its claim rewrites its own
+// leaf_temporary/<node>, at the version read, to name the new WorkerID, and
+// the old lease's release then leaves the record alone. In sequential mode
+// the identity has no other WorkerID to give, and the claim fails with
+// coord.ErrNoFreeWorker. A watch on workers/<wid> fences the holder at once
 // when an operator deletes it.
 //
 // # Session fence
 //
-// A lease's Deadline is the last instant the session was heard from plus the
-// negotiated session timeout minus a margin. "Heard from" is the send time of
-// the latest request the server answered in that session (the Backend sends
-// one every third of the timeout), or the time a connection was made that
-// the server then accepted the session on. The server counts the timeout
-// from when it receives a request, so it cannot expire the session before
-// the Deadline. While disconnected the Deadline stays put; once the session
-// expires, or is replaced by a new one after expiry, every lease of it is
-// lost with coord.ErrFenced and the node acquires again on the new session.
-// go-zookeeper does not expose the negotiated timeout, so the Backend reads
-// it from the server's connect reply on the wire.
+// A lease's Deadline is the last instant the leader is known to have held
+// the session, plus the negotiated session timeout, minus a margin. That
+// instant is the send time of the latest write or sync the server answered
+// in the session (the Backend sends a sync every third of the timeout;
+// claims, Reserve and reports are writes), or the time a connection was made
+// that the server then accepted the session on (an ensemble member asks its
+// leader before it accepts a session). A server hands writes and syncs to
+// the leader, which checks first that the session is live, so an answer
+// proves the session live at the leader after the request was sent. A
+// standalone server counts the timeout from when it receives a request,
+// later still, so it cannot expire the session before the Deadline (for an
+// ensemble's leader, see the HAZARD below). Reads prove nothing
+// and do not move the Deadline: a follower answers them from its own copy,
+// and one cut off from its leader goes on answering them for up to
+// syncLimit × tickTime while the leader, with the rest of the ensemble, may
+// expire the session. While disconnected the Deadline stays put; once the
+// session expires, or is replaced by a new one after expiry, every lease of
+// it is lost with coord.ErrFenced and the node acquires again on the new
+// session. From the moment the Backend learns that the session ended, even
+// before its leases are told, Deadline is the session's last fence or that
+// moment, whichever is earlier: always past, so a caller that reads the
+// clock and then compares it with the Deadline never issues. go-zookeeper
+// does not expose the negotiated timeout, so the Backend reads it from the
+// server's connect reply on the wire.
+//
+// HAZARD: in an ensemble the leader hears of a session's requests through
+// the follower the client talks to, which relays them with its answer to the
+// leader's ping, every half tick. A follower cut off just after a sync was
+// answered may not relay it; the leader then counts from the requests it
+// relayed before, up to about a tick plus the gap between two requests of
+// the node (claimPoll) earlier than the sync's send time. The default margin,
+// a sixth of the timeout, is half a tick with ZooKeeper's defaults (tickTime
+// 2s, 6s sessions); it covers the ping period, not that worst case. There,
+// as everywhere, W and not the fence keeps IDs unique.
 //
 // HAZARD: a write of W whose answer is lost with the connection may or may
 // not have been applied. The lease remembers it and, before its next write,

@@ -31,6 +31,7 @@ func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, 
 // tryEphemeral claims wid, or returns nil when another session holds it.
 func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*lease, error) {
 	hwPath := b.p.highWater(wid)
+	var move *gozk.Stat // this node's peer record, held by a live lease of this Backend
 	for range maxClaimTries {
 		hw, ver, err := b.readHighWater(ctx, wid)
 		if errors.Is(err, coord.ErrBadRecord) {
@@ -40,12 +41,12 @@ func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*
 		if err != nil {
 			return nil, err
 		}
-		cl, failed, err := b.commitClaim(ctx, c, wid, hwPath, encode(highWater{UnixMS: hw.UnixMS, Holder: c.Node}), ver)
+		cl, failed, err := b.commitClaim(ctx, c, wid, hwPath, encode(highWater{UnixMS: hw.UnixMS, Holder: c.Node}), ver, move)
 		switch {
 		case err == nil:
 			return b.newLease(c, wid, cl, hwPath, nil, hw.UnixMS)
 		case failed == opPeer:
-			if err := b.nodeLive(ctx, c); err != nil {
+			if move, err = b.nodeLive(ctx, c); err != nil {
 				return nil, err
 			}
 		case failed == opWorker:
@@ -81,7 +82,7 @@ func (b *Backend) readHighWater(ctx context.Context, wid int64) (highWater, int3
 			return got{data, stat}, err
 		})
 		if errors.Is(err, gozk.ErrNoNode) {
-			_, err = do(ctx, b, func(c *gozk.Conn) (string, error) {
+			_, err = doLeader(ctx, b, func(c *gozk.Conn) (string, error) {
 				return c.Create(p, encode(highWater{}), gozk.FlagPersistent, b.cfg.ACL)
 			})
 			if err != nil && !errors.Is(err, gozk.ErrNodeExists) {

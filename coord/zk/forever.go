@@ -144,7 +144,7 @@ func (b *Backend) DeleteForever(ctx context.Context, p string) error {
 	}
 	// The version read above: a claim rewrites the znode, so a process that
 	// claims it meanwhile makes this delete fail.
-	_, err = do(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, st.Version) })
+	_, err = doLeader(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, st.Version) })
 	switch {
 	case err == nil, errors.Is(err, gozk.ErrNoNode):
 		b.log.Info("deleted a forever znode", zap.String("path", p), zap.Int64("worker-id", seq))

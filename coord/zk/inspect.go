@@ -216,7 +216,7 @@ func (b *Backend) Revoke(ctx context.Context, wid int64) (string, error) {
 	if err != nil {
 		b.log.Warn("revoking a WorkerId whose holder record cannot be read", zap.Error(err))
 	}
-	_, err = do(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, g.stat.Version) })
+	_, err = doLeader(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, g.stat.Version) })
 	switch {
 	case errors.Is(err, gozk.ErrNoNode):
 		return "", fmt.Errorf("%w: %s went away while it was being revoked", coord.ErrNotHeld, p)

@@ -73,9 +73,12 @@ func (l *lease) Err() error {
 }
 
 // Deadline is the last heard instant of the session plus its negotiated
-// timeout minus the margin. It moves on with each answered request and stays
-// put while the client is disconnected. Once the lease is lost it is frozen
-// at or before the instant of the loss.
+// timeout minus the margin. It moves on with each write or sync the leader
+// answers and stays put while the client is disconnected. Once the session
+// has ended, and once the lease is lost, it is frozen at or before the
+// instant that was learnt: always in the past, even before the lease is
+// told, so a caller that reads the clock first and then compares never
+// sees an ended session as live.
 func (l *lease) Deadline() time.Time {
 	l.mu.Lock()
 	if l.mu.err != nil {
@@ -83,10 +86,7 @@ func (l *lease) Deadline() time.Time {
 		return l.mu.final
 	}
 	l.mu.Unlock()
-	if d, ok := l.b.deadline(l.sid); ok {
-		return d
-	}
-	return time.Now() // the session is gone; the loss is being recorded
+	return l.b.fenceOf(l.sid)
 }
 
 // Reserve raises W to w, rounded up to the millisecond, with a version
@@ -194,7 +194,7 @@ func (l *lease) writeW(wms int64, need func(int64) bool, ver int32, unsure *atte
 			return nil
 		}
 	}
-	stat, err := callOn(l.b, func(c *gozk.Conn) (*gozk.Stat, error) { return c.Set(l.hwPath, l.record(wms), ver) })
+	stat, err := callLeader(l.b, func(c *gozk.Conn) (*gozk.Stat, error) { return c.Set(l.hwPath, l.record(wms), ver) })
 	switch {
 	case err == nil:
 		l.mu.Lock()
@@ -239,13 +239,9 @@ func (l *lease) fence(why string) error {
 }
 
 // lose marks the lease lost with err, the first time only, freezing its
-// Deadline at the session's deadline or now, whichever is first.
+// Deadline at the session's fence or now, whichever is first.
 func (l *lease) lose(err error) {
-	d, ok := l.b.deadline(l.sid)
-	if !ok {
-		d = time.Now()
-	}
-	l.loseAt(err, earlier(d, time.Now()))
+	l.loseAt(err, earlier(l.b.fenceOf(l.sid), time.Now()))
 }
 
 func (l *lease) loseAt(err error, final time.Time) {
@@ -279,8 +275,10 @@ func (l *lease) Report(ctx context.Context, r coord.Report) error {
 // holder need not wait out the unused part of the window. It then deletes
 // workers/<wid> and leaf_temporary/<node>, so the WorkerID is free at once in
 // ephemeral mode (in sequential mode it stays bound to the identity), and
-// the lease is Done with coord.ErrClosed. Releasing a lost lease only
-// removes what its session still owns; releasing twice does nothing.
+// the lease is Done with coord.ErrClosed. The peer record stays when a
+// later lease of the same node took it over (see Backend.Acquire).
+// Releasing a lost lease only removes what its session still owns;
+// releasing twice does nothing.
 func (l *lease) Release(ctx context.Context, w time.Time) error {
 	l.mu.Lock()
 	if l.mu.released {
@@ -295,12 +293,47 @@ func (l *lease) Release(ctx context.Context, w time.Time) error {
 		errs = append(errs, err)
 	}
 	l.lose(fmt.Errorf("%w: WorkerId %d released", coord.ErrClosed, l.wid))
-	for _, path := range []string{l.workerPath, l.peerPath} {
-		if err := l.b.deleteOwned(ctx, path, l.sid); err != nil {
-			errs = append(errs, err)
-		}
+	if err := l.b.giveBack(ctx, l); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// giveBack deletes the ephemeral znodes of lease l, which is lost already:
+// workers/<wid>, unless a live lease of this Backend holds it now, and
+// leaf_temporary/<node>, unless a later lease of this node took the record
+// over. It holds the claim lock, so that no claim moves the record in
+// between.
+func (b *Backend) giveBack(ctx context.Context, l *lease) error {
+	if err := b.lockClaims(ctx); err != nil {
+		return err
+	}
+	defer b.unlockClaims()
+	var errs []error
+	if _, held := b.holds(l.workerPath); !held {
+		errs = append(errs, b.deleteOwned(ctx, l.workerPath, l.sid))
+	}
+	if b.dropPeer(l) {
+		errs = append(errs, b.deleteOwned(ctx, l.peerPath, l.sid))
+	}
+	return errors.Join(errs...)
+}
+
+// rewriteOwned writes data to the ephemeral znode at path if session sid
+// owns it.
+func (b *Backend) rewriteOwned(ctx context.Context, path string, sid int64, data []byte) error {
+	if s := b.currentSession(); s.id != sid {
+		return nil // the session is over; the server deleted its znodes
+	}
+	st, err := b.stat(ctx, path)
+	if err != nil || st == nil || st.EphemeralOwner != sid {
+		return err
+	}
+	_, err = doLeader(ctx, b, func(c *gozk.Conn) (*gozk.Stat, error) { return c.Set(path, data, st.Version) })
+	if err != nil && !errors.Is(err, gozk.ErrNoNode) && !errors.Is(err, gozk.ErrBadVersion) && !errors.Is(err, coord.ErrClosed) {
+		return b.opErr("rewriting "+path, err)
+	}
+	return nil
 }
 
 // deleteOwned deletes the ephemeral znode at path if session sid owns it.
@@ -324,7 +357,7 @@ func (b *Backend) deleteOwned(ctx context.Context, path string, sid int64) error
 	if st == nil || st.EphemeralOwner != sid {
 		return nil
 	}
-	_, err = do(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(path, st.Version) })
+	_, err = doLeader(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(path, st.Version) })
 	if err != nil && !errors.Is(err, gozk.ErrNoNode) && !errors.Is(err, gozk.ErrBadVersion) && !errors.Is(err, coord.ErrClosed) {
 		return b.opErr("deleting "+path, err)
 	}

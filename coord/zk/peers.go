@@ -112,14 +112,14 @@ func (b *Backend) LastReport(ctx context.Context, node string) (coord.Report, bo
 func (b *Backend) putReport(ctx context.Context, node string, r coord.Report) error {
 	p, data := b.p.report(node), encode(r)
 	for range 2 {
-		_, err := do(ctx, b, func(c *gozk.Conn) (*gozk.Stat, error) { return c.Set(p, data, -1) })
+		_, err := doLeader(ctx, b, func(c *gozk.Conn) (*gozk.Stat, error) { return c.Set(p, data, -1) })
 		if !errors.Is(err, gozk.ErrNoNode) {
 			if err != nil {
 				return b.opErr("writing "+p, err)
 			}
 			return nil
 		}
-		_, err = do(ctx, b, func(c *gozk.Conn) (string, error) { return c.Create(p, data, gozk.FlagPersistent, b.cfg.ACL) })
+		_, err = doLeader(ctx, b, func(c *gozk.Conn) (string, error) { return c.Create(p, data, gozk.FlagPersistent, b.cfg.ACL) })
 		if !errors.Is(err, gozk.ErrNodeExists) {
 			if err != nil {
 				return b.opErr("creating "+p, err)

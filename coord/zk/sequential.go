@@ -24,6 +24,7 @@ func (b *Backend) acquireSequential(ctx context.Context, c coord.Claim) (*lease,
 		data []byte
 		stat *gozk.Stat
 	}
+	var move *gozk.Stat // this node's peer record, held by a live lease of this Backend
 	for range maxClaimTries {
 		fpath, seq, err := b.foreverNode(ctx, c, identity, ep)
 		if err != nil {
@@ -47,18 +48,24 @@ func (b *Backend) acquireSequential(ctx context.Context, c coord.Claim) (*lease,
 			b.log.Warn("forever znode names another ip or port than its path; rewriting them",
 				zap.String("path", fpath), zap.String("ip", stored.IP), zap.String("port", stored.Port))
 		}
-		cl, failed, err := b.commitClaim(ctx, c, seq, fpath, encode(endpoint{IP: host, Port: port, Timestamp: stored.Timestamp}), g.stat.Version)
+		cl, failed, err := b.commitClaim(ctx, c, seq, fpath, encode(endpoint{IP: host, Port: port, Timestamp: stored.Timestamp}), g.stat.Version, move)
 		switch {
 		case err == nil:
 			return b.newLease(c, seq, cl, fpath, ep, stored.Timestamp)
 		case failed == opPeer:
-			if err := b.nodeLive(ctx, c); err != nil {
+			if move, err = b.nodeLive(ctx, c); err != nil {
 				return nil, err
 			}
 		case failed == opWorker:
 			owner, err := b.blocker(ctx, b.p.worker(seq))
 			if err != nil {
 				return nil, err
+			}
+			if owner != 0 && owner == b.currentSession().id {
+				// A node that asks for a fresh WorkerId while it holds this
+				// one (after a large backward clock step) finds none.
+				return nil, fmt.Errorf("%w: identity %s has one WorkerId, %d, and this process holds it already; sequential mode binds a WorkerId to an identity for good, so there is no other to take",
+					coord.ErrNoFreeWorker, identity, seq)
 			}
 			if owner != 0 {
 				return nil, fmt.Errorf("%w: identity %s (WorkerId %d) is held by ZooKeeper session %s: another process uses the same ip:port",
@@ -91,42 +98,41 @@ func (b *Backend) identity(c coord.Claim) (string, *endpoint, error) {
 
 // foreverNode finds the forever znode of identity, or registers one. It
 // returns the znode's path and its sequence number, the WorkerID.
+//
+// Two processes started at once with one identity can both find none and
+// both register: the identity then has two forever znodes, and the two
+// processes two WorkerIds. So after registering it lists the tree again:
+// when the identity has a lower one, another registration came first, and
+// this one deletes its own znode and takes the lowest, as every later start
+// of the identity would. The lowest is never the one deleted, so exactly one
+// registration survives, and the process that loses the claim of it is
+// refused (coord.ErrNodeLive) with nothing of its own left in the tree. The
+// delete is at version 0: a znode that any claim rewrote is never deleted.
 func (b *Backend) foreverNode(ctx context.Context, c coord.Claim, identity string, ep *endpoint) (string, int64, error) {
-	type listing struct {
-		names []string
-		stat  *gozk.Stat
+	l, err := b.listForever(ctx)
+	if err != nil {
+		return "", 0, err
 	}
-	list := func() (listing, error) {
-		return do(ctx, b, func(c *gozk.Conn) (listing, error) {
-			names, stat, err := c.Children(b.p.forever)
-			return listing{names, stat}, err
-		})
-	}
-	l, err := list()
-	if errors.Is(err, gozk.ErrNoNode) {
-		if err := b.createForever(ctx); err != nil {
+	mine, marked := l.of(identity)
+	if len(mine) == 0 {
+		p, created, err := b.registerIdentity(ctx, c, identity, ep, int64(l.stat.Cversion))
+		if err != nil {
 			return "", 0, err
 		}
-		l, err = list()
-	}
-	if err != nil {
-		return "", 0, b.opErr("listing "+b.p.forever, err)
-	}
-	var mine []int64
-	marked := false
-	for _, name := range l.names {
-		id, seq, ok := parseForeverName(name)
-		switch {
-		case !ok:
-			b.log.Debug("ignoring a forever child that is not <ip:port>-<sequence>", zap.String("name", name))
-		case id == markerIdentity:
-			marked = marked || seq == 0
-		case id == identity:
-			mine = append(mine, seq)
+		if l, err = b.listForever(ctx); err != nil {
+			return "", 0, err
 		}
-	}
-	if len(mine) == 0 {
-		return b.registerIdentity(ctx, c, identity, ep, int64(l.stat.Cversion))
+		if mine, marked = l.of(identity); len(mine) == 0 || slices.Min(mine) >= created {
+			return p, created, nil
+		}
+		lowest := slices.Min(mine)
+		b.log.Warn("another process registered the same identity at the same time; giving this registration up for the earlier one",
+			zap.String("identity", identity), zap.Int64("given-up", created), zap.Int64("worker-id", lowest))
+		_, err = doLeader(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, 0) })
+		if err != nil && !errors.Is(err, gozk.ErrNoNode) && !errors.Is(err, gozk.ErrBadVersion) {
+			return "", 0, b.opErr(fmt.Sprintf("deleting %s, registered twice", p), err)
+		}
+		mine = slices.DeleteFunc(mine, func(seq int64) bool { return seq == created })
 	}
 	slices.Sort(mine)
 	seq := mine[0]
@@ -143,6 +149,49 @@ func (b *Backend) foreverNode(ctx context.Context, c coord.Claim, identity strin
 			zap.Int64s("reserved", c.Reserved))
 	}
 	return b.p.foreverPrefix(identity) + fmt.Sprintf("%0*d", seqDigits, seq), seq, nil
+}
+
+// foreverListing is the forever tree's children and its stat.
+type foreverListing struct {
+	names []string
+	stat  *gozk.Stat
+}
+
+// listForever lists the forever tree, creating it the first time.
+func (b *Backend) listForever(ctx context.Context) (foreverListing, error) {
+	list := func() (foreverListing, error) {
+		return do(ctx, b, func(c *gozk.Conn) (foreverListing, error) {
+			names, stat, err := c.Children(b.p.forever)
+			return foreverListing{names, stat}, err
+		})
+	}
+	l, err := list()
+	if errors.Is(err, gozk.ErrNoNode) {
+		if err := b.createForever(ctx); err != nil {
+			return foreverListing{}, err
+		}
+		l, err = list()
+	}
+	if err != nil {
+		return foreverListing{}, b.opErr("listing "+b.p.forever, err)
+	}
+	return l, nil
+}
+
+// of returns the sequence numbers of identity's forever znodes, and whether
+// the marker of sequence 0 is there.
+func (l foreverListing) of(identity string) (mine []int64, marked bool) {
+	for _, name := range l.names {
+		id, seq, ok := parseForeverName(name)
+		switch {
+		case !ok: // not <ip:port>-<sequence>: not Leaf's, not idcoord's
+		case id == markerIdentity:
+			marked = marked || seq == 0
+		case id == identity:
+			mine = append(mine, seq)
+		}
+	}
+	return mine, marked
 }
 
 // registerIdentity creates the persistent-sequential forever znode of
@@ -174,7 +223,7 @@ func (b *Backend) registerIdentity(ctx context.Context, c coord.Claim, identity 
 		}
 		// A racing registration moved the sequence past the check: give this
 		// number up (it is never handed out again) and go on.
-		if _, err := do(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, -1) }); err != nil && !errors.Is(err, gozk.ErrNoNode) {
+		if _, err := doLeader(ctx, b, func(c *gozk.Conn) (struct{}, error) { return struct{}{}, c.Delete(p, -1) }); err != nil && !errors.Is(err, gozk.ErrNoNode) {
 			return "", 0, b.opErr(fmt.Sprintf("deleting %s, which got the unusable sequence number %d", p, seq), err)
 		}
 		next = seq + 1
@@ -185,7 +234,7 @@ func (b *Backend) registerIdentity(ctx context.Context, c coord.Claim, identity 
 // createSequential creates forever/<identity>-<seq> and returns its path
 // and sequence number.
 func (b *Backend) createSequential(ctx context.Context, identity string, data []byte) (string, int64, error) {
-	p, err := do(ctx, b, func(c *gozk.Conn) (string, error) {
+	p, err := doLeader(ctx, b, func(c *gozk.Conn) (string, error) {
 		return c.Create(b.p.foreverPrefix(identity), data, gozk.FlagSequence, b.cfg.ACL)
 	})
 	if err != nil {
@@ -207,7 +256,7 @@ func (b *Backend) createForever(ctx context.Context) error {
 			return err
 		}
 	}
-	res, err := do(ctx, b, func(c *gozk.Conn) ([]gozk.MultiResponse, error) {
+	res, err := doLeader(ctx, b, func(c *gozk.Conn) ([]gozk.MultiResponse, error) {
 		return c.Multi(
 			&gozk.CreateRequest{Path: b.p.forever, Flags: gozk.FlagPersistent, Acl: b.cfg.ACL},
 			&gozk.CreateRequest{Path: b.p.foreverPrefix(markerIdentity), Flags: gozk.FlagSequence, Acl: b.cfg.ACL,

@@ -76,9 +76,10 @@ func TestSequential(t *testing.T) {
 		// The same node name under another identity: the node is live.
 		_, err = open(t, addr, "twice", withIdentity("10.0.0.2:7070")).Acquire(testCtx(t), claimFor("n1", 1023))
 		wantErr(t, err, coord.ErrNodeLive)
-		// And a second claim in the same process.
+		// And a second claim in the same process, as a node that wants a
+		// fresh WorkerId makes: the identity has no other.
 		_, err = a.Acquire(testCtx(t), claimFor("n1", 1023))
-		wantErr(t, err, coord.ErrNodeLive)
+		wantErr(t, err, coord.ErrNoFreeWorker)
 		if l.Err() != nil {
 			t.Fatalf("the refused attempts hurt the holder: %v", l.Err())
 		}

@@ -29,7 +29,7 @@ func (b *Backend) ensureTree(ctx context.Context) error {
 
 // ensurePath creates one persistent, empty znode unless it exists.
 func (b *Backend) ensurePath(ctx context.Context, path string) error {
-	_, err := do(ctx, b, func(c *gozk.Conn) (string, error) { return c.Create(path, nil, gozk.FlagPersistent, b.cfg.ACL) })
+	_, err := doLeader(ctx, b, func(c *gozk.Conn) (string, error) { return c.Create(path, nil, gozk.FlagPersistent, b.cfg.ACL) })
 	if err == nil || errors.Is(err, gozk.ErrNodeExists) {
 		return nil
 	}
