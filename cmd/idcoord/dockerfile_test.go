@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"debug/elf"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // dockerfilePath is the image build at the repository root.
@@ -270,7 +270,7 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the go command is not on PATH: %v", err)
 	}
-	cmd := commandUntilDeadline(t, goTool, append([]string{"build"}, args...)...)
+	cmd := testproc.CommandUntilDeadline(t, goTool, append([]string{"build"}, args...)...)
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -295,7 +295,7 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	run := commandUntilDeadline(t, bin, "version", "-o", "json")
+	run := testproc.CommandUntilDeadline(t, bin, "version", "-o", "json")
 	run.Stdout = &out
 	if err := run.Run(); err != nil {
 		t.Fatalf("%s version: %v", bin, err)
@@ -307,27 +307,6 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 	if got.Version != buildArgs["VERSION"] || got.Commit != buildArgs["COMMIT"] {
 		t.Errorf("version prints version %q, commit %q; want the build args VERSION=%s and COMMIT=%s", got.Version, got.Commit, buildArgs["VERSION"], buildArgs["COMMIT"])
 	}
-}
-
-// commandUntilDeadline returns a command for name and args that is stopped
-// before the test's deadline (go test -timeout), if it has one, with time
-// left to report what it printed: it waits as long as the test may, whatever
-// the machine's speed.
-func commandUntilDeadline(t *testing.T, name string, args ...string) *exec.Cmd {
-	t.Helper()
-	ctx := t.Context()
-	var grace time.Duration
-	if d, ok := t.Deadline(); ok {
-		// As Go's own testenv.CommandContext: 5% of the time left, for the
-		// process to stop and its output to be read.
-		grace = max(time.Until(d)/20, 100*time.Millisecond)
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-2*grace))
-		t.Cleanup(cancel)
-	}
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = grace
-	return cmd
 }
 
 // TestDockerBuildDocumented checks that every docker build command the

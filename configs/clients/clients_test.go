@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
@@ -24,6 +23,8 @@ import (
 	// tests again instead of taking their cached result.
 	_ "github.com/idcoord/idcoord/sidecar/client"
 	"github.com/idcoord/idcoord/snowflake"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 func TestMain(m *testing.M) {
@@ -278,7 +279,7 @@ func (sn snippet) run(t *testing.T, args ...string) (stdout, stderr string, err 
 			t.Fatalf("%s is needed to run the %s snippet (%s) and is not on PATH: %v", sn.tool, sn.name, sn.file, err)
 		}
 	}
-	cmd := command(t, tool, append(slices.Clone(sn.args), args...)...)
+	cmd := testproc.CommandUntilDeadline(t, tool, append(slices.Clone(sn.args), args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
@@ -303,7 +304,7 @@ func buildGoSnippet(t *testing.T, pkg string) string {
 			return
 		}
 		goSnippet.bin = filepath.Join(goSnippet.dir, "next-id")
-		cmd := command(t, "go", "build", "-o", goSnippet.bin, pkg)
+		cmd := testproc.CommandUntilDeadline(t, "go", "build", "-o", goSnippet.bin, pkg)
 		cmd.Dir = "../.."
 		if out, err := cmd.CombinedOutput(); err != nil {
 			goSnippet.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
@@ -313,26 +314,6 @@ func buildGoSnippet(t *testing.T, pkg string) string {
 		t.Fatal(goSnippet.err)
 	}
 	return goSnippet.bin
-}
-
-// command returns a command for name and args that is stopped before the
-// test's deadline (go test -timeout), if it has one, with time left to
-// report what it printed; it waits as long as the test may, and no longer.
-func command(t *testing.T, name string, args ...string) *exec.Cmd {
-	t.Helper()
-	ctx := t.Context()
-	var grace time.Duration
-	if d, ok := t.Deadline(); ok {
-		// As Go's own testenv.CommandContext: 5% of the time left, for the
-		// process to stop and its output to be read.
-		grace = max(time.Until(d)/20, 100*time.Millisecond)
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-2*grace))
-		t.Cleanup(cancel)
-	}
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = grace
-	return cmd
 }
 
 // TestReadmeShowsSnippets checks that the README's Clients section shows

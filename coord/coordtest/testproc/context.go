@@ -2,6 +2,7 @@ package testproc
 
 import (
 	"context"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -22,4 +23,25 @@ func Context(tb testing.TB) context.Context {
 	ctx, cancel := context.WithDeadline(context.Background(), end)
 	tb.Cleanup(cancel)
 	return ctx
+}
+
+// CommandUntilDeadline returns a command for name and args that is stopped before the
+// test's deadline (go test -timeout), if it has one, with time left to
+// report what it printed: it waits as long as the test may, whatever the
+// machine's speed, and no longer.
+func CommandUntilDeadline(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx := t.Context()
+	var grace time.Duration
+	if d, ok := t.Deadline(); ok {
+		// As Go's own testenv.CommandContext: 5% of the time left, for the
+		// process to stop and its output to be read.
+		grace = max(time.Until(d)/20, 100*time.Millisecond)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-2*grace))
+		t.Cleanup(cancel)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = grace
+	return cmd
 }
