@@ -85,6 +85,10 @@ type Config struct {
 	Layout snowflake.Layout
 	// Reserved WorkerIDs are never claimed. Nil means [0].
 	Reserved []int64
+	// HistoryDir is a folder of the node's own (data-dir) where it keeps the
+	// last W it reserved under each WorkerID, a floor that survives a store
+	// restored from an older backup. Empty means none is kept.
+	HistoryDir string
 	// Clock gives wall time. Nil means the system clock.
 	Clock clockguard.WallClock
 	// Window is how far ahead of the clock W is reserved; RefreshEvery is how

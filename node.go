@@ -27,6 +27,7 @@ type Node struct {
 	cur atomic.Pointer[holding]
 
 	guard      *guard
+	history    *localHistory // nil: none kept
 	rollback   chan struct{} // a large clock rollback was seen
 	freshTried time.Time     // last look for a fresh WorkerId; run's goroutine only
 	waitedTick int64         // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
@@ -72,6 +73,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		rollback: make(chan struct{}, 1),
 	}
 	n.guard = newGuard(n)
+	history, err := openLocalHistory(cfg.HistoryDir, cfg.Node, func(err error) { n.log.Warn("local history", zap.Error(err)) })
+	if err != nil {
+		cfg.Backend.Close()
+		return nil, err
+	}
+	n.history = history
 	n.setReason(ReasonAcquiring, "acquiring a WorkerId")
 	if err := n.agreeLayout(ctx); err != nil {
 		cfg.Backend.Close()
@@ -198,6 +205,14 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 			return giveBack(err)
 		}
 	}
+	// This node's own last W under this WorkerID, kept outside the store:
+	// a store restored from an older backup may hand back a W below IDs
+	// this node issued. A floor only (see localHistory).
+	if local := n.history.floor(lease.WorkerID()); local.After(floor) {
+		n.log.Warn("the local history is ahead of the store's W: the store may have been restored from an older backup",
+			zap.Int64("worker-id", lease.WorkerID()), zap.Time("store-w", floor), zap.Time("local-w", local))
+		floor = local
+	}
 	if fresh {
 		if !floor.Before(n.cfg.Clock.Now()) {
 			return giveBack(errNoFreshWorker)
@@ -219,6 +234,7 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	if err := lease.Reserve(ctx, w); err != nil {
 		return giveBack(err)
 	}
+	n.remember(lease.WorkerID(), w)
 	gen, err := snowflake.New(snowflake.Config{
 		Layout:          n.layout,
 		WorkerID:        lease.WorkerID(),
@@ -371,7 +387,19 @@ func (n *Node) reserve(ctx context.Context, h *holding) {
 		n.log.Warn("could not extend the reserved window", zap.Error(err), zap.Int64("worker-id", h.gen.WorkerID()))
 		return
 	}
+	n.remember(h.gen.WorkerID(), w)
 	h.gen.RaiseCeiling(n.layout.TickOf(w))
+}
+
+// remember keeps w in the local history as what every ID this node issued
+// under wid is at or below: a W just reserved in the store (written after
+// the store acknowledged it, before the generator may use it), or the last
+// tick issued once the generator has stopped. A failed write is logged, not
+// fatal: the store's W still covers the IDs while the store does not forget.
+func (n *Node) remember(wid int64, w time.Time) {
+	if err := n.history.record(n.cfg.Node, wid, w); err != nil {
+		n.log.Warn("could not keep W in the local history", zap.Error(err), zap.Int64("worker-id", wid))
+	}
 }
 
 func (n *Node) report(ctx context.Context, h *holding) {
@@ -394,6 +422,7 @@ func (n *Node) report(ctx context.Context, h *holding) {
 func (n *Node) drop(ctx context.Context, h *holding, reason string) {
 	n.cur.CompareAndSwap(h, nil)
 	last := n.layout.TimeOf(h.gen.Stop())
+	n.remember(h.gen.WorkerID(), last) // nothing later is issued under h
 	n.mu.Lock()
 	n.mu.retired = addStats(n.mu.retired, h.gen.Stats())
 	if last.After(n.mu.lastTime) {
@@ -510,6 +539,7 @@ func (n *Node) Close(ctx context.Context) error {
 		n.wg.Wait()
 		if h := n.cur.Swap(nil); h != nil {
 			last := n.layout.TimeOf(h.gen.Stop())
+			n.remember(h.gen.WorkerID(), last) // nothing later is issued under h
 			err = h.lease.Release(ctx, last)
 		}
 		if cerr := n.cfg.Backend.Close(); cerr != nil && err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -120,6 +121,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 		Backend: st.backend, Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: backwardWait(s.Clock.MaxBackwardWait), MaxStartupWait: s.Clock.MaxStartupWait,
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
+		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster), // this node's own last W per WorkerId
 	})
 	if err != nil {
 		srv.Close()
