@@ -111,6 +111,7 @@ var sample = map[string]string{
 	"clock.max-drift":          "2s",
 	"clock.max-backward-wait":  "10ms",
 	"clock.max-startup-wait":   "30s",
+	"clock.large-rollback":     "wait",
 	"data-dir":                 "/var/lib/idcoord",
 	"log.level":                "debug",
 	"log.format":               "console",
@@ -238,7 +239,7 @@ func TestKeyTable(t *testing.T) {
 		"socket.allowed-uids", "socket.max-conns", "socket.idle-timeout", "socket.read-timeout",
 		"socket.max-request-bytes", "max-batch", "admin.addr", "admin.advertise", "layout.preset", "layout.epoch",
 		"layout.time-bits", "layout.time-unit", "layout.worker-bits", "layout.sequence-bits", "clock.max-drift",
-		"clock.max-backward-wait", "clock.max-startup-wait", "data-dir", "log.level", "log.format"}
+		"clock.max-backward-wait", "clock.max-startup-wait", "clock.large-rollback", "data-dir", "log.level", "log.format"}
 	var names []string
 	envs := map[string]string{}
 	for i := range keys {

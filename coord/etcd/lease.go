@@ -268,9 +268,13 @@ func (l *lease) Release(ctx context.Context, w time.Time) error {
 	if w.Before(l.highWater) {
 		w = l.highWater
 	}
-	// W first: the WorkerID goes back only after its final W is stored.
-	if err := l.putHighWater(ctx, time.UnixMilli(w.UnixMilli())); err != nil && !errors.Is(err, coord.ErrFenced) {
-		return l.notReleased(err)
+	// W first: the WorkerID goes back only after its final W is stored. A
+	// zero W (a holder that issued nothing, under a WorkerID never used)
+	// has nothing to store.
+	if !w.IsZero() {
+		if err := l.putHighWater(ctx, time.UnixMilli(w.UnixMilli())); err != nil && !errors.Is(err, coord.ErrFenced) {
+			return l.notReleased(err)
+		}
 	}
 	if err := l.revoke(ctx); err != nil {
 		return l.notReleased(fmt.Errorf("%w: revoking the lease: %v", storeFault(err), err))
