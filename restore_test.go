@@ -19,6 +19,8 @@ import (
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	zkcoord "github.com/idcoord/idcoord/coord/zk"
+	"github.com/idcoord/idcoord/coord/zk/zktest"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -138,8 +140,82 @@ func TestRestoredStoreNewHolderWaitsPastForgottenW(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	proxy.Unblock()
 	time.Sleep(time.Second)
-	idsA, idsB := ia.halt(), ib.halt()
+	checkNoDuplicates(t, ia.halt(), ib.halt(), cut)
+}
 
+// TestRestoredZooKeeperNewHolderWaitsPastForgottenW is the same on
+// ZooKeeper (ephemeral mode): the server is stopped while A is cut off, its
+// data folder replaced by a copy taken before A claimed, and started again;
+// B claims A's WorkerId. A's session (10s) outlives the restart, so A keeps
+// issuing up to its own W meanwhile.
+func TestRestoredZooKeeperNewHolderWaitsPastForgottenW(t *testing.T) {
+	srv := zktest.Start(t)
+	cluster := clusterOf(t)
+	one := snowflake.Twitter()
+	one.WorkerBits = 1
+
+	srv.Stop()
+	backup := filepath.Join(t.TempDir(), "data")
+	if out, err := exec.Command("cp", "-a", srv.DataDir(), backup).CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v: %s", err, out)
+	}
+	srv.Restart(t)
+
+	proxy := faultproxy.NewWith(t, srv.Addr(), faultproxy.Options{})
+	start := func(name, addr string) *idcoord.Node {
+		t.Helper()
+		ctx := testproc.Context(t)
+		log := coordtest.Logger(t, zap.InfoLevel).Named(name)
+		b, err := zkcoord.New(ctx, zkcoord.Config{Servers: []string{addr}, Cluster: cluster, Mode: zkcoord.ModeEphemeral,
+			SessionTimeout: 10 * time.Second, ConnectTimeout: 5 * time.Second, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: name, Admin: "127.0.0.1:1", Layout: one, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close(context.Background()) })
+		return n
+	}
+	a := start("a", proxy.Addr())
+	ia := issue(t, a)
+	ctx := testproc.Context(t)
+	for ia.count() == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("A issued nothing")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+
+	proxy.Block()
+	cut := ia.count()
+	srv.Stop()
+	if err := os.RemoveAll(srv.DataDir()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", backup, srv.DataDir()).CombinedOutput(); err != nil {
+		t.Fatalf("restore: %v: %s", err, out)
+	}
+	srv.Restart(t)
+
+	b := start("b", srv.Addr())
+	if got, want := b.Status().WorkerID, a.Status().WorkerID; got != want {
+		t.Fatalf("B took WorkerId %d, A %d: the test needs them equal", got, want)
+	}
+	ib := issue(t, b)
+	time.Sleep(2 * time.Second)
+	proxy.Unblock()
+	time.Sleep(time.Second)
+	checkNoDuplicates(t, ia.halt(), ib.halt(), cut)
+}
+
+// checkNoDuplicates fails the test if any ID of A equals one of B, or if
+// either issued nothing in the overlap the test needs (A after its link was
+// cut at index cut).
+func checkNoDuplicates(t *testing.T, idsA, idsB []int64, cut int) {
+	t.Helper()
 	seen := make(map[int64]struct{}, len(idsA)+len(idsB))
 	dup := 0
 	for _, ids := range [][]int64{idsA, idsB} {
