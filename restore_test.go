@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord"
+	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
@@ -232,5 +233,44 @@ func checkNoDuplicates(t *testing.T, idsA, idsB []int64, cut int) {
 	}
 	if dup != 0 {
 		t.Fatalf("%d IDs of A and B are equal", dup)
+	}
+}
+
+// TestClaimFloorIsNotAStartupRefusal: a MaxStartupWait below the claim
+// floor's wait (Window + 2×MaxDrift) still starts: it bounds only how far
+// the WorkerId's history is ahead of the clock. The node's floor is at
+// least its clock at the claim + Window + 2×MaxDrift, and its first ID is
+// above that.
+func TestClaimFloorIsNotAStartupRefusal(t *testing.T) {
+	srv := etcdtest.StartEmbedded(t)
+	clock := clockguard.NewManualClock(time.Now())
+	clock.SetAutoAdvance(true)
+	ctx := testproc.Context(t)
+	log := coordtest.Logger(t, zap.InfoLevel)
+	b, err := etcd.New(ctx, etcd.Config{Endpoints: srv.Endpoints(), Cluster: clusterOf(t), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := clock.Now()
+	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: "web-0", Admin: "127.0.0.1:1", Clock: clock,
+		Monotonic: manualMonotonic(clock), MaxStartupWait: 100 * time.Millisecond, StartTimeout: time.Second, Logger: log})
+	if err != nil {
+		t.Fatalf("Start with MaxStartupWait 100ms and StartTimeout 1s: %v", err)
+	}
+	defer n.Close(context.Background())
+	want := before.Add(idcoord.DefaultWindow + 2*idcoord.DefaultMaxDrift)
+	if floor := n.Status().Floor; floor.Before(want) {
+		t.Fatalf("floor %s, want at least %s (clock at Start + Window + 2×MaxDrift)", floor, want)
+	}
+	id, err := n.NextID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := snowflake.Twitter().Decompose(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Time.After(want.Add(-time.Millisecond)) {
+		t.Fatalf("first ID at %s, not past the claim floor %s", p.Time, want)
 	}
 }
