@@ -32,6 +32,20 @@ func clockServer(t *testing.T, clock clockguard.WallClock) string {
 	return strings.TrimPrefix(s.URL, "http://")
 }
 
+// manualMonotonic is a monotonic clock that follows c if c is a
+// ManualClock (nil otherwise: the process's own). A node's waits (the claim
+// floor, its history) move a ManualClock with AutoAdvance; a monotonic clock
+// that stood still meanwhile would take that for an unconfirmed forward step
+// and hold W back below the floor.
+func manualMonotonic(c clockguard.WallClock) clockguard.Monotonic {
+	m, ok := c.(*clockguard.ManualClock)
+	if !ok {
+		return nil
+	}
+	origin := m.Now()
+	return func() time.Duration { return m.Now().Sub(origin) }
+}
+
 type clockNode struct {
 	endpoint, cluster, name string
 	clock                   clockguard.WallClock
@@ -53,7 +67,8 @@ func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 		o.admin = clockServer(t, o.clock)
 	}
 	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: o.name, Admin: o.admin, Clock: o.clock,
-		Layout: o.layout, Logger: log, PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
+		Monotonic: manualMonotonic(o.clock), Layout: o.layout, Logger: log,
+		PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
 	if err == nil {
 		t.Cleanup(func() { n.Close(context.Background()) })
 	}
@@ -119,14 +134,16 @@ func TestRestartBehindHistory(t *testing.T) {
 	}
 	t.Logf("30s behind: %v", err)
 
-	clock.Advance(28 * time.Second) // now 2s behind the history
+	// Now 8s behind the history: further than the claim floor (Window +
+	// 2×MaxDrift = 5s), so the wait is the history's.
+	clock.Advance(22 * time.Second)
 	startedAt := clock.Now()
 	again, err := startClockNode(t, o)
 	if err != nil {
-		t.Fatalf("restart 2s behind: %v", err)
+		t.Fatalf("restart 8s behind: %v", err)
 	}
-	if waited := clock.Now().Sub(startedAt); waited < 1900*time.Millisecond {
-		t.Fatalf("restart 2s behind waited only %s on its clock", waited)
+	if waited := clock.Now().Sub(startedAt); waited < 7900*time.Millisecond {
+		t.Fatalf("restart 8s behind waited only %s on its clock", waited)
 	}
 	after, err := again.NextID(ctx)
 	if err != nil {
@@ -177,13 +194,15 @@ func TestRollbackOf10s(t *testing.T) {
 			if err := draw(); !errors.Is(err, idcoord.ErrNotReady) {
 				t.Fatalf("draw right after a 10s rollback = %v, want ErrNotReady", err)
 			}
-			// The clock moves on in real time, so give up well before it
-			// catches up on its own.
-			deadline := time.Now().Add(3 * time.Second)
+			// The clock moves on in real time, so give up before it catches
+			// up on its own (10s). A fresh WorkerId serves only after its
+			// claim floor, Window + 2×MaxDrift (5s) past the clock.
+			const give = 3*time.Second + idcoord.DefaultWindow + 2*idcoord.DefaultMaxDrift
+			deadline := time.Now().Add(give)
 			for draw() != nil {
 				if time.Now().After(deadline) {
 					if tc.wantFresh {
-						t.Fatalf("no fresh WorkerId after 3s: %v", n.Ready())
+						t.Fatalf("no fresh WorkerId after %s: %v", give, n.Ready())
 					}
 					break
 				}

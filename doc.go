@@ -15,9 +15,10 @@
 //	floor < ts <= W   and   now is before the lease deadline
 //
 // where W is the reservation persisted (by compare-and-swap, while the node
-// still owns the WorkerID) before any ID up to it is issued, and floor is the
-// W the node read when it claimed the WorkerID. When it cannot prove this, it
-// returns an error wrapping ErrNotReady and issues nothing.
+// still owns the WorkerID) before any ID up to it is issued, and floor is at
+// least the W the node read when it claimed the WorkerID and at least its
+// claim floor (below). When it cannot prove this, it returns an error
+// wrapping ErrNotReady and issues nothing.
 //
 // Both sides of that rule read IDs in one layout. So a cluster has one: its
 // first node stores its layout in the store, and a node whose layout differs
@@ -33,7 +34,8 @@
 // ID: the generator never issues at or below the last tick it issued.
 //
 //   - LargeRollbackNewWorker (the default) moves to a fresh WorkerID whose W
-//     lies behind the clock, if one is free, and serves at once. Its IDs
+//     lies behind the clock, if one is free, and serves from it once past
+//     the claim floor (see "A store that forgets"). Its IDs
 //     differ from the old ones in the WorkerID bits, so they are unique; but
 //     they carry the earlier time, so the node's next IDs are below its last
 //     ones. IDs increase per WorkerID holding, not per node.
@@ -52,4 +54,33 @@
 // peers could hand out IDs inside a window another holder already used, had
 // it not been for the floor it read from the store; the clock guard refuses
 // to start such a node, and the generator refuses backward steps.
+//
+// # A store that forgets
+//
+// HAZARD: etcd restored from an older backup, or a ZooKeeper that lost its
+// latest writes, can show a WorkerID as free, with an old W, while the holder
+// it forgot is still issuing: cut off from the store during the restore and
+// still inside its lease, that holder issues up to its own W, which nobody
+// else can see. A new holder that trusts the store's W repeats its IDs. No
+// store can tell a node that it did not forget, so every claim waits past a
+// claim floor before it issues: the node's clock at the claim, plus Window,
+// plus twice MaxDrift. The argument: the forgotten holder reserved its W at
+// most one Window past its own clock, and only while the store still
+// answered it, so before the store went away, so before this claim. At that
+// moment its clock read at most what it reads at this claim, and its clock is
+// at most 2×MaxDrift ahead of this node's: each node keeps within MaxDrift of
+// the mean of its peers' clocks, so two nodes, each that close to the mean,
+// are within twice that of each other (1× would hold only if one of them
+// were the mean). So the forgotten W lies below this node's clock + Window +
+// 2×MaxDrift, and nothing this node issues after waiting past that can
+// repeat it. This holds at Start, on a reacquire after a lost lease, and for
+// the fresh WorkerID taken after a large backward clock step, which
+// therefore serves only after that wait too. The wait is part of every claim
+// (about 5 s with the defaults) and is not a refusal: MaxStartupWait bounds
+// only how far the WorkerID's history (its W, the node's own history and
+// last report) is ahead of the clock, and StartTimeout only the retrying of
+// an unreachable store; the claim floor is waited on top of both. The bound
+// rests on the clock guard: a node that no peer checks (a lone node, or
+// peers that do not answer) is not held to MaxDrift, and a holder whose
+// clock was further ahead than 2×MaxDrift is not covered.
 package idcoord

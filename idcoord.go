@@ -92,7 +92,9 @@ type Config struct {
 	// Clock gives wall time. Nil means the system clock.
 	Clock clockguard.WallClock
 	// Window is how far ahead of the clock W is reserved; RefreshEvery is how
-	// often it is raised. RefreshEvery must be below Window.
+	// often it is raised. RefreshEvery must be below Window. Every claim of a
+	// WorkerID waits Window + 2×MaxDrift before it issues (the claim floor:
+	// see the package doc, "A store that forgets").
 	Window, RefreshEvery time.Duration
 	// ReportEvery is the period of the clock report, leaf_forever/<node>.
 	ReportEvery time.Duration
@@ -103,13 +105,17 @@ type Config struct {
 	// MaxBackwardWait. Empty means LargeRollbackNewWorker.
 	LargeRollback LargeRollback
 	// MaxStartupWait is how far behind its own history (W, last report) the
-	// clock may be at start and still be waited out.
+	// clock may be at start and still be waited out. It does not bound the
+	// claim floor's wait (Window + 2×MaxDrift), which every claim waits out.
 	MaxStartupWait time.Duration
-	// StartTimeout bounds retrying an unreachable store at Start.
+	// StartTimeout bounds retrying an unreachable store at Start. The claim
+	// floor's wait comes on top: Start may take up to StartTimeout + Window +
+	// 2×MaxDrift.
 	StartTimeout time.Duration
 	// MaxDrift is the largest mean offset from the live peers' clocks the
 	// node starts and stays ready with. Peer samples whose round trip
-	// exceeds it are dropped.
+	// exceeds it are dropped. Two nodes' clocks are then within 2×MaxDrift,
+	// which every claim waits on top of Window.
 	MaxDrift time.Duration
 	// PeerCheckEvery is the period of the peer clock check while running.
 	PeerCheckEvery time.Duration

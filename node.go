@@ -100,7 +100,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // acquireAtStart checks the clock against the peers and acquires a WorkerID,
 // retrying while the store is unreachable, until StartTimeout.
 func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
+	// StartTimeout bounds the retrying; the claim floor's wait (Window +
+	// claimDrift, in acquire) comes on top, so that a short StartTimeout
+	// does not cut every start short.
+	giveUp := time.Now().Add(n.cfg.StartTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout+n.cfg.Window+n.claimDrift())
 	defer cancel()
 	backoff := 100 * time.Millisecond
 	var live liveName
@@ -131,10 +135,14 @@ func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
 		default:
 			return nil, err
 		}
+		left := time.Until(giveUp)
+		if left <= 0 {
+			return nil, fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
-		case <-time.After(backoff):
+		case <-time.After(min(backoff, left)):
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
@@ -213,6 +221,16 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 			zap.Int64("worker-id", lease.WorkerID()), zap.Time("store-w", floor), zap.Time("local-w", local))
 		floor = local
 	}
+	// The claim floor: a holder of this WorkerID that the store forgot (a
+	// restore from an older backup, a ZooKeeper that lost its last writes)
+	// may still be issuing, cut off from the store, up to its own W. That W
+	// was reserved at most one Window past its clock, and only while the
+	// store still answered it, so before this claim; its clock is at most
+	// claimDrift ahead of ours. No store can tell us it did not forget, so
+	// every claim (Start, a reacquire, a fresh WorkerID after a rollback)
+	// waits past now + Window + claimDrift before it issues. See the
+	// package doc, HAZARD.
+	claimFloor := n.cfg.Clock.Now().Add(n.cfg.Window + n.claimDrift())
 	if fresh {
 		if !floor.Before(n.cfg.Clock.Now()) {
 			return giveBack(errNoFreshWorker)
@@ -227,8 +245,13 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 		}
 		n.mu.Unlock()
 	}
-	if err := n.waitPast(ctx, floor, lease.WorkerID()); err != nil {
+	// The history floor may refuse (too far ahead: a large rollback); the
+	// claim floor is always waited, whatever MaxStartupWait says.
+	if err := n.waitPast(ctx, floor, claimFloor, lease.WorkerID()); err != nil {
 		return giveBack(err)
+	}
+	if claimFloor.After(floor) {
+		floor = claimFloor
 	}
 	w := n.guard.vouchedWindow()
 	if err := lease.Reserve(ctx, w); err != nil {
@@ -251,22 +274,30 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	return &holding{lease: lease, gen: gen, floor: floor, since: time.Now()}, nil
 }
 
-// waitPast waits until the clock is past t, if that is at most
-// MaxStartupWait away; further is a refusal.
-func (n *Node) waitPast(ctx context.Context, t time.Time, wid int64) error {
+// waitPast waits until the clock is past both t, the history of the
+// WorkerID (its W, the node's own history and last report), and claim, the
+// claim floor. t may be at most MaxStartupWait ahead of the clock; further is
+// a refusal (the clock is behind what was issued: a large rollback). claim is
+// waited for regardless: it is at most Window + claimDrift ahead, a bound of
+// the configuration, not a sign of a bad clock.
+func (n *Node) waitPast(ctx context.Context, t, claim time.Time, wid int64) error {
 	now := n.cfg.Clock.Now()
-	behind := t.Sub(now)
-	if behind < 0 {
-		return nil
-	}
-	if behind > n.cfg.MaxStartupWait {
+	if behind := t.Sub(now); behind > n.cfg.MaxStartupWait {
 		return fmt.Errorf("%w: clock %s is %s behind %s, the reserved window or last report of WorkerId %d; "+
 			"more than clock.max-startup-wait (%s), refusing to start",
 			ErrClockBehind, now.UTC().Format(time.RFC3339Nano), behind.Round(time.Millisecond),
 			t.UTC().Format(time.RFC3339Nano), wid, n.cfg.MaxStartupWait)
 	}
-	n.log.Info("waiting for the clock to pass the reserved window", zap.Duration("wait", behind), zap.Int64("worker-id", wid))
-	n.setReason(ReasonClockBehind, fmt.Sprintf("waiting %s for the clock to pass the reserved window", behind.Round(time.Millisecond)))
+	what := "the reserved window"
+	if claim.After(t) {
+		t, what = claim, "the claim floor (a holder the store may have forgotten)"
+	}
+	behind := t.Sub(now)
+	if behind < 0 {
+		return nil
+	}
+	n.log.Info("waiting for the clock to pass "+what, zap.Duration("wait", behind), zap.Int64("worker-id", wid))
+	n.setReason(ReasonClockBehind, fmt.Sprintf("waiting %s for the clock to pass %s", behind.Round(time.Millisecond), what))
 	for !n.cfg.Clock.Now().After(t) {
 		if err := clockguard.Sleep(ctx, n.cfg.Clock, max(t.Sub(n.cfg.Clock.Now()), time.Millisecond)); err != nil {
 			return err
@@ -274,6 +305,11 @@ func (n *Node) waitPast(ctx context.Context, t time.Time, wid int64) error {
 	}
 	return nil
 }
+
+// claimDrift is how far another node's clock may be ahead of this one's:
+// each node keeps within MaxDrift of the mean of its peers' clocks, so two
+// nodes are within twice that of each other.
+func (n *Node) claimDrift() time.Duration { return 2 * n.cfg.MaxDrift }
 
 // run serves from h until its lease is lost, then acquires again, until
 // Close.
@@ -333,7 +369,9 @@ func (n *Node) recoverRollback(ctx context.Context, h *holding) *holding {
 	n.guard.rollbacks.Add(1)
 	n.freshTried = time.Now()
 	n.log.Warn("clock stepped back; looking for a fresh WorkerId", zap.Duration("behind", behind))
-	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// The fresh WorkerID serves only after its claim floor, Window +
+	// claimDrift past the clock: allow for that wait.
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second+n.cfg.Window+n.claimDrift())
 	fresh, err := n.acquire(actx, true)
 	cancel()
 	if err != nil {

@@ -32,9 +32,10 @@
 // (ErrStoreWentBack), and the node claims again against the store as it is.
 // This catches a holder that reaches the restored store. A holder cut off
 // from it keeps issuing up to its own W, which the restored store no longer
-// shows, so a new holder that reads the older W can repeat its IDs: this
-// package does not close that gap; a floor on every new claim that covers
-// what a forgotten holder may still issue must.
+// shows, so a new holder that reads the older W could repeat its IDs. This
+// package cannot close that gap; the node does, with a floor on every claim
+// that covers what a forgotten holder may still issue (package idcoord, "A
+// store that forgets": the clock at the claim + Window + 2×MaxDrift).
 //
 // The node sends its own keepalives, about every TTL/3, and fences itself at
 // the monotonic send time of the last acknowledged keepalive plus the TTL
