@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	idcoordBin = filepath.Join(dir, "idcoord")
+	// The nodes' data-dir (their local history of W) goes to the temporary
+	// folder, not to the working tree; a test's --data-dir flag still wins.
+	os.Setenv("IDCOORD_DATA_DIR", filepath.Join(dir, "data")) //nolint:errcheck // a valid name
 	build := goBuild(idcoordBin, "-tags", "faultclock")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building idcoord: %v\n%s", err, out)
