@@ -54,7 +54,8 @@ lint:
 ## test: install missing servers, lint, then run every test with -race
 test: deps lint
 	@# test/e2e first: the longest package starts at once, beside the others.
-	$(GO) test -race -timeout 14m ./test/e2e/ ./...
+	@# -p 4 on 2 cores: the tests mostly wait on servers and clocks, not the CPU.
+	$(GO) test -race -p 4 -timeout 14m ./test/e2e/ ./...
 	$(GO) test -race -tags faultclock ./clockguard/
 	@if [ -f bench/go.mod ]; then echo "cd bench && $(GO) test -run 'Test' ./..."; cd bench && $(GO) test -run 'Test' ./...; fi
 
