@@ -3,7 +3,6 @@ package idcoord_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,12 +32,7 @@ func TestLocalHistoryOutlivesARestoredStore(t *testing.T) {
 	one := snowflake.Twitter()
 	one.WorkerBits = 1 // WorkerId 1 only: the restart takes the same one
 
-	srv.Stop()
-	backup := filepath.Join(t.TempDir(), "data")
-	if out, err := exec.Command("cp", "-a", srv.DataDir(), backup).CombinedOutput(); err != nil {
-		t.Fatalf("backup: %v: %s", err, out)
-	}
-	srv.Restart(t)
+	backup := backupOf(t, srv)
 
 	start := func(clock clockguard.WallClock) *idcoord.Node {
 		t.Helper()
@@ -69,14 +63,7 @@ func TestLocalHistoryOutlivesARestoredStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.Stop()
-	if err := os.RemoveAll(srv.DataDir()); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("cp", "-a", backup, srv.DataDir()).CombinedOutput(); err != nil {
-		t.Fatalf("restore: %v: %s", err, out)
-	}
-	srv.Restart(t)
+	restoreFrom(t, srv, backup)
 
 	again := start(offsetClock(-3 * time.Second))
 	defer again.Close(ctx)

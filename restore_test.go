@@ -15,6 +15,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
@@ -73,33 +74,84 @@ func (is *issuer) halt() []int64 {
 	return is.ids
 }
 
-// TestRestoredStoreNewHolderWaitsPastForgottenW: etcd is restored from a
-// backup taken before node A claimed the only WorkerId of the layout, while
-// A is cut off from the store (inside its lease), so A keeps issuing up to
-// its own W, which the restored store does not show. Node B starts right
-// after the restore and claims the same WorkerId, with no W. The claim floor
-// (one Window plus the peer-drift bound past B's clock) keeps B's IDs above
-// everything A can still issue: no ID of A and B repeats.
-func TestRestoredStoreNewHolderWaitsPastForgottenW(t *testing.T) {
-	srv := etcdtest.StartBinary(t)
-	cluster := clusterOf(t)
-	one := snowflake.Twitter()
-	one.WorkerBits = 1 // WorkerId 1 only: B takes A's
+// restorable is a store server whose data folder a test can put back, as
+// an operator restoring a backup would.
+type restorable interface {
+	Stop()
+	Restart(testing.TB)
+	DataDir() string
+}
 
+// backupOf stops srv, copies its data folder and starts it again.
+func backupOf(t *testing.T, srv restorable) string {
+	t.Helper()
 	srv.Stop()
 	backup := filepath.Join(t.TempDir(), "data")
-	if out, err := exec.Command("cp", "-a", srv.DataDir(), backup).CombinedOutput(); err != nil {
-		t.Fatalf("backup: %v: %s", err, out)
-	}
+	copyDir(t, srv.DataDir(), backup)
 	srv.Restart(t)
+	return backup
+}
 
-	proxy := faultproxy.NewWith(t, srv.Endpoints()[0], faultproxy.Options{})
-	start := func(name, endpoint string) *idcoord.Node {
+// restoreFrom stops srv, puts backup back as its data folder and starts it
+// again: the store forgets everything written since the backup.
+func restoreFrom(t *testing.T, srv restorable, backup string) {
+	t.Helper()
+	srv.Stop()
+	if err := os.RemoveAll(srv.DataDir()); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, backup, srv.DataDir())
+	srv.Restart(t)
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a %s %s: %v: %s", from, to, err, out)
+	}
+}
+
+// TestRestoredStoreNewHolderWaitsPastForgottenW: the store is restored from
+// a backup taken before node A claimed the only WorkerId of the layout,
+// while A is cut off from the store (inside its lease or session), so A
+// keeps issuing up to its own W, which the restored store does not show.
+// Node B starts right after the restore and claims the same WorkerId, with
+// no W. The claim floor (one Window plus the peer-drift bound past B's
+// clock) keeps B's IDs above everything A can still issue: no ID of A and B
+// repeats. On etcd, and on ZooKeeper (ephemeral mode; A's 10s session
+// outlives the restart).
+func TestRestoredStoreNewHolderWaitsPastForgottenW(t *testing.T) {
+	t.Run("etcd", func(t *testing.T) {
+		srv := etcdtest.StartBinary(t)
+		restoreUnderCutOffHolder(t, srv, srv.Endpoints()[0], func(ctx context.Context, addr string, log *zap.Logger) (coord.Backend, error) {
+			return etcd.New(ctx, etcd.Config{Endpoints: []string{addr}, Cluster: clusterOf(t), TTL: 10 * time.Second,
+				DialTimeout: 2 * time.Second, Logger: log})
+		})
+	})
+	t.Run("zk", func(t *testing.T) {
+		srv := zktest.Start(t)
+		restoreUnderCutOffHolder(t, srv, srv.Addr(), func(ctx context.Context, addr string, log *zap.Logger) (coord.Backend, error) {
+			return zkcoord.New(ctx, zkcoord.Config{Servers: []string{addr}, Cluster: clusterOf(t), Mode: zkcoord.ModeEphemeral,
+				SessionTimeout: 10 * time.Second, ConnectTimeout: 5 * time.Second, Logger: log})
+		})
+	})
+}
+
+// restoreUnderCutOffHolder runs the scenario of
+// TestRestoredStoreNewHolderWaitsPastForgottenW on srv, whose clients
+// connect to addr through open.
+func restoreUnderCutOffHolder(t *testing.T, srv restorable, addr string,
+	open func(ctx context.Context, addr string, log *zap.Logger) (coord.Backend, error)) {
+	one := snowflake.Twitter()
+	one.WorkerBits = 1 // WorkerId 1 only: B takes A's
+	backup := backupOf(t, srv)
+
+	proxy := faultproxy.NewWith(t, addr, faultproxy.Options{})
+	start := func(name, addr string) *idcoord.Node {
 		t.Helper()
 		ctx := testproc.Context(t)
 		log := coordtest.Logger(t, zap.InfoLevel).Named(name)
-		b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{endpoint}, Cluster: cluster, TTL: 10 * time.Second,
-			DialTimeout: 2 * time.Second, Logger: log})
+		b, err := open(ctx, addr, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,84 +176,9 @@ func TestRestoredStoreNewHolderWaitsPastForgottenW(t *testing.T) {
 	// A's link goes down; the store is restored from the backup meanwhile.
 	proxy.Block()
 	cut := ia.count()
-	srv.Stop()
-	if err := os.RemoveAll(srv.DataDir()); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("cp", "-a", backup, srv.DataDir()).CombinedOutput(); err != nil {
-		t.Fatalf("restore: %v: %s", err, out)
-	}
-	srv.Restart(t)
+	restoreFrom(t, srv, backup)
 
-	b := start("b", srv.Endpoints()[0])
-	if got, want := b.Status().WorkerID, a.Status().WorkerID; got != want {
-		t.Fatalf("B took WorkerId %d, A %d: the test needs them equal", got, want)
-	}
-	ib := issue(t, b)
-	time.Sleep(2 * time.Second)
-	proxy.Unblock()
-	time.Sleep(time.Second)
-	checkNoDuplicates(t, ia.halt(), ib.halt(), cut)
-}
-
-// TestRestoredZooKeeperNewHolderWaitsPastForgottenW is the same on
-// ZooKeeper (ephemeral mode): the server is stopped while A is cut off, its
-// data folder replaced by a copy taken before A claimed, and started again;
-// B claims A's WorkerId. A's session (10s) outlives the restart, so A keeps
-// issuing up to its own W meanwhile.
-func TestRestoredZooKeeperNewHolderWaitsPastForgottenW(t *testing.T) {
-	srv := zktest.Start(t)
-	cluster := clusterOf(t)
-	one := snowflake.Twitter()
-	one.WorkerBits = 1
-
-	srv.Stop()
-	backup := filepath.Join(t.TempDir(), "data")
-	if out, err := exec.Command("cp", "-a", srv.DataDir(), backup).CombinedOutput(); err != nil {
-		t.Fatalf("backup: %v: %s", err, out)
-	}
-	srv.Restart(t)
-
-	proxy := faultproxy.NewWith(t, srv.Addr(), faultproxy.Options{})
-	start := func(name, addr string) *idcoord.Node {
-		t.Helper()
-		ctx := testproc.Context(t)
-		log := coordtest.Logger(t, zap.InfoLevel).Named(name)
-		b, err := zkcoord.New(ctx, zkcoord.Config{Servers: []string{addr}, Cluster: cluster, Mode: zkcoord.ModeEphemeral,
-			SessionTimeout: 10 * time.Second, ConnectTimeout: 5 * time.Second, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: name, Admin: "127.0.0.1:1", Layout: one, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close(context.Background()) })
-		return n
-	}
-	a := start("a", proxy.Addr())
-	ia := issue(t, a)
-	ctx := testproc.Context(t)
-	for ia.count() == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("A issued nothing")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-
-	proxy.Block()
-	cut := ia.count()
-	srv.Stop()
-	if err := os.RemoveAll(srv.DataDir()); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("cp", "-a", backup, srv.DataDir()).CombinedOutput(); err != nil {
-		t.Fatalf("restore: %v: %s", err, out)
-	}
-	srv.Restart(t)
-
-	b := start("b", srv.Addr())
+	b := start("b", addr)
 	if got, want := b.Status().WorkerID, a.Status().WorkerID; got != want {
 		t.Fatalf("B took WorkerId %d, A %d: the test needs them equal", got, want)
 	}
