@@ -32,7 +32,7 @@ func TestLocalHistoryOutlivesARestoredStore(t *testing.T) {
 	one := snowflake.Twitter()
 	one.WorkerBits = 1 // WorkerId 1 only: the restart takes the same one
 
-	backup := backupOf(t, srv)
+	backup := testproc.Backup(t, srv)
 
 	start := func(clock clockguard.WallClock) *idcoord.Node {
 		t.Helper()
@@ -63,7 +63,7 @@ func TestLocalHistoryOutlivesARestoredStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	restoreFrom(t, srv, backup)
+	testproc.Restore(t, srv, backup)
 
 	again := start(offsetClock(-3 * time.Second))
 	defer again.Close(ctx)

@@ -3,9 +3,6 @@ package idcoord_test
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,43 +71,6 @@ func (is *issuer) halt() []int64 {
 	return is.ids
 }
 
-// restorable is a store server whose data folder a test can put back, as
-// an operator restoring a backup would.
-type restorable interface {
-	Stop()
-	Restart(testing.TB)
-	DataDir() string
-}
-
-// backupOf stops srv, copies its data folder and starts it again.
-func backupOf(t *testing.T, srv restorable) string {
-	t.Helper()
-	srv.Stop()
-	backup := filepath.Join(t.TempDir(), "data")
-	copyDir(t, srv.DataDir(), backup)
-	srv.Restart(t)
-	return backup
-}
-
-// restoreFrom stops srv, puts backup back as its data folder and starts it
-// again: the store forgets everything written since the backup.
-func restoreFrom(t *testing.T, srv restorable, backup string) {
-	t.Helper()
-	srv.Stop()
-	if err := os.RemoveAll(srv.DataDir()); err != nil {
-		t.Fatal(err)
-	}
-	copyDir(t, backup, srv.DataDir())
-	srv.Restart(t)
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a %s %s: %v: %s", from, to, err, out)
-	}
-}
-
 // TestRestoredStoreNewHolderWaitsPastForgottenW: the store is restored from
 // a backup taken before node A claimed the only WorkerId of the layout,
 // while A is cut off from the store (inside its lease or session), so A
@@ -140,11 +100,11 @@ func TestRestoredStoreNewHolderWaitsPastForgottenW(t *testing.T) {
 // restoreUnderCutOffHolder runs the scenario of
 // TestRestoredStoreNewHolderWaitsPastForgottenW on srv, whose clients
 // connect to addr through open.
-func restoreUnderCutOffHolder(t *testing.T, srv restorable, addr string,
+func restoreUnderCutOffHolder(t *testing.T, srv testproc.Restorable, addr string,
 	open func(ctx context.Context, addr string, log *zap.Logger) (coord.Backend, error)) {
 	one := snowflake.Twitter()
 	one.WorkerBits = 1 // WorkerId 1 only: B takes A's
-	backup := backupOf(t, srv)
+	backup := testproc.Backup(t, srv)
 
 	proxy := faultproxy.NewWith(t, addr, faultproxy.Options{})
 	start := func(name, addr string) *idcoord.Node {
@@ -176,7 +136,7 @@ func restoreUnderCutOffHolder(t *testing.T, srv restorable, addr string,
 	// A's link goes down; the store is restored from the backup meanwhile.
 	proxy.Block()
 	cut := ia.count()
-	restoreFrom(t, srv, backup)
+	testproc.Restore(t, srv, backup)
 
 	b := start("b", addr)
 	if got, want := b.Status().WorkerID, a.Status().WorkerID; got != want {

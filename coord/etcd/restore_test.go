@@ -2,8 +2,6 @@ package etcd_test
 
 import (
 	"errors"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -11,35 +9,6 @@ import (
 	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 )
-
-// restoreOlder stops srv, puts back the copy of its data folder in backup,
-// and starts it again: etcd restored from an older backup.
-func restoreOlder(t *testing.T, srv *etcdtest.Server, backup string) {
-	t.Helper()
-	srv.Stop()
-	if err := os.RemoveAll(srv.DataDir()); err != nil {
-		t.Fatal(err)
-	}
-	copyDir(t, backup, srv.DataDir())
-	srv.Restart(t)
-}
-
-// backupOf stops srv, copies its data folder and starts it again.
-func backupOf(t *testing.T, srv *etcdtest.Server) string {
-	t.Helper()
-	srv.Stop()
-	backup := t.TempDir() + "/data"
-	copyDir(t, srv.DataDir(), backup)
-	srv.Restart(t)
-	return backup
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a %s %s: %v: %s", from, to, err, out)
-	}
-}
 
 // TestRestoredStoreFencesTheForgottenHolder restores etcd to a backup taken
 // before holder A claimed its WorkerId; B then claims the same WorkerId
@@ -50,7 +19,7 @@ func TestRestoredStoreFencesTheForgottenHolder(t *testing.T) {
 	srv := etcdtest.StartBinary(t)
 	cluster := clusterOf(t)
 	ctx := testproc.Context(t)
-	backup := backupOf(t, srv)
+	backup := testproc.Backup(t, srv)
 
 	// A 60s TTL: A's keepalives are 20s apart, so only its writes can find
 	// out about the restore within this test.
@@ -65,7 +34,7 @@ func TestRestoredStoreFencesTheForgottenHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	restoreOlder(t, srv, backup)
+	testproc.Restore(t, srv, backup)
 	b := newBackendTTL(t, srv.Endpoints(), cluster, 60*time.Second)
 	defer b.Close()
 	lb, err := b.Acquire(ctx, coord.Claim{Node: "b", MaxWorkerID: 1, Reserved: []int64{0}})
