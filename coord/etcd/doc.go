@@ -25,12 +25,11 @@
 // restored store does not know leases granted after its backup, and a new
 // grant carries the server's start time.
 //
-// HAZARD: the store may go back in time. Each client keeps the highest
-// revision and the cluster ID it has seen (storeHistory); linearizable
-// answers never go below it. An answer that does means the store lost writes
-// this node relied on: every holding claimed before ends at once
-// (ErrStoreWentBack), and the node claims again against the store as it is.
-// This catches a holder that reaches the restored store. A holder cut off
+// HAZARD: the store may go back in time. A holder that reaches a restored
+// store is fenced by its lease ID, unknown there; each client also keeps the
+// cluster ID it has seen (storeHistory), and a new one ends every holding
+// claimed before (ErrStoreWentBack). Revisions are not compared: a member
+// that rejoins after a cut can answer below a revision seen before. A holder cut off
 // from it keeps issuing up to its own W, which the restored store no longer
 // shows, so a new holder that reads the older W could repeat its IDs. This
 // package cannot close that gap; the node does, with a floor on every claim

@@ -10,22 +10,24 @@ import (
 	"github.com/idcoord/idcoord/coord"
 )
 
-// ErrStoreWentBack means etcd answered with a revision below one it had
-// answered before, or as another cluster: it was restored from an older
-// backup, or replaced. It forgot writes this node relied on (its claims, its
-// W), so every holding made before ends at once. It wraps coord.ErrFenced.
-var ErrStoreWentBack = fmt.Errorf("%w: etcd went back in time", coord.ErrFenced)
+// ErrStoreWentBack means etcd answered as another cluster than before: it
+// was replaced (or restored under a new identity), and may have forgotten
+// writes this node relied on (its claims, its W), so every holding made
+// before ends at once. It wraps coord.ErrFenced.
+var ErrStoreWentBack = fmt.Errorf("%w: etcd was replaced", coord.ErrFenced)
 
-// storeHistory is the highest revision and the cluster ID one client has
-// seen in etcd's answers. Linearizable reads and writes answer with a
-// revision at least as high as any answered before, so a lower one can only
-// come from a store that lost its latest writes. Each time that is seen, the
-// era moves on: holdings claimed in an earlier era are over, and claims go
-// on against the store as it is now (the node's own floor keeps its IDs
-// above what it issued).
+// storeHistory is the cluster ID one client has seen in etcd's answers.
+// Each time it changes, the era moves on: holdings claimed in an earlier era
+// are over, and claims go on against the store as it is now (the node's own
+// floor keeps its IDs above what it issued).
+//
+// HAZARD: the revision is not compared. An answer's revision can come out
+// lower than one seen before without a restore (seen with a member that
+// rejoins its cluster after being cut off), so a node would drop its
+// WorkerId for nothing. A restore that keeps the cluster ID is caught by the
+// fencing token (its lease ID) and the claim floor instead.
 type storeHistory struct {
 	mu        sync.Mutex
-	revision  int64
 	clusterID uint64
 	era       int
 	why       error // what ended the last era
@@ -45,16 +47,13 @@ func (b *Backend) observe(h *etcdserverpb.ResponseHeader) int {
 	case s.clusterID != 0 && h.ClusterId != s.clusterID:
 		why = fmt.Errorf("%w: it answers as cluster %x, not %x as before (restored or replaced)",
 			ErrStoreWentBack, h.ClusterId, s.clusterID)
-	case h.Revision < s.revision:
-		why = fmt.Errorf("%w: revision %d after %d (restored from an older backup?)",
-			ErrStoreWentBack, h.Revision, s.revision)
 	}
 	if why != nil {
 		s.era++
 		s.why = why
-		b.cfg.Logger.Error("the store went back in time; dropping every WorkerId claimed before", zap.Error(why))
+		b.cfg.Logger.Error("the store was replaced; dropping every WorkerId claimed before", zap.Error(why))
 	}
-	s.clusterID, s.revision = h.ClusterId, h.Revision
+	s.clusterID = h.ClusterId
 	return s.era
 }
 
