@@ -5,7 +5,7 @@ import (
 )
 
 var reasons = []string{ReasonAcquiring, ReasonNoWorkerID, ReasonStoreUnreachable, ReasonLeaseLost, ReasonLeaseDeadline,
-	ReasonWindowExpired, ReasonClockDrift, ReasonClockBehind, ReasonClockAhead, "closed"}
+	ReasonWindowExpired, ReasonClockDrift, ReasonClockBehind, ReasonClaimFloor, ReasonClockAhead, "closed"}
 
 // Collector returns a Prometheus collector for the node's state, read from
 // Status at each scrape.

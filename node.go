@@ -288,16 +288,16 @@ func (n *Node) waitPast(ctx context.Context, t, claim time.Time, wid int64) erro
 			ErrClockBehind, now.UTC().Format(time.RFC3339Nano), behind.Round(time.Millisecond),
 			t.UTC().Format(time.RFC3339Nano), wid, n.cfg.MaxStartupWait)
 	}
-	what := "the reserved window"
+	what, reason := "the reserved window", ReasonClockBehind
 	if claim.After(t) {
-		t, what = claim, "the claim floor (a holder the store may have forgotten)"
+		t, what, reason = claim, "the claim floor (a holder the store may have forgotten)", ReasonClaimFloor
 	}
 	behind := t.Sub(now)
 	if behind < 0 {
 		return nil
 	}
 	n.log.Info("waiting for the clock to pass "+what, zap.Duration("wait", behind), zap.Int64("worker-id", wid))
-	n.setReason(ReasonClockBehind, fmt.Sprintf("waiting %s for the clock to pass %s", behind.Round(time.Millisecond), what))
+	n.setReason(reason, fmt.Sprintf("waiting %s for the clock to pass %s", behind.Round(time.Millisecond), what))
 	for !n.cfg.Clock.Now().After(t) {
 		if err := clockguard.Sleep(ctx, n.cfg.Clock, max(t.Sub(n.cfg.Clock.Now()), time.Millisecond)); err != nil {
 			return err

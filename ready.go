@@ -33,6 +33,10 @@ const (
 	// ReasonClockBehind: the clock is behind the last ID issued or the
 	// reserved window it must pass.
 	ReasonClockBehind = "clock_behind"
+	// ReasonClaimFloor: the node has claimed a WorkerID and waits, once per
+	// claim, for its clock to pass the claim floor: the longest a holder
+	// the store may have forgotten could still issue under it.
+	ReasonClaimFloor = "claim_floor"
 	// ReasonClockAhead: the clock stepped forward and the peers have not
 	// confirmed the new time.
 	ReasonClockAhead = "clock_ahead"

@@ -21,6 +21,7 @@ type Backend struct {
 	log  *zap.Logger
 	p    paths
 	conn atomic.Pointer[gozk.Conn]
+	gen  atomic.Int64 // counts clients made; only the current one's events count
 
 	hasSession chan struct{} // closed at the first session
 	firstOnce  sync.Once
@@ -88,21 +89,10 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	b.mu.leases = make(map[*lease]struct{})
 	b.mu.ended = make(map[int64]time.Time)
 	b.mu.peerOf = make(map[string]*lease)
-	conn, events, err := gozk.Connect(cfg.Servers, cfg.SessionTimeout,
-		gozk.WithDialer(b.dial),
-		gozk.WithEventCallback(b.onEvent),
-		gozk.WithLogger(zkLogger{b.log.Named("zk-client")}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("%w: ZooKeeper %v: %v", coord.ErrUnreachable, cfg.Servers, err)
+	if err := b.connect(); err != nil {
+		return nil, err
 	}
-	b.conn.Store(conn)
-	b.wg.Add(2)
-	go func() {
-		defer b.wg.Done()
-		for range events { // closed once the client has stopped every goroutine
-		}
-	}()
+	b.wg.Add(1)
 	go b.heartbeat()
 
 	wait, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -149,6 +139,61 @@ func (b *Backend) Close() error {
 	b.conn.Load().Close()
 	b.wg.Wait()
 	return nil
+}
+
+// connect makes a new client, with no session yet, the Backend's
+// connection; the previous one, if any, is closed. Events of a replaced
+// client are ignored.
+func (b *Backend) connect() error {
+	gen := b.gen.Add(1)
+	conn, events, err := gozk.Connect(b.cfg.Servers, b.cfg.SessionTimeout,
+		gozk.WithDialer(b.dial),
+		gozk.WithEventCallback(func(ev gozk.Event) {
+			if b.gen.Load() == gen {
+				b.onEvent(ev)
+			}
+		}),
+		gozk.WithLogger(zkLogger{b.log.Named("zk-client")}),
+	)
+	if err != nil {
+		return fmt.Errorf("%w: ZooKeeper %v: %v", coord.ErrUnreachable, b.cfg.Servers, err)
+	}
+	b.mu.Lock()
+	if b.mu.closed {
+		b.mu.Unlock()
+		conn.Close()
+		for range events {
+		}
+		return fmt.Errorf("%w: the ZooKeeper backend was closed", coord.ErrClosed)
+	}
+	old := b.conn.Swap(conn)
+	b.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		for range events { // closed once the client has stopped every goroutine
+		}
+	}()
+	return nil
+}
+
+// abandoned reports whether the current session has gone unheard, with no
+// connection, for longer than its timeout past its fence: no server can
+// give it back any more. Either it has expired, or the servers never knew
+// it: a server restored from a backup refuses a client that has seen later
+// transactions than its own, and go-zookeeper then retries forever with
+// the same session, never hearing that it expired.
+func (b *Backend) abandoned(now time.Time) (bool, session) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.mu.sess
+	if s.id == 0 || b.mu.closed || b.mu.state == gozk.StateHasSession {
+		return false, s
+	}
+	return now.After(b.deadlineLocked(s.id).Add(s.timeout)), s
 }
 
 // dial connects to one server and watches for its connect reply.
@@ -200,7 +245,10 @@ func (b *Backend) onEvent(ev gozk.Event) {
 				lost, final = b.endLocked(now)
 			}
 			// A new session: the leader made it after the connection was.
+			// It may be on a store restored from a backup, which lacks
+			// the directories made in the old one.
 			b.mu.sess = session{id: r.session, timeout: r.timeout, heard: b.mu.dialedAt}
+			b.mu.tree = false
 		} else {
 			// The server took the session back after the connection was
 			// made; an ensemble member asks the leader first, which renews
@@ -273,9 +321,18 @@ func (b *Backend) heartbeat() {
 		case <-t.C:
 		}
 		interval := b.currentSession().interval(b.cfg.SessionTimeout)
-		ctx, cancel := context.WithTimeout(context.Background(), interval)
-		_, _ = doLeader(ctx, b, func(c *gozk.Conn) (string, error) { return c.Sync("/") })
-		cancel()
+		if gone, s := b.abandoned(time.Now()); gone {
+			b.log.Warn("no ZooKeeper server has taken the session back for over twice its timeout: it has expired, "+
+				"or the store no longer knows it (restored from a backup); starting a new session, WorkerIds held by the old one are lost",
+				zap.String("session", sessionHex(s.id)), zap.Duration("unheard-for", time.Since(s.heard).Round(time.Millisecond)))
+			if err := b.connect(); err != nil {
+				b.log.Warn("could not start a new ZooKeeper client", zap.Error(err))
+			}
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), interval)
+			_, _ = doLeader(ctx, b, func(c *gozk.Conn) (string, error) { return c.Sync("/") })
+			cancel()
+		}
 		t.Reset(interval)
 	}
 }

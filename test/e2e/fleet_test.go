@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	"github.com/idcoord/idcoord/coord/zk/zktest"
 )
@@ -53,6 +54,15 @@ type fleetOptions struct {
 	// ZK runs the nodes against one ZooKeeper server (ephemeral mode,
 	// zkSession) instead of the etcd cluster.
 	ZK bool
+	// ZKMode is the nodes' --zk.mode; "" means ephemeral.
+	ZKMode string
+	// ZKEnsemble, with ZK, runs a three-member ensemble instead of one
+	// server; node 0 talks to one follower only, the others to every
+	// member.
+	ZKEnsemble bool
+	// Backup copies the store's data folders once it serves, before any
+	// node starts, so that a scenario can put the store back to that past.
+	Backup bool
 }
 
 // fleet is one scenario's environment: a 3-member etcd cluster, five
@@ -64,7 +74,10 @@ type fleet struct {
 	start   time.Time
 	logDir  string
 	etcd    *etcdtest.Cluster // nil with ZK
-	zk      *zktest.Server    // with ZK
+	zk      *zktest.Server    // with ZK, unless ZKEnsemble
+	zkens   *zktest.Ensemble  // with ZKEnsemble
+	zkHome  *zktest.Server    // with ZKEnsemble: the follower node 0 talks to
+	backup  string            // with Backup: the copies of the store's data folders
 	nodes   []*fleetNode
 	proxies map[int][]*faultproxy.Proxy
 	ns      *netns       // with Netns
@@ -134,49 +147,65 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 	if opts.Firewall {
 		f.rules = newRuleSet(t)
 	}
-	if opts.ZK {
-		f.zk = zktest.StartWith(t, zktest.Options{TickTime: zkTick, MinSessionTimeout: 2 * zkTick, MaxSessionTimeout: 4 * zkSession})
-	} else {
+	zkOpts := zktest.Options{TickTime: zkTick, MinSessionTimeout: 2 * zkTick, MaxSessionTimeout: 4 * zkSession}
+	switch {
+	case opts.ZKEnsemble:
+		f.zkens = zktest.StartEnsemble(t, 3, zkOpts)
+		_, followers, err := f.zkens.Leader(testproc.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.zkHome = followers[0]
+	case opts.ZK:
+		f.zk = zktest.StartWith(t, zkOpts)
+	default:
 		f.etcd = etcdtest.StartCluster(t, 3)
+	}
+	if opts.Backup {
+		f.backup = testproc.Backup(t, f.store())
 	}
 	if opts.Netns {
 		f.ns = newNetns(t)
-		for _, ep := range f.etcd.Endpoints() {
-			f.fwds = append(f.fwds, newForwarder(t, f.ns.hostAddr, ep))
+		for _, addr := range f.storeAddrs() {
+			f.fwds = append(f.fwds, newForwarder(t, f.ns.hostAddr, addr))
 		}
 	}
 	cluster := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
 	for i := range fleetSize {
-		if opts.ZK {
-			f.nodes = append(f.nodes, newFleetNode(f, fmt.Sprintf("node-%d", i), []string{"--coord", "zk",
-				"--zk.servers", f.zk.Addr(), "--zk.mode", "ephemeral", "--zk.session-timeout", zkSession.String(),
-				"--cluster", cluster, "--layout.worker-bits", workerBits, "--clock.max-drift", "1s"}, nodePlace{}))
-			continue
-		}
-		endpoints := f.etcd.Endpoints()
+		addrs := f.storeAddrs()
 		var place nodePlace
 		if m, ok := opts.Solo[i]; ok {
-			endpoints = endpoints[m : m+1]
+			addrs = addrs[m : m+1]
+		}
+		if f.zkHome != nil && i == 0 {
+			addrs = []string{f.zkHome.Addr()}
 		}
 		if opts.Netns && i == 0 {
-			endpoints = nil
+			addrs = nil
 			for _, fw := range f.fwds {
-				endpoints = append(endpoints, fw.Addr())
+				addrs = append(addrs, fw.Addr())
 			}
 			place.ns = f.ns
 		}
 		if contains(opts.Proxied, i) {
-			endpoints = nil
-			for j, ep := range f.etcd.Endpoints() {
-				p := faultproxy.NewWith(t, ep, faultproxy.Options{Seed: opts.Seed*100 + int64(i*10+j)})
+			addrs = nil
+			for j, addr := range f.storeAddrs() {
+				p := faultproxy.NewWith(t, addr, faultproxy.Options{Seed: opts.Seed*100 + int64(i*10+j)})
 				f.proxies[i] = append(f.proxies[i], p)
-				endpoints = append(endpoints, p.Addr())
+				addrs = append(addrs, p.Addr())
 			}
 		}
-		n := newFleetNode(f, fmt.Sprintf("node-%d", i), []string{"--coord", "etcd",
-			"--etcd.endpoints", strings.Join(endpoints, ","), "--cluster", cluster,
-			"--layout.worker-bits", workerBits, "--lease.ttl", fleetTTL.String(), "--clock.max-drift", "1s"}, place)
-		f.nodes = append(f.nodes, n)
+		args := []string{"--coord", "etcd", "--etcd.endpoints", strings.Join(addrs, ","), "--lease.ttl", fleetTTL.String()}
+		if opts.ZK {
+			mode := opts.ZKMode
+			if mode == "" {
+				mode = "ephemeral"
+			}
+			args = []string{"--coord", "zk", "--zk.servers", strings.Join(addrs, ","), "--zk.mode", mode,
+				"--zk.session-timeout", zkSession.String()}
+		}
+		args = append(args, "--cluster", cluster, "--layout.worker-bits", workerBits, "--clock.max-drift", "1s")
+		f.nodes = append(f.nodes, newFleetNode(f, fmt.Sprintf("node-%d", i), args, place))
 	}
 	t.Cleanup(f.stop)
 	for i, n := range f.nodes {
@@ -204,6 +233,32 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 	f.waitServing(readyNeeded, 60*time.Second)
 	f.logf("fleet ready: %v", f.serving())
 	return f
+}
+
+// storeAddrs returns the client addresses of the store's servers.
+func (f *fleet) storeAddrs() []string {
+	switch {
+	case f.etcd != nil:
+		return f.etcd.Endpoints()
+	case f.zkens != nil:
+		return f.zkens.Addrs()
+	default:
+		return []string{f.zk.Addr()}
+	}
+}
+
+// store returns the store as one whole that testproc.Backup and Restore
+// stop, copy and start.
+func (f *fleet) store() testproc.Restorable {
+	switch {
+	case f.etcd != nil:
+		return f.etcd.Whole()
+	case f.zk != nil:
+		return f.zk
+	default:
+		f.t.Fatal("the fleet backs up an etcd cluster or one ZooKeeper server, not an ensemble")
+		return nil
+	}
 }
 
 // finish stops the load clients, the samplers and the supervisors, so

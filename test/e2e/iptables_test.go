@@ -96,13 +96,14 @@ func (r *ruleSet) cleanup() {
 	}
 }
 
-// isolatePeer cuts the etcd member with process pid and peer port self off
-// from the peer ports of the other members, in both directions, leaving its
-// client port alone. Connections the others make to it are matched by its
-// peer port; the connections it makes are matched by the cgroup2 the
-// process is moved into (new sockets) and by their ephemeral ports (the
-// sockets it already had). It returns the number of rules added.
-func (r *ruleSet) isolatePeer(pid, self int, others []int) (int, error) {
+// isolatePeer cuts the store member with process pid, listening for its
+// peers on the ports self, off from the peer ports of the other members, in
+// both directions, leaving its client port alone. Connections the others
+// make to it are matched by its peer ports; the connections it makes are
+// matched by the cgroup2 the process is moved into (new sockets) and by
+// their ephemeral ports (the sockets it already had). It returns the number
+// of rules added.
+func (r *ruleSet) isolatePeer(pid int, self, others []int) (int, error) {
 	root, err := cgroup2Root()
 	if err != nil {
 		return 0, err
@@ -112,17 +113,19 @@ func (r *ruleSet) isolatePeer(pid, self int, others []int) (int, error) {
 		return 0, fmt.Errorf("cgroup for the isolated member: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(root, r.cgroup, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
-		return 0, fmt.Errorf("moving etcd pid %d into cgroup %s: %w", pid, r.cgroup, err)
+		return 0, fmt.Errorf("moving member pid %d into cgroup %s: %w", pid, r.cgroup, err)
 	}
 	ports := make([]string, len(others))
 	for i, p := range others {
 		ports[i] = strconv.Itoa(p)
 	}
-	rules := [][]string{
-		{"-o", "lo", "-p", "tcp", "--dport", strconv.Itoa(self), "-j", "DROP"},
-		{"-o", "lo", "-p", "tcp", "--sport", strconv.Itoa(self), "-j", "DROP"},
-		{"-o", "lo", "-p", "tcp", "-m", "cgroup", "--path", r.cgroup, "-m", "multiport", "--dports", strings.Join(ports, ","), "-j", "DROP"},
+	var rules [][]string
+	for _, p := range self {
+		rules = append(rules,
+			[]string{"-o", "lo", "-p", "tcp", "--dport", strconv.Itoa(p), "-j", "DROP"},
+			[]string{"-o", "lo", "-p", "tcp", "--sport", strconv.Itoa(p), "-j", "DROP"})
 	}
+	rules = append(rules, []string{"-o", "lo", "-p", "tcp", "-m", "cgroup", "--path", r.cgroup, "-m", "multiport", "--dports", strings.Join(ports, ","), "-j", "DROP"})
 	conns, err := tcpConnsOf(pid)
 	if err != nil {
 		return 0, err

@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,4 +95,83 @@ func exitWithin(ctx context.Context, n *node) {
 	case <-ctx.Done():
 		n.t.Fatalf("%s did not exit by the test's deadline; log:\n%s", n.name, n.log.String())
 	}
+}
+
+// fleetLayout is the layout every fleet node runs with, as the refusal
+// names it.
+const fleetLayout = "41/2/12 @1ms epoch 2010-11-04T01:42:54.657Z"
+
+// layoutChanges are the rolling changes scenario 15 tries, each with the
+// layout the refusal must name as the node's.
+var layoutChanges = []struct{ env, layout string }{
+	{"IDCOORD_LAYOUT_SEQUENCE_BITS=14", "41/2/14 @1ms epoch 2010-11-04T01:42:54.657Z"},
+	{"IDCOORD_LAYOUT_EPOCH=2020-01-01T00:00:00Z", "41/2/12 @1ms epoch 2020-01-01T00:00:00Z"},
+}
+
+// runLayoutChange stops a serving node and starts it with another layout,
+// as a rolling change of a layout.* key would: other sequence bits, then
+// another epoch. Each start must be refused before it claims a WorkerId;
+// then the node starts with the cluster's layout again.
+func runLayoutChange(f *fleet, sc *scenarioState) {
+	n := pickTarget(f, sc)
+	f.run(f.steady(1500 * time.Millisecond))
+	n.down(syscall.SIGTERM)
+	for _, c := range layoutChanges {
+		f.mark("fault", fmt.Sprintf("%s started with %s", n.name, c.env), sc.target)
+		if err := n.up(false, c.env); err != nil {
+			f.t.Fatal(err)
+		}
+		inc := n.incarnation.Load()
+		select {
+		case <-n.exitedCh():
+		case <-time.After(30 * time.Second):
+			sc.note("%s with %s still running after 30s", n.name, c.env)
+			n.down(syscall.SIGKILL)
+		}
+		e, _ := n.exitOf(inc, 5*time.Second)
+		sc.refusals = append(sc.refusals, refusal{inc: inc, want: c.layout, exit: e})
+	}
+	if err := n.up(true); err != nil {
+		f.t.Fatal(err)
+	}
+	sc.healAt = f.since()
+	f.mark("heal", n.name+" started with the cluster's layout", sc.target)
+	f.run(f.steady(4 * time.Second))
+}
+
+// refusal is one start scenario 15 expects to be refused.
+type refusal struct {
+	inc  int64
+	want string // the node's layout, as the refusal must name it
+	exit exitRecord
+}
+
+// postLayoutChange checks that every start with another layout exited
+// non-zero with one line naming both layouts, claimed no WorkerId and
+// served nothing.
+func postLayoutChange(f *fleet, sc *scenarioState, v *verdict) {
+	n := f.nodes[sc.target]
+	for _, r := range sc.refusals {
+		line := r.exit.LastLine
+		if r.exit.Code <= 0 || !strings.Contains(line, "two layouts in one cluster") ||
+			!strings.Contains(line, "uses layout "+fleetLayout) || !strings.Contains(line, "this node's is "+r.want) {
+			v.Scenario++
+			v.evidence("%s incarnation %d (layout %s): exit %d, last line %q; want a refusal naming both layouts", n.name, r.inc, r.want, r.exit.Code, line)
+		}
+		for _, b := range f.loads[sc.target].batches {
+			if b.Inc == r.inc {
+				v.Scenario++
+				v.evidence("%s served %d IDs under layout %s", n.name, b.N, r.want)
+			}
+		}
+		for _, s := range f.samples[sc.target].s {
+			if s.Incarnation == r.inc && s.WorkerID >= 0 {
+				v.Scenario++
+				v.evidence("%s held WorkerId %d under layout %s", n.name, s.WorkerID, r.want)
+				break
+			}
+		}
+		v.Notes = append(v.Notes, fmt.Sprintf("layout %s: exit %d: %s", r.want, r.exit.Code, line))
+	}
+	v.Notes = append(v.Notes, sc.notes...)
 }

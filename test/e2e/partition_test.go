@@ -38,28 +38,39 @@ func holdTarget(f *fleet, sc *scenarioState, i int) *fleetNode {
 // runNetnsCut drops, inside node 0's network namespace, every packet to
 // the forwarders that are its only way to etcd, then deletes the rule.
 func runNetnsCut(f *fleet, sc *scenarioState) {
-	n := holdTarget(f, sc, 0)
+	holdTarget(f, sc, 0)
 	f.run(f.steady(1500 * time.Millisecond))
+	heal := cutNetns(f, sc)
+	f.run(fleetTTL + 3*time.Second)
+	heal()
+	f.run(f.steady(5 * time.Second))
+}
+
+// cutNetns adds, inside node 0's network namespace, a rule that drops every
+// packet to the forwarders that are its only way to the store, and marks
+// the fault; the function it returns deletes the rule and marks the heal.
+func cutNetns(f *fleet, sc *scenarioState) (heal func()) {
+	n := f.nodes[0]
 	ports := make([]string, len(f.fwds))
 	for i, fw := range f.fwds {
 		ports[i] = fw.Port()
 	}
 	rule := []string{"iptables", "-w", "-A", "OUTPUT", "-d", f.ns.hostAddr, "-p", "tcp", "-m", "multiport",
 		"--dports", strings.Join(ports, ","), "-j", "DROP"}
-	f.mark("fault", fmt.Sprintf("iptables in %s drops %s's packets to etcd (%s:%s) (WorkerId %d)",
-		f.ns.name, n.name, f.ns.hostAddr, strings.Join(ports, ","), sc.wid), sc.target)
+	f.mark("fault", fmt.Sprintf("iptables in %s drops %s's packets to the store (%s:%s) (WorkerId %d)",
+		f.ns.name, n.name, f.ns.hostAddr, strings.Join(ports, ","), sc.wid), 0)
 	if err := f.ns.exec(rule...); err != nil {
 		f.t.Fatal(err)
 	}
 	sc.faultAt = f.since()
-	f.run(fleetTTL + 3*time.Second)
-	rule[2] = "-D"
-	if err := f.ns.exec(rule...); err != nil {
-		f.t.Fatal(err)
+	return func() {
+		rule[2] = "-D"
+		if err := f.ns.exec(rule...); err != nil {
+			f.t.Fatal(err)
+		}
+		sc.healAt = f.since()
+		f.mark("heal", "drop rule deleted in "+f.ns.name, 0)
 	}
-	sc.healAt = f.since()
-	f.mark("heal", "drop rule deleted in "+f.ns.name, sc.target)
-	f.run(f.steady(5 * time.Second))
 }
 
 // runIsolateMember cuts etcd member m1, the only member node 0 talks to,
@@ -79,21 +90,50 @@ func runIsolateMember(f *fleet, sc *scenarioState) {
 	for _, m := range members[1:] {
 		others = append(others, peerPort(f, m.PeerURL()))
 	}
-	f.mark("fault", fmt.Sprintf("etcd %s (%s), the only member %s talks to, cut off from its peers (WorkerId %d)",
-		a.Name(), role, n.name, sc.wid), sc.target)
-	rules, err := f.rules.isolatePeer(a.PID(), peerPort(f, a.PeerURL()), others)
+	sc.note("%s was %s", a.Name(), role)
+	isolateMember(f, sc, fmt.Sprintf("etcd %s (%s), the only member %s talks to, cut off from its peers", a.Name(), role, n.name),
+		a.PID(), []int{peerPort(f, a.PeerURL())}, others)
+}
+
+// isolateMember cuts the store member with process pid off from the other
+// members' peer ports for the lease time + 3s, then removes the rules
+// (see ruleSet.isolatePeer).
+func isolateMember(f *fleet, sc *scenarioState, what string, pid int, self, others []int) {
+	f.mark("fault", fmt.Sprintf("%s (WorkerId %d)", what, sc.wid), sc.target)
+	rules, err := f.rules.isolatePeer(pid, self, others)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	sc.faultAt = f.since()
-	sc.note("%s was %s; %d iptables rules", a.Name(), role, rules)
-	f.run(fleetTTL + 3*time.Second)
+	sc.note("%d iptables rules", rules)
+	f.run(f.leaseTime() + 3*time.Second)
 	if err := f.rules.Remove(); err != nil {
 		f.t.Fatal(err)
 	}
 	sc.healAt = f.since()
-	f.mark("heal", "rules removed: "+a.Name()+" rejoins", sc.target)
+	f.mark("heal", "rules removed: the member rejoins", sc.target)
 	f.run(f.steady(5 * time.Second))
+}
+
+// leaseTime is how long a holding outlives the last word from the store:
+// the etcd lease TTL or the ZooKeeper session timeout.
+func (f *fleet) leaseTime() time.Duration {
+	if f.etcd != nil {
+		return fleetTTL
+	}
+	return zkSession
+}
+
+// cutBound is the latest a holder cut off from the store at the fault may
+// issue: every lease it could hold has run out by then at the store, plus
+// an etcd election timeout (an isolated leader renews leases until it sees
+// it lost its quorum) or a ZooKeeper tick (the leader expires sessions in
+// tick-sized buckets), plus margin.
+func (f *fleet) cutBound(faultAt time.Duration) time.Duration {
+	if f.etcd != nil {
+		return faultAt + fleetTTL + electionMargin
+	}
+	return faultAt + zkSession + zkTick + fenceSlack
 }
 
 func peerPort(f *fleet, peerURL string) int {
@@ -116,7 +156,7 @@ func postNetCut(f *fleet, sc *scenarioState, v *verdict) {
 	lay, _ := f.layoutOf()
 	n := f.nodes[sc.target]
 	l := f.loads[sc.target]
-	bound := sc.faultAt + fleetTTL + electionMargin
+	bound := f.cutBound(sc.faultAt)
 	last := time.Duration(-1)
 	for _, b := range l.batches {
 		served := f.servedAt(n, lay, slices.Max(l.ids[b.First:b.First+b.N]), b.At)
@@ -169,7 +209,7 @@ func recovery(f *fleet, sc *scenarioState) (string, time.Duration) {
 		}
 	}
 	for _, s := range f.samples[sc.target].s {
-		if s.At >= sc.healAt && (s.Ready || s.ReasonCode == "no_worker_id") {
+		if s.At >= sc.healAt && (s.Ready || s.ReasonCode == "no_worker_id" || s.ReasonCode == "claim_floor") {
 			better(fmt.Sprintf("/status ready %v %s, WorkerId %d (incarnation %d)", s.Ready, s.ReasonCode, s.WorkerID, s.Incarnation), s.At)
 			break
 		}

@@ -26,6 +26,8 @@ type scenarioState struct {
 	held             string // HeldSince of the target's holding at the fault
 	faultAt, healAt  time.Duration
 	quorumLost       time.Duration
+	restoredAt       time.Duration
+	refusals         []refusal
 	notes            []string
 	exitCode         int
 	refusal          string
@@ -70,6 +72,11 @@ func scenarios() []scenario {
 		{id: "11", name: "client chaos: killed clients, partial frames", run: runChaos},
 		{id: "8a", name: "ZooKeeper: SIGSTOP past the session, SIGCONT", opts: fleetOptions{ZK: true}, run: runZKPause, post: postPause},
 		{id: "8b", name: "ZooKeeper: kill -9 the server, restart", opts: fleetOptions{ZK: true}, run: runZKKill, post: postZKKill},
+		{id: "12", name: "etcd restored to an empty past, holder cut off", opts: fleetOptions{Netns: true, LeadFirst: true, Backup: true}, run: runRestore, post: postRestore},
+		{id: "13a", name: "ZooKeeper (ephemeral) restored, holder cut off", opts: fleetOptions{ZK: true, Netns: true, LeadFirst: true, Backup: true}, run: runRestore, post: postRestore},
+		{id: "13b", name: "ZooKeeper (sequential) restored, holder cut off", opts: fleetOptions{ZK: true, ZKMode: "sequential", Netns: true, LeadFirst: true, Backup: true}, run: runRestore, post: postRestore},
+		{id: "14", name: "ZooKeeper ensemble: holder's follower cut off", opts: fleetOptions{ZK: true, ZKEnsemble: true, LeadFirst: true, Firewall: true}, run: runZKFollowerCut, post: postNetCut},
+		{id: "15", name: "rolling layout change: seq bits, then epoch", run: runLayoutChange, post: postLayoutChange},
 	}
 }
 
@@ -102,32 +109,9 @@ func runPause(f *fleet, sc *scenarioState) {
 // postPause checks that nothing the paused node issued after it woke came
 // from the holding it had when it was stopped.
 func postPause(f *fleet, sc *scenarioState, v *verdict) {
-	lay, _ := f.layoutOf()
-	n := f.nodes[sc.target]
-	l := f.loads[sc.target]
-	inflight, after, unavailable := 0, 0, 0
-	for _, b := range l.batches {
-		if b.At < sc.healAt {
-			continue
-		}
-		ids := l.ids[b.First : b.First+b.N]
-		served := f.servedAt(n, lay, slices.Max(ids), b.At)
-		if served < sc.faultAt+fenceSlack {
-			inflight += b.N
-			continue
-		}
-		after += b.N
-		if lay.worker(ids[0]) != sc.wid {
-			continue
-		}
-		s := f.samples[sc.target].firstAfter(b.Inc, served)
-		if s == nil || s.HeldSince == sc.held {
-			v.Scenario++
-			v.evidence("%s issued ID %d (WorkerId %d) at %s after SIGCONT under the holding it had before SIGSTOP (held since %s)",
-				n.name, ids[0], sc.wid, served, sc.held)
-		}
-	}
-	for _, e := range l.errs {
+	inflight, after := checkOldHolding(f, sc, v, sc.healAt, "after SIGCONT")
+	unavailable := 0
+	for _, e := range f.loads[sc.target].errs {
 		if e.At >= sc.healAt && e.Code == "UNAVAILABLE" {
 			unavailable++
 		}
@@ -146,6 +130,38 @@ func postPause(f *fleet, sc *scenarioState, v *verdict) {
 	}
 	v.Notes = append(v.Notes, fmt.Sprintf("WorkerId %d taken over during the pause by %s; after SIGCONT: %d IDs issued before the pause delivered, %d IDs issued after waking (none under the old holding), %d UNAVAILABLE",
 		sc.wid, taken, inflight, after, unavailable))
+}
+
+// checkOldHolding flags every ID the target issued after the fault, and
+// received from the time from on, under the holding it had at the fault
+// (sc.held). It returns how many IDs received from then on were issued
+// before the fault (in flight) and after it.
+func checkOldHolding(f *fleet, sc *scenarioState, v *verdict, from time.Duration, when string) (inflight, after int) {
+	lay, _ := f.layoutOf()
+	n := f.nodes[sc.target]
+	l := f.loads[sc.target]
+	for _, b := range l.batches {
+		if b.At < from {
+			continue
+		}
+		ids := l.ids[b.First : b.First+b.N]
+		served := f.servedAt(n, lay, slices.Max(ids), b.At)
+		if served < sc.faultAt+fenceSlack {
+			inflight += b.N
+			continue
+		}
+		after += b.N
+		if lay.worker(ids[0]) != sc.wid {
+			continue
+		}
+		s := f.samples[sc.target].firstAfter(b.Inc, served)
+		if s == nil || s.HeldSince == sc.held {
+			v.Scenario++
+			v.evidence("%s issued ID %d (WorkerId %d) at %s %s under the holding it had at the fault (held since %s)",
+				n.name, ids[0], sc.wid, served, when, sc.held)
+		}
+	}
+	return inflight, after
 }
 
 func runQuorum(f *fleet, sc *scenarioState) {

@@ -65,3 +65,23 @@ func postZKKill(f *fleet, sc *scenarioState, v *verdict) {
 		v.Notes = append(v.Notes, "no ID issued after ZooKeeper died")
 	}
 }
+
+// runZKFollowerCut cuts the follower node 0 talks to off from the leader
+// and the other follower, both ways, on their quorum and election ports.
+// The leader keeps its quorum with the other follower and expires node 0's
+// session; the cut-off follower answers node 0's reads until it gives up on
+// its leader, but no write or sync, so node 0's fence must end by the time
+// the leader may expire the session.
+func runZKFollowerCut(f *fleet, sc *scenarioState) {
+	n := holdTarget(f, sc, 0)
+	f.run(f.steady(1500 * time.Millisecond))
+	home := f.zkHome
+	var others []int
+	for _, m := range f.zkens.Members() {
+		if m != home {
+			others = append(others, m.QuorumPort(), m.ElectionPort())
+		}
+	}
+	isolateMember(f, sc, fmt.Sprintf("ZooKeeper follower %d, the only member %s talks to, cut off from the leader and the other follower", home.ID(), n.name),
+		home.PID(), []int{home.QuorumPort(), home.ElectionPort()}, others)
+}

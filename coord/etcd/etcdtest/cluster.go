@@ -9,6 +9,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 )
 
 // statusTimeout bounds one member's answer to Leader's status request, so a
@@ -60,6 +62,28 @@ func (c *Cluster) Restart(tb testing.TB, members ...*Server) {
 		tb.Fatalf("etcdtest: restart: %v", err)
 	}
 	tb.Logf("etcdtest: restarted %d member(s) healthy in %v", len(members), time.Since(start).Round(time.Millisecond))
+}
+
+// Whole returns the cluster as one store that testproc.Backup and Restore
+// stop, copy and start together: a restored cluster keeps its cluster ID.
+func (c *Cluster) Whole() testproc.Restorable { return wholeCluster{c} }
+
+type wholeCluster struct{ c *Cluster }
+
+func (w wholeCluster) Stop() {
+	for _, m := range w.c.members {
+		m.Stop()
+	}
+}
+
+func (w wholeCluster) Restart(tb testing.TB) { w.c.Restart(tb) }
+
+func (w wholeCluster) DataDirs() []string {
+	dirs := make([]string, len(w.c.members))
+	for i, m := range w.c.members {
+		dirs[i] = m.DataDir()
+	}
+	return dirs
 }
 
 // Leader asks every member for its status and returns the member that the

@@ -42,6 +42,9 @@ func (s *Server) PeerURL() string {
 // DataDir returns the member's data folder, kept across restarts.
 func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 
+// DataDirs returns the data folder, for testproc.Backup and Restore.
+func (s *Server) DataDirs() []string { return []string{s.DataDir()} }
+
 // LogPath returns the file that collects the output of every run of this member.
 func (s *Server) LogPath() string { return filepath.Join(s.dir, "etcd.log") }
 

@@ -89,6 +89,9 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 // DataDir returns the server's data folder, kept across restarts.
 func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 
+// DataDirs returns the data folder, for testproc.Backup and Restore.
+func (s *Server) DataDirs() []string { return []string{s.DataDir()} }
+
 // LogPath returns the file that collects the log of every run of the server.
 func (s *Server) LogPath() string { return filepath.Join(s.dir, "zookeeper.log") }
 

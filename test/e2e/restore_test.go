@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+)
+
+// runRestore cuts node 0, a holder, off from the store, puts the store
+// back to the copy taken before any node started, and heals the cut a
+// second after the store serves again. The restored store has forgotten
+// every claim, every W and the layout; the waiting nodes, and the holders
+// that lost their connections in the restart, claim at once, while node 0
+// may still issue up to its own W until its fence runs out.
+func runRestore(f *fleet, sc *scenarioState) {
+	holdTarget(f, sc, 0)
+	f.run(f.steady(1500 * time.Millisecond))
+	heal := cutNetns(f, sc)
+	testproc.Restore(f.t, f.store(), f.backup)
+	sc.restoredAt = f.since()
+	f.mark("mark", "store restored from the copy taken before any node started: no WorkerId held, no W")
+	f.run(time.Second)
+	heal()
+	f.run(f.steady(8 * time.Second))
+}
+
+// postRestore checks that the cut-off holder issued nothing past its fence
+// and nothing after the heal under its old holding, and that the scenario
+// did what it is for: another node served the target's WorkerId after the
+// restore. Whether the new holder's IDs stayed above the old holder's is
+// the checker's range column; the note gives the margin.
+func postRestore(f *fleet, sc *scenarioState, v *verdict) {
+	lay, _ := f.layoutOf()
+	n := f.nodes[sc.target]
+	l := f.loads[sc.target]
+	bound := f.cutBound(sc.faultAt)
+	var oldMax int64 = -1
+	for _, b := range l.batches {
+		ids := l.ids[b.First : b.First+b.N]
+		if lay.worker(ids[0]) == sc.wid && b.At < sc.healAt {
+			oldMax = max(oldMax, slices.Max(ids))
+		}
+		served := f.servedAt(n, lay, slices.Max(ids), b.At)
+		if served > bound && served < sc.healAt {
+			v.Scenario++
+			v.evidence("%s issued ID %d at %s, cut off since %s", n.name, ids[0], served, sc.faultAt)
+		}
+	}
+	checkOldHolding(f, sc, v, sc.healAt, "after the heal")
+
+	// The first IDs of the target's WorkerId that another node issued after
+	// the restore.
+	newMin, newNode, newAt := int64(-1), "", time.Duration(-1)
+	for i, l := range f.loads {
+		if i == sc.target {
+			continue
+		}
+		for _, b := range l.batches {
+			ids := l.ids[b.First : b.First+b.N]
+			if b.At < sc.restoredAt || lay.worker(ids[0]) != sc.wid {
+				continue
+			}
+			if lo := slices.Min(ids); newMin < 0 || lo < newMin {
+				newMin, newNode, newAt = lo, f.nodes[i].name, b.At
+			}
+		}
+	}
+	if newMin < 0 {
+		v.Scenario++
+		v.evidence("no other node served WorkerId %d after the restore: the scenario shows nothing", sc.wid)
+	} else {
+		v.Notes = append(v.Notes, fmt.Sprintf("WorkerId %d: %s's last ID before the heal at %s; %s served it from %.2fs after the restore, its first ID %s later",
+			sc.wid, n.name, lay.wall(oldMax).Sub(f.start).Round(time.Millisecond), newNode, (newAt-sc.restoredAt).Seconds(),
+			lay.wall(newMin).Sub(lay.wall(oldMax)).Round(time.Millisecond)))
+	}
+	if how, at := recovery(f, sc); at >= 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("%s recovered %.2fs after the heal: %s", n.name, (at-sc.healAt).Seconds(), how))
+	} else {
+		v.Scenario++
+		v.evidence("%s did not recover after the heal at %s", n.name, sc.healAt)
+	}
+	v.Notes = append(v.Notes, exitCounts(f, sc.restoredAt)...)
+}
+
+// exitCounts summarises, per node, the exits from the time from on.
+func exitCounts(f *fleet, from time.Duration) []string {
+	var out []string
+	for _, n := range f.nodes {
+		count, last := 0, ""
+		for _, e := range n.exits() {
+			if e.At >= from && e.Code > 0 {
+				count, last = count+1, e.LastLine
+			}
+		}
+		if count > 0 {
+			out = append(out, fmt.Sprintf("%s exited %d times after the restore, last: %s", n.name, count, last))
+		}
+	}
+	return out
+}
