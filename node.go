@@ -253,7 +253,10 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	if claimFloor.After(floor) {
 		floor = claimFloor
 	}
-	w := n.guard.vouchedWindow()
+	w, err := n.windowPast(ctx, floor)
+	if err != nil {
+		return giveBack(err)
+	}
 	if err := lease.Reserve(ctx, w); err != nil {
 		return giveBack(err)
 	}
@@ -272,6 +275,30 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	}
 	n.log.Info("serving", zap.Int64("worker-id", lease.WorkerID()), zap.Time("floor", floor), zap.Time("high-water", w))
 	return &holding{lease: lease, gen: gen, floor: floor, since: time.Now()}, nil
+}
+
+// windowPast returns the first window to reserve, once it reaches past
+// floor. A forward clock step no peer has confirmed ends the floor wait
+// early on the wall clock, but W may reach only one Window past what the
+// monotonic clock vouches for (see guard.vouchedWindow): wait on the
+// monotonic clock until it does.
+func (n *Node) windowPast(ctx context.Context, floor time.Time) (time.Time, error) {
+	for {
+		w := n.guard.vouchedWindow()
+		if w.After(floor) {
+			return w, nil
+		}
+		short := floor.Sub(w) + time.Millisecond
+		n.setReason(ReasonClockAhead, fmt.Sprintf("the clock stepped forward unconfirmed; waiting %s for the monotonic clock to pass the floor",
+			short.Round(time.Millisecond)))
+		t := time.NewTimer(short)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return time.Time{}, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // waitPast waits until the clock is past both t, the history of the

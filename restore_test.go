@@ -211,3 +211,53 @@ func TestClaimFloorIsNotAStartupRefusal(t *testing.T) {
 		t.Fatalf("first ID at %s, not past the claim floor %s", p.Time, want)
 	}
 }
+
+// TestForwardStepDuringClaimFloorWait: the wall clock steps 10s forward
+// while Start waits for the claim floor, with no peer to confirm the step.
+// The wait ends at once on the wall clock, but W may reach only one window
+// past what the monotonic clock vouches for, which is still short of the
+// floor: Start waits on until W reaches past it, then starts, instead of
+// failing with an empty window.
+func TestForwardStepDuringClaimFloorWait(t *testing.T) {
+	srv := etcdtest.StartEmbedded(t)
+	clock := clockguard.NewManualClock(time.Now())
+	began := time.Now()
+	mono := func() time.Duration { return time.Since(began) }
+	ctx := testproc.Context(t)
+	log := coordtest.Logger(t, zap.InfoLevel)
+	b, err := etcd.New(ctx, etcd.Config{Endpoints: srv.Endpoints(), Cluster: clusterOf(t), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type started struct {
+		n   *idcoord.Node
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: "web-0", Admin: "127.0.0.1:1", Clock: clock,
+			Monotonic: mono, MaxDrift: 500 * time.Millisecond, Logger: log})
+		done <- started{n, err}
+	}()
+	for clock.Waiters() == 0 { // Start sleeps on the wall clock: the claim floor wait
+		select {
+		case s := <-done:
+			t.Fatalf("Start returned before it waited for the claim floor: %v", s.err)
+		case <-ctx.Done():
+			t.Fatal("Start never waited for the claim floor")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	clock.Advance(10 * time.Second)
+	s := <-done
+	if s.err != nil {
+		t.Fatalf("Start after a forward step during the claim floor wait: %v", s.err)
+	}
+	defer s.n.Close(context.Background())
+	st := s.n.Status()
+	if !st.HighWater.After(st.Floor) {
+		t.Fatalf("W %s is not past the floor %s", st.HighWater, st.Floor)
+	}
+	t.Logf("started %v after the step; floor %s, W %s, clock %s", time.Since(began).Round(time.Millisecond),
+		st.Floor.Format(time.RFC3339Nano), st.HighWater.Format(time.RFC3339Nano), clock.Now().Format(time.RFC3339Nano))
+}

@@ -89,6 +89,15 @@
 // does not expose the negotiated timeout, so the Backend reads it from the
 // server's connect reply on the wire.
 //
+// A session that no server takes back for its fence plus one more timeout
+// is given up: the Backend closes the client and starts a new one with no
+// session, which fences every lease of the old session as a replacement
+// does. By then the session has expired at any server that knew it, or no
+// server knows it: a server restored from an older data folder refuses a
+// client that has seen later transactions than it has, without an answer,
+// and go-zookeeper retries with the same session for good. The new session
+// also forgets which directories exist (a restored store may lack them).
+//
 // HAZARD: in an ensemble the leader hears of a session's requests through
 // the follower the client talks to, which relays them with its answer to the
 // leader's ping, every half tick. A follower cut off just after a sync was

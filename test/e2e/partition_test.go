@@ -43,7 +43,7 @@ func runNetnsCut(f *fleet, sc *scenarioState) {
 	heal := cutNetns(f, sc)
 	f.run(fleetTTL + 3*time.Second)
 	heal()
-	f.run(f.steady(5 * time.Second))
+	f.runUntilBack(sc, f.steady(5*time.Second))
 }
 
 // cutNetns adds, inside node 0's network namespace, a rule that drops every
@@ -112,7 +112,21 @@ func isolateMember(f *fleet, sc *scenarioState, what string, pid int, self, othe
 	}
 	sc.healAt = f.since()
 	f.mark("heal", "rules removed: the member rejoins", sc.target)
-	f.run(f.steady(5 * time.Second))
+	f.runUntilBack(sc, f.steady(5*time.Second))
+}
+
+// runUntilBack lets the load run for d, and on until the target's status
+// shows that it works with the store again (see recovery), for at most
+// 20s: a member that rejoins may take a new election, longer on a busy
+// machine.
+func (f *fleet) runUntilBack(sc *scenarioState, d time.Duration) {
+	f.run(d)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); f.run(200 * time.Millisecond) {
+		s, ok := f.samples[sc.target].last()
+		if ok && s.At >= sc.healAt && (s.Ready || s.ReasonCode == "no_worker_id" || s.ReasonCode == "claim_floor") {
+			return
+		}
+	}
 }
 
 // leaseTime is how long a holding outlives the last word from the store:

@@ -23,11 +23,13 @@ func runRestore(f *fleet, sc *scenarioState) {
 	f.mark("mark", "store restored from the copy taken before any node started: no WorkerId held, no W")
 	f.run(time.Second)
 	heal()
-	f.run(f.steady(8 * time.Second))
+	f.runUntilBack(sc, f.steady(8*time.Second))
 }
 
 // postRestore checks that the cut-off holder issued nothing past its fence
-// and nothing after the heal under its old holding, and that the scenario
+// while cut off, and nothing past it under its old holding after the heal
+// either (a holder may issue until its fence even once it reaches the
+// store again, not after), and that the scenario
 // did what it is for: another node served the target's WorkerId after the
 // restore. Whether the new holder's IDs stayed above the old holder's is
 // the checker's range column; the note gives the margin.
@@ -48,7 +50,7 @@ func postRestore(f *fleet, sc *scenarioState, v *verdict) {
 			v.evidence("%s issued ID %d at %s, cut off since %s", n.name, ids[0], served, sc.faultAt)
 		}
 	}
-	checkOldHolding(f, sc, v, sc.healAt, "after the heal")
+	checkOldHolding(f, sc, v, sc.faultAt, bound, "past its fence")
 
 	// The first IDs of the target's WorkerId that another node issued after
 	// the restore.

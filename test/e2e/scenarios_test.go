@@ -109,7 +109,7 @@ func runPause(f *fleet, sc *scenarioState) {
 // postPause checks that nothing the paused node issued after it woke came
 // from the holding it had when it was stopped.
 func postPause(f *fleet, sc *scenarioState, v *verdict) {
-	inflight, after := checkOldHolding(f, sc, v, sc.healAt, "after SIGCONT")
+	inflight, after := checkOldHolding(f, sc, v, sc.healAt, sc.faultAt+fenceSlack, "after SIGCONT")
 	unavailable := 0
 	for _, e := range f.loads[sc.target].errs {
 		if e.At >= sc.healAt && e.Code == "UNAVAILABLE" {
@@ -132,11 +132,11 @@ func postPause(f *fleet, sc *scenarioState, v *verdict) {
 		sc.wid, taken, inflight, after, unavailable))
 }
 
-// checkOldHolding flags every ID the target issued after the fault, and
-// received from the time from on, under the holding it had at the fault
-// (sc.held). It returns how many IDs received from then on were issued
-// before the fault (in flight) and after it.
-func checkOldHolding(f *fleet, sc *scenarioState, v *verdict, from time.Duration, when string) (inflight, after int) {
+// checkOldHolding flags every ID the target issued after the time past,
+// and received from the time from on, under the holding it had at the
+// fault (sc.held). It returns how many IDs received from then on were
+// issued before past (in flight) and after it.
+func checkOldHolding(f *fleet, sc *scenarioState, v *verdict, from, past time.Duration, when string) (inflight, after int) {
 	lay, _ := f.layoutOf()
 	n := f.nodes[sc.target]
 	l := f.loads[sc.target]
@@ -146,7 +146,7 @@ func checkOldHolding(f *fleet, sc *scenarioState, v *verdict, from time.Duration
 		}
 		ids := l.ids[b.First : b.First+b.N]
 		served := f.servedAt(n, lay, slices.Max(ids), b.At)
-		if served < sc.faultAt+fenceSlack {
+		if served < past {
 			inflight += b.N
 			continue
 		}
