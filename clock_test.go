@@ -17,10 +17,10 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // clockServer serves /clock from clock, as a node's admin listener does.

@@ -14,10 +14,10 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestLocalHistoryOutlivesARestoredStore: a node issues IDs and stops;

@@ -10,10 +10,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestHandWrittenHighWaterRefused: a node issues 2,500 IDs under the only

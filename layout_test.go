@@ -14,12 +14,12 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // layoutStore is a store for the layout tests: how to open a backend of a

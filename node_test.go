@@ -14,11 +14,11 @@ import (
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // scarce is a layout with 2 worker bits: WorkerIds 1..3 (0 is reserved).

@@ -13,7 +13,7 @@ import (
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
 )
 
 // startNamed starts a node with a 2s lease and a start timeout far longer

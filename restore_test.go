@@ -14,13 +14,13 @@ import (
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/testproc"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // issuer draws IDs from a node in a goroutine until stopped, keeping every

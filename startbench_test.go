@@ -12,7 +12,7 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
 )
 
 // BenchmarkStartToFirstID measures the time from idcoord.Start to the first

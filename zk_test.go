@@ -17,10 +17,10 @@ import (
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
 	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // zkSession is the session timeout every node asks for. The servers of

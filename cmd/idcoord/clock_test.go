@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // clockJSON mirrors clock -o json, field by field.

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // dockerfilePath is the image build at the repository root.

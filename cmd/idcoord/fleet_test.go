@@ -16,9 +16,9 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // fleetSize is how many live nodes a fleet runs.

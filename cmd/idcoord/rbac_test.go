@@ -14,7 +14,7 @@ import (
 
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/etcd"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
 )
 
 // rbacScript holds the etcdctl commands operators run to give each cluster

@@ -13,9 +13,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 func TestStaleForever(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 	_ "github.com/idcoord/idcoord/sidecar/client"
 	"github.com/idcoord/idcoord/snowflake"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 func TestMain(m *testing.M) {

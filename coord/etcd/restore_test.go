@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestRestoredStoreFencesTheForgottenHolder restores etcd to a backup taken

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestDeadlineOfEndedSession lets the server expire a holder's session

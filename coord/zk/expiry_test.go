@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
 )
 
 // TestSessionExpiry partitions a holder from ZooKeeper: its Deadline stops

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // TestFenceFollowerWithoutLeader holds a WorkerId through one follower of

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestFreshWorkerSameNode asks for a second WorkerId for a node that still

@@ -15,7 +15,7 @@ import (
 
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 func TestMain(m *testing.M) {

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestRestoredServerGetsANewSession restores the server to a backup taken

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/testproc"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // Fleet shape: five nodes compete for the three WorkerIds two worker bits

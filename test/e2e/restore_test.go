@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // runRestore cuts node 0, a holder, off from the store, puts the store

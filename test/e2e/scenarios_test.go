@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
 )
 
 // scenario is one fault run against a fresh fleet. run injects the fault

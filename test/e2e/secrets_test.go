@@ -10,8 +10,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
-	"github.com/idcoord/idcoord/coord/zk/zktest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
 // TestSecretsNeverShown runs idcoord against an etcd with TLS client

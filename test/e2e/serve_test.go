@@ -17,8 +17,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // curlID asks the node's socket for IDs with curl, as the README shows.

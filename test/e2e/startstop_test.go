@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/etcd/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/etcdtest"
 )
 
 // waitLog waits until the node's output holds want, failing the test if

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 const (

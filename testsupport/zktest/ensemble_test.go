@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestEnsemble starts three members, writes through one follower and reads

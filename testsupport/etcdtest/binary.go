@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // binaryName is the etcd server command Debian's etcd-server package installs.

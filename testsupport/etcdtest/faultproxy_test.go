@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
 )
 
 // TestThroughFaultProxy checks that the etcd client's gRPC stream survives the

@@ -13,7 +13,7 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // Embedded is a single-member etcd running inside the test process

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // Server is one etcd process started from the binary: a single-member

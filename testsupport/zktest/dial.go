@@ -6,7 +6,7 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // Dial opens a plain go-zookeeper client to addr, as an operator or a Leaf

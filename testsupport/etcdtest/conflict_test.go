@@ -4,7 +4,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // busyFirst makes the next start find its first port taken, once, and

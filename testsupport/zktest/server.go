@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/coord/coordtest/testproc"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // pickPort chooses the port for a start; tests replace it to force a conflict.

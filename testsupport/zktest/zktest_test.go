@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-	"github.com/idcoord/idcoord/coord/coordtest/faultproxy"
+	"github.com/idcoord/idcoord/testsupport/faultproxy"
 )
 
 func TestCreateGet(t *testing.T) {
