@@ -154,7 +154,13 @@ func checkOldHolding(f *fleet, sc *scenarioState, v *verdict, from, past time.Du
 		if lay.worker(ids[0]) != sc.wid {
 			continue
 		}
-		s := f.samples[sc.target].firstAfter(b.Inc, served)
+		// The first sample computed after the ID tells its holding; at the
+		// end of the run, when no sample followed, the last one before it
+		// does if it already shows another holding.
+		before, s := f.samples[sc.target].around(b.Inc, served)
+		if s == nil && before != nil && before.HeldSince != sc.held {
+			s = before
+		}
 		if s == nil || s.HeldSince == sc.held {
 			v.Scenario++
 			v.evidence("%s issued ID %d (WorkerId %d) at %s %s under the holding it had at the fault (held since %s)",
