@@ -203,21 +203,9 @@ func (b *backoff) wait(ctx context.Context) bool { return b.waitAtMost(ctx, b.pa
 
 // waitAtMost is wait, cut short to limit.
 func (b *backoff) waitAtMost(ctx context.Context, limit time.Duration) bool {
-	if !sleep(ctx, min(b.pause, limit)) {
+	if clockguard.Sleep(ctx, clockguard.System{}, min(b.pause, limit)) != nil {
 		return false
 	}
 	b.pause = min(2*b.pause, maxBackoff)
 	return true
-}
-
-// sleep waits d on the monotonic clock, or until ctx is done (false).
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -78,8 +78,9 @@ func (n *Node) windowPast(ctx context.Context, floor time.Time) (time.Time, erro
 		short := floor.Sub(w) + time.Millisecond
 		n.setReason(ReasonClockAhead, fmt.Sprintf("the clock stepped forward unconfirmed; waiting %s for the monotonic clock to pass the floor",
 			short.Round(time.Millisecond)))
-		if !sleep(ctx, short) {
-			return time.Time{}, ctx.Err()
+		// Paced in real time, not on Config.Clock: that is the clock that stepped.
+		if err := clockguard.Sleep(ctx, clockguard.System{}, short); err != nil {
+			return time.Time{}, err
 		}
 	}
 }
