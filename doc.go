@@ -27,6 +27,33 @@
 // Two layouts in one cluster repeat IDs: WorkerID 4 with 12 sequence bits
 // sets the same bit as WorkerID 1 with 14 (4<<12 == 1<<14).
 //
+// # Where each rule is kept
+//
+//   - floor < ts <= W: the generator (package snowflake) issues no tick
+//     outside its floor and ceiling. acquire (acquire.go) reserves the first
+//     W by compare-and-swap before the generator exists; reserve (run.go)
+//     raises the ceiling only after the store has acknowledged a new W.
+//   - The floor of a claim: acquire takes the highest of the store's W
+//     (checked against the layout's bounds), the node's own history
+//     (localHistory and remember, history.go), its last clock report
+//     (report, run.go) and the last tick of its earlier holding (drop,
+//     run.go; stopIssuing, issue.go). waitPast (claimfloor.go) waits past
+//     it, and refuses one more than MaxStartupWait ahead.
+//   - The claim floor: claimFloor, claimDrift and waitPast (claimfloor.go).
+//   - The lease deadline: checkDeadline (ready.go), after generating, in
+//     NextID and AppendIDs (issue.go), and in Ready.
+//   - One layout per cluster: agreeLayout (layout.go), before any claim.
+//   - A large backward step: signalRollback and recoverRollback
+//     (rollback.go); Ready (ready.go) says why the node waits.
+//   - A forward step: vouchedWindow (guard.go) bounds every W reserved;
+//     windowPast (claimfloor.go) waits on the monotonic clock at a claim;
+//     report (run.go) reports no more than the vouched time.
+//   - The peers' clocks: checkPeers and recheck (guard.go); acquireAtStart
+//     (acquire.go) refuses to start over MaxDrift; serving (issue.go) and
+//     Ready refuse while the drift stays over it.
+//   - Giving a WorkerID back: giveBack and release (acquire.go), drop
+//     (run.go) and Close (issue.go), each with the last W or tick issued.
+//
 // # A large backward clock step
 //
 // A backward step the node may not wait out (beyond MaxBackwardWait) leaves

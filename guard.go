@@ -3,7 +3,6 @@ package idcoord
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +18,36 @@ import (
 // slews at most 0.5ms per second.
 const stepTolerance = time.Millisecond
 
+// guardConfig is what the clock guard reads: the clocks it compares, the
+// limits it holds them to, and where to find the peers. Start fills it in
+// from Config.
+type guardConfig struct {
+	clock     clockguard.WallClock // the wall clock IDs carry
+	monotonic clockguard.Monotonic // what wall-clock steps are measured against
+	// window is how far past the clock W is reserved (vouchedWindow).
+	window time.Duration
+	// maxDrift bounds the mean offset from the peers' clocks, and a
+	// sample's round trip.
+	maxDrift time.Duration
+	// maxBackwardWait is the largest backward step the generator waits
+	// out; a larger one is a rollback, reported through onRollback.
+	maxBackwardWait time.Duration
+	self            string     // this node's name, left out of its peers
+	peers           peerLister // the cluster's live nodes: the Backend
+	probe           clockguard.PeerProbe
+	onRollback      func()
+	log             *zap.Logger
+}
+
+// peerLister lists the cluster's live nodes, this one included, as
+// coord.Backend does.
+type peerLister interface {
+	Peers(ctx context.Context) ([]coord.Peer, error)
+}
+
 // guard is a node's clock guard: peers, steps, and the gate on issuing.
 type guard struct {
-	n     *Node
+	cfg   guardConfig
 	steps *clockguard.StepDetector
 	// bad is non-nil while the clock may not be trusted: drift over the
 	// limit. Issuing checks it on every request.
@@ -37,14 +63,15 @@ type guard struct {
 	}
 }
 
-func newGuard(n *Node) *guard {
-	return &guard{n: n, steps: clockguard.NewStepDetector(n.cfg.Clock, n.cfg.Monotonic, stepTolerance)}
+func newGuard(cfg guardConfig) *guard {
+	return &guard{cfg: cfg, steps: clockguard.NewStepDetector(cfg.clock, cfg.monotonic, stepTolerance)}
 }
 
-// err returns why the clock may not be trusted, or nil.
-func (g *guard) err() error {
+// refusal returns why the clock may not be trusted now, as a
+// *NotReadyError, or nil.
+func (g *guard) refusal() error {
 	if p := g.bad.Load(); p != nil {
-		return *p
+		return &NotReadyError{Reason: ReasonClockDrift, Detail: (*p).Error()}
 	}
 	return nil
 }
@@ -52,33 +79,33 @@ func (g *guard) err() error {
 // checkPeers measures the live peers' clocks (this node excluded) and judges
 // the mean offset. With no peer answering, the check passes and says so.
 func (g *guard) checkPeers(ctx context.Context) error {
-	peers, err := g.n.cfg.Backend.Peers(ctx)
+	peers, err := g.cfg.peers.Peers(ctx)
 	if err != nil {
 		return err
 	}
 	var addrs []string
 	for _, p := range peers {
-		if p.Node != g.n.cfg.Node && p.Admin != "" {
+		if p.Node != g.cfg.self && p.Admin != "" {
 			addrs = append(addrs, p.Admin)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*g.n.cfg.MaxDrift+time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*g.cfg.maxDrift+time.Second)
 	defer cancel()
-	samples := clockguard.Measure(ctx, g.n.cfg.Clock, g.n.cfg.PeerProbe, addrs, g.n.cfg.MaxDrift)
+	samples := clockguard.Measure(ctx, g.cfg.clock, g.cfg.probe, addrs, g.cfg.maxDrift)
 	v := clockguard.Judge(samples)
 	g.mu.Lock()
 	g.mu.samples, g.mu.verdict, g.mu.checked = samples, v, time.Now()
 	g.mu.Unlock()
 	for _, s := range samples {
 		if s.Err != nil {
-			g.n.log.Debug("peer clock sample dropped", zap.String("peer", s.Peer), zap.Error(s.Err))
+			g.cfg.log.Debug("peer clock sample dropped", zap.String("peer", s.Peer), zap.Error(s.Err))
 		}
 	}
 	if v.Used == 0 {
-		g.n.log.Info("peer clock check skipped: no live peer answered", zap.Int("peers", v.Asked))
+		g.cfg.log.Info("peer clock check skipped: no live peer answered", zap.Int("peers", v.Asked))
 		return nil
 	}
-	if err := v.Check(g.n.cfg.MaxDrift); err != nil {
+	if err := v.Check(g.cfg.maxDrift); err != nil {
 		g.driftRefusals.Add(1)
 		return err
 	}
@@ -93,13 +120,13 @@ func (g *guard) recheck(ctx context.Context) {
 	switch {
 	case errors.Is(err, clockguard.ErrDrift):
 		if g.bad.Swap(&err) == nil {
-			g.n.log.Warn("not ready: clock drifts from the peers", zap.Error(err))
+			g.cfg.log.Warn("not ready: clock drifts from the peers", zap.Error(err))
 		}
 	case err != nil:
-		g.n.log.Warn("peer clock check failed", zap.Error(err))
+		g.cfg.log.Warn("peer clock check failed", zap.Error(err))
 	default:
 		if g.bad.Swap(nil) != nil {
-			g.n.log.Info("clock back within clock.max-drift of the peers")
+			g.cfg.log.Info("clock back within clock.max-drift of the peers")
 		}
 		// Only a peer's answer confirms the wall time. A check that no peer
 		// answered passes (a lone node may run), but it vouches for
@@ -110,7 +137,7 @@ func (g *guard) recheck(ctx context.Context) {
 		if g.answered() > 0 {
 			g.steps.Confirm()
 		} else if ahead := g.steps.Ahead(); ahead > stepTolerance {
-			g.n.log.Warn("wall clock ahead of what the monotonic clock vouches for, and no peer answered to confirm it",
+			g.cfg.log.Warn("wall clock ahead of what the monotonic clock vouches for, and no peer answered to confirm it",
 				zap.Duration("ahead", ahead))
 		}
 	}
@@ -133,9 +160,9 @@ func (g *guard) observe(ctx context.Context) {
 	if step == 0 {
 		return
 	}
-	g.n.log.Warn("wall clock stepped", zap.Duration("step", step))
-	if -step > g.n.cfg.MaxBackwardWait {
-		g.n.signalRollback()
+	g.cfg.log.Warn("wall clock stepped", zap.Duration("step", step))
+	if -step > g.cfg.maxBackwardWait {
+		g.cfg.onRollback()
 	}
 	g.recheck(ctx)
 }
@@ -144,12 +171,16 @@ func (g *guard) observe(ctx context.Context) {
 // never more than one window past what the monotonic clock vouches for since
 // the time was last confirmed (at start, or by a peer's answer). Every W the
 // node reserves, at a claim or a refresh, comes from here.
-func (g *guard) vouchedWindow() time.Time {
-	now := g.n.cfg.Clock.Now()
+func (g *guard) vouchedWindow() time.Time { return g.vouchedNow().Add(g.cfg.window) }
+
+// vouchedNow is the wall clock, but no later than what the monotonic clock
+// vouches for since the time was last confirmed.
+func (g *guard) vouchedNow() time.Time {
+	now := g.cfg.clock.Now()
 	if v := g.steps.Vouched(); v.Before(now) {
 		now = v
 	}
-	return now.Add(g.n.cfg.Window)
+	return now
 }
 
 // ClockStatus is the clock guard's part of Status.
@@ -192,6 +223,3 @@ func (g *guard) status() ClockStatus {
 	}
 	return s
 }
-
-// errNoFreshWorker: every free WorkerID's window is ahead of the clock too.
-var errNoFreshWorker = fmt.Errorf("%w: no free WorkerId whose window lies behind the clock", coord.ErrNoFreeWorker)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // localHistory is this node's own record, in a file outside the store, of
@@ -129,4 +131,15 @@ func (h *localHistory) record(node string, wid int64, w time.Time) error {
 		return fmt.Errorf("idcoord: local history: %w", err)
 	}
 	return nil
+}
+
+// remember keeps w in the local history as what every ID this node issued
+// under wid is at or below: a W just reserved in the store (written after
+// the store acknowledged it, before the generator may use it), or the last
+// tick issued once the generator has stopped. A failed write is logged, not
+// fatal: the store's W still covers the IDs while the store does not forget.
+func (n *Node) remember(wid int64, w time.Time) {
+	if err := n.history.record(n.cfg.Node, wid, w); err != nil {
+		n.log.Warn("could not keep W in the local history", zap.Error(err), zap.Int64("worker-id", wid))
+	}
 }

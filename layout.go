@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -36,7 +35,7 @@ func (n *Node) agreeLayout(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
 	defer cancel()
 	mine := layoutRecord(n.layout)
-	backoff := 100 * time.Millisecond
+	b := newBackoff()
 	for {
 		stored, err := n.cfg.Backend.Layout(ctx, mine)
 		if err == nil && stored != mine {
@@ -51,12 +50,9 @@ func (n *Node) agreeLayout(ctx context.Context) error {
 		case !errors.Is(err, coord.ErrUnreachable):
 			return fmt.Errorf("reading the cluster's layout: %w", err)
 		}
-		n.log.Warn("cannot read the cluster's layout yet, retrying", zap.Error(err), zap.Duration("backoff", backoff))
-		select {
-		case <-ctx.Done():
+		n.log.Warn("cannot read the cluster's layout yet, retrying", zap.Error(err), zap.Duration("backoff", b.pause))
+		if !b.wait(ctx) {
 			return fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 2*time.Second)
 	}
 }

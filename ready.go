@@ -83,10 +83,26 @@ func (n *Node) generatorError(err error) error {
 	return &NotReadyError{Reason: ReasonLeaseLost, Detail: err.Error()}
 }
 
+// checkDeadline refuses once h's lease deadline has passed: the lease may
+// still be alive, but ownership of the WorkerID can no longer be proven.
+func (n *Node) checkDeadline(h *holding) error {
+	if !time.Now().Before(h.lease.Deadline()) {
+		return n.pastDeadline(h)
+	}
+	return nil
+}
+
 func (n *Node) pastDeadline(h *holding) error {
 	return &NotReadyError{Reason: ReasonLeaseDeadline, Detail: fmt.Sprintf(
 		"lease of WorkerId %d passed its deadline %s ago (store unreachable?)",
 		h.gen.WorkerID(), time.Since(h.lease.Deadline()).Round(time.Millisecond))}
+}
+
+// setReason says why the node is not ready while it holds no WorkerID.
+func (n *Node) setReason(reason, detail string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.mu.reason = &NotReadyError{Reason: reason, Detail: detail}
 }
 
 func (n *Node) notReady() error {
@@ -105,11 +121,11 @@ func (n *Node) Ready() error {
 	if h == nil {
 		return n.notReady()
 	}
-	if !time.Now().Before(h.lease.Deadline()) {
-		return n.pastDeadline(h)
+	if err := n.checkDeadline(h); err != nil {
+		return err
 	}
-	if err := n.guard.err(); err != nil {
-		return &NotReadyError{Reason: ReasonClockDrift, Detail: err.Error()}
+	if err := n.guard.refusal(); err != nil {
+		return err
 	}
 	now := n.cfg.Clock.Now()
 	if behind := n.layout.TimeOf(h.gen.LastTick()).Sub(now); behind > n.cfg.MaxBackwardWait {
