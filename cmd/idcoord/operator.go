@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/store"
 )
 
 // Errors of the operator commands (lease ls|show|revoke, clock), wrapped
@@ -76,14 +77,14 @@ func openInspection(ctx context.Context, s *settings, stderr io.Writer) (*inspec
 	return &inspection{Backend: b, Inspector: ins}, nil
 }
 
-// dialStore connects to the store in s as a client, as connect does, and
-// says on stderr what it is waiting for when that takes longer than
-// slowStore. It gives up when the backend does (its own connect timeout) or
-// when ctx ends.
+// dialStore connects to the store in s as a client (store.Dial), and says
+// on stderr what it is waiting for when that takes longer than slowStore.
+// It gives up when the backend does (its own connect timeout) or when ctx
+// ends.
 func dialStore(ctx context.Context, s *settings, stderr io.Writer, log *zap.Logger) (coord.Backend, error) {
 	stop := noticeIfSlow(stderr, slowStore, fmt.Sprintf("waiting for %s to answer...", storeName(s)))
 	defer stop()
-	return connect(ctx, s, s.Etcd.Endpoints, "", log)
+	return store.Dial(ctx, storeConfig(s, "", log))
 }
 
 // noticeIfSlow writes msg as one line to w once the duration after has
