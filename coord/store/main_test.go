@@ -1,8 +1,8 @@
 package store_test
 
 import (
-	"fmt"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/idcoord/idcoord/coord/coordtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // Package store has no goleak check: the embedded etcd leaves goroutines
@@ -27,16 +28,13 @@ func testLogs(t testing.TB) (*zap.Logger, *observer.ObservedLogs) {
 func embeddedAddr(t testing.TB) string {
 	t.Helper()
 	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		port, err := testproc.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := l.Addr().(*net.TCPAddr)
-		next, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", addr.Port+1))
-		l.Close()
-		if err == nil {
-			next.Close()
-			return addr.String()
+		if peer, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1))); err == nil {
+			peer.Close()
+			return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		}
 	}
 	t.Fatal("no two free ports in a row on 127.0.0.1")

@@ -108,13 +108,7 @@ func dialer(cfg Config, endpoints []string) (func(context.Context) (coord.Backen
 			return nil, err
 		}
 		zc := cfg.zkBackendConfig(auth)
-		return func(ctx context.Context) (coord.Backend, error) {
-			b, err := zkcoord.New(ctx, zc)
-			if err != nil {
-				return nil, err
-			}
-			return b, nil
-		}, nil
+		return func(ctx context.Context) (coord.Backend, error) { return backend(zkcoord.New(ctx, zc)) }, nil
 	}
 	// The embedded member listens on loopback without auth or TLS; the etcd
 	// credentials are for an external cluster.
@@ -126,13 +120,16 @@ func dialer(cfg Config, endpoints []string) (func(context.Context) (coord.Backen
 		}
 	}
 	ec := cfg.etcdBackendConfig(endpoints, sec)
-	return func(ctx context.Context) (coord.Backend, error) {
-		b, err := etcd.New(ctx, ec)
-		if err != nil {
-			return nil, err
-		}
-		return b, nil
-	}, nil
+	return func(ctx context.Context) (coord.Backend, error) { return backend(etcd.New(ctx, ec)) }, nil
+}
+
+// backend returns what a backend's New returned as a coord.Backend: nil,
+// not a nil pointer in an interface, when New failed.
+func backend[B coord.Backend](b B, err error) (coord.Backend, error) {
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // dataDirInUseError is etcd's *DataDirInUseError in the words idcoord has
