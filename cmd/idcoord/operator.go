@@ -121,6 +121,19 @@ func inspect(cmd *cobra.Command, s *settings, fn func(ctx context.Context, ins *
 	return fn(ctx, ins)
 }
 
+// onStore sets cmd's RunE for an operator command that reads the store: it
+// checks the output flag out, reads the settings, and runs fn with a client
+// of the store (inspect) and the command's arguments.
+func onStore(cmd *cobra.Command, cfg *config, out *output, fn func(ctx context.Context, ins *inspection, s *settings, args []string) error) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		s, err := checkedSettings(cfg, out)
+		if err != nil {
+			return err
+		}
+		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error { return fn(ctx, ins, s, args) })
+	}
+}
+
 // storeName names the store for messages: "etcd [host:port]" or
 // "ZooKeeper [host:port]".
 func storeName(s *settings) string {

@@ -23,14 +23,18 @@ import (
 
 var claim = coord.Claim{Node: "web-0", Admin: "10.0.0.1:7070", MaxWorkerID: 1023, Reserved: []int64{0}}
 
-// writeFile writes content to a new file of the test and returns its path.
-func writeFile(t *testing.T, name, content string) string {
+// files writes each file of contents (name: content) into one new folder
+// of the test, and returns their paths by name.
+func files(t *testing.T, contents map[string]string) map[string]string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
+	dir, paths := t.TempDir(), make(map[string]string, len(contents))
+	for name, content := range contents {
+		paths[name] = filepath.Join(dir, name)
+		if err := os.WriteFile(paths[name], []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return p
+	return paths
 }
 
 // TestFiles: a file that cannot be used is an error at once, from Open as
@@ -38,8 +42,8 @@ func writeFile(t *testing.T, name, content string) string {
 func TestFiles(t *testing.T) {
 	const secret = "s3cret-Pw"
 	missing := filepath.Join(t.TempDir(), "missing")
-	notPEM := writeFile(t, "ca.pem", secret)
-	empty := writeFile(t, "pw", "\n")
+	f := files(t, map[string]string{"ca.pem": secret, "pw": "\n", "auth": secret + "\n"})
+	notPEM, empty := f["ca.pem"], f["pw"]
 	tests := []struct {
 		name string
 		edit func(*store.Config)
@@ -53,7 +57,7 @@ func TestFiles(t *testing.T) {
 		{"bad key pair", func(c *store.Config) { c.Etcd.CertFile, c.Etcd.KeyFile = notPEM, notPEM }, "etcd.cert-file/etcd.key-file: "},
 		{"missing auth file", func(c *store.Config) { c.Kind, c.ZK.AuthFile = store.KindZooKeeper, missing },
 			"zk.auth-file: open " + missing},
-		{"auth file without user:password", func(c *store.Config) { c.Kind, c.ZK.AuthFile = store.KindZooKeeper, writeFile(t, "auth", secret+"\n") },
+		{"auth file without user:password", func(c *store.Config) { c.Kind, c.ZK.AuthFile = store.KindZooKeeper, f["auth"] },
 			"must hold one line user:password"},
 	}
 	for _, tt := range tests {
@@ -187,9 +191,11 @@ func TestSecureEtcd(t *testing.T) {
 	if err := etcdtest.EnableAuth(ctx, admin, "root-pw-9Lm"); err != nil {
 		t.Fatal(err)
 	}
+	const wrong = "not-the-Password"
+	f := files(t, map[string]string{"pw": password + "\n", "wrong": wrong})
 	log, _ := testLogs(t)
 	cfg := store.Config{Kind: store.KindEtcd, Cluster: "orders", Logger: log, StartTimeout: time.Until(deadline(ctx)),
-		Etcd: store.EtcdConfig{Endpoints: srv.Endpoints(), Username: "idcoord-orders", PasswordFile: writeFile(t, "pw", password+"\n"),
+		Etcd: store.EtcdConfig{Endpoints: srv.Endpoints(), Username: "idcoord-orders", PasswordFile: f["pw"],
 			CAFile: certs.CAFile, CertFile: certs.ClientCert, KeyFile: certs.ClientKey}}
 
 	st, err := store.Open(ctx, cfg)
@@ -202,9 +208,8 @@ func TestSecureEtcd(t *testing.T) {
 		t.Fatalf("Acquire over TLS as idcoord-orders: %v", err)
 	}
 
-	const wrong = "not-the-Password"
 	bad := cfg
-	bad.Etcd.PasswordFile = writeFile(t, "wrong", wrong)
+	bad.Etcd.PasswordFile = f["wrong"]
 	_, err = store.Open(ctx, bad)
 	if !errors.Is(err, coord.ErrDenied) || strings.Contains(err.Error(), wrong) {
 		t.Fatalf("Open with a wrong password: %v; want coord.ErrDenied, without the password", err)
@@ -227,7 +232,7 @@ func TestZooKeeper(t *testing.T) {
 	ctx := testproc.Context(t)
 	log, _ := testLogs(t)
 	st, err := store.Open(ctx, store.Config{Kind: store.KindZooKeeper, Cluster: "zk", Logger: log, StartTimeout: time.Until(deadline(ctx)),
-		ZK: store.ZKConfig{Servers: []string{srv.Addr()}, Identity: "10.0.0.1:7070", AuthFile: writeFile(t, "auth", "idc:pw-5Hq\n")}})
+		ZK: store.ZKConfig{Servers: []string{srv.Addr()}, Identity: "10.0.0.1:7070", AuthFile: files(t, map[string]string{"auth": "idc:pw-5Hq\n"})["auth"]}})
 	if err != nil {
 		t.Fatal(err)
 	}
