@@ -142,8 +142,8 @@ The exit code is 1 if a selected znode could not be deleted.`,
 }
 
 // collectForever selects the stale forever znodes (zkcoord.StaleForever)
-// and, with del, deletes them. It returns a row for
-// each, and how many of them a delete left in place.
+// and, with del, deletes them. It returns a row for each, and how many of
+// them a delete left in place.
 func collectForever(ctx context.Context, b *zkcoord.Backend, cutoff time.Time, del bool) ([]gcRow, int, error) {
 	nodes, err := b.ListForever(ctx)
 	if err != nil {
