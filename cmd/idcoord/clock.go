@@ -69,27 +69,21 @@ clock.max-drift (a longer round trip cannot tell drift apart from delay).
 		Args:    cobra.NoArgs,
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		s, err := checkedSettings(cfg, out)
+	onStore(cmd, cfg, out, func(ctx context.Context, ins *inspection, s *settings, _ []string) error {
+		peers, err := ins.Peers(ctx)
 		if err != nil {
+			return fmt.Errorf("clock: %w", err)
+		}
+		slices.SortFunc(peers, func(a, b coord.Peer) int { return strings.Compare(a.Node, b.Node) })
+		// One connection per probe, closed after it: nothing lingers once the
+		// command is done.
+		client := &http.Client{Timeout: s.Clock.MaxDrift + time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		rep := measureClocks(ctx, peers, clockguard.System{}, clockguard.HTTPProbe(client), s.Clock.MaxDrift)
+		if err := writeClockReport(cmd.OutOrStdout(), out.format, rep, s.Clock.MaxDrift); err != nil {
 			return err
 		}
-		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
-			peers, err := ins.Peers(ctx)
-			if err != nil {
-				return fmt.Errorf("clock: %w", err)
-			}
-			slices.SortFunc(peers, func(a, b coord.Peer) int { return strings.Compare(a.Node, b.Node) })
-			// One connection per probe, closed after it: nothing lingers once the
-			// command is done.
-			client := &http.Client{Timeout: s.Clock.MaxDrift + time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-			rep := measureClocks(ctx, peers, clockguard.System{}, clockguard.HTTPProbe(client), s.Clock.MaxDrift)
-			if err := writeClockReport(cmd.OutOrStdout(), out.format, rep, s.Clock.MaxDrift); err != nil {
-				return err
-			}
-			return rep.check(s.Clock.MaxDrift)
-		})
-	}
+		return rep.check(s.Clock.MaxDrift)
+	})
 	return cmd
 }
 

@@ -66,26 +66,20 @@ Fields that do not apply are null.`,
 		Args:    cobra.NoArgs,
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		s, err := checkedSettings(cfg, out)
+	onStore(cmd, cfg, out, func(ctx context.Context, ins *inspection, s *settings, _ []string) error {
+		rows, err := readHoldings(ctx, ins, s, cmd.ErrOrStderr())
 		if err != nil {
-			return err
+			return fmt.Errorf("lease ls: %w", err)
 		}
-		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
-			rows, err := readHoldings(ctx, ins, s, cmd.ErrOrStderr())
-			if err != nil {
-				return fmt.Errorf("lease ls: %w", err)
-			}
-			if len(rows) == 0 {
-				return fmt.Errorf("lease ls: %w", noRecords(s))
-			}
-			lay, err := readLayout(ctx, ins, cmd.ErrOrStderr())
-			if err != nil {
-				return fmt.Errorf("lease ls: %w", err)
-			}
-			return writeLeaseList(cmd.OutOrStdout(), out.format, lay, rows, summarize(s, rows), time.Now())
-		})
-	}
+		if len(rows) == 0 {
+			return fmt.Errorf("lease ls: %w", noRecords(s))
+		}
+		lay, err := readLayout(ctx, ins, cmd.ErrOrStderr())
+		if err != nil {
+			return fmt.Errorf("lease ls: %w", err)
+		}
+		return writeLeaseList(cmd.OutOrStdout(), out.format, lay, rows, summarize(s, rows), time.Now())
+	})
 	return cmd
 }
 

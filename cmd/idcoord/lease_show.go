@@ -42,41 +42,35 @@ live, from its last report.
 		Args:    cobra.ExactArgs(1),
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		s, err := checkedSettings(cfg, out)
+	onStore(cmd, cfg, out, func(ctx context.Context, ins *inspection, s *settings, args []string) error {
+		rows, err := readHoldings(ctx, ins, s, cmd.ErrOrStderr())
 		if err != nil {
-			return err
+			return fmt.Errorf("lease show: %w", err)
 		}
-		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error {
-			rows, err := readHoldings(ctx, ins, s, cmd.ErrOrStderr())
-			if err != nil {
+		h, ok := pickHolding(rows, args[0])
+		node := h.Node
+		if !ok {
+			node = args[0] // perhaps a node whose last WorkerId another holds now
+		}
+		var history []coord.Report
+		if node != "" {
+			if history, err = ins.History(ctx, node); err != nil {
 				return fmt.Errorf("lease show: %w", err)
 			}
-			h, ok := pickHolding(rows, args[0])
-			node := h.Node
-			if !ok {
-				node = args[0] // perhaps a node whose last WorkerId another holds now
+		}
+		if !ok {
+			if len(history) == 0 && len(rows) == 0 {
+				return fmt.Errorf("lease show: %w", noRecords(s))
 			}
-			var history []coord.Report
-			if node != "" {
-				if history, err = ins.History(ctx, node); err != nil {
-					return fmt.Errorf("lease show: %w", err)
-				}
+			if len(history) == 0 {
+				return fmt.Errorf("lease show: %w: no WorkerId or node %q is held or was held in cluster %q of %s",
+					errNoHolding, args[0], s.Cluster, storeName(s))
 			}
-			if !ok {
-				if len(history) == 0 && len(rows) == 0 {
-					return fmt.Errorf("lease show: %w", noRecords(s))
-				}
-				if len(history) == 0 {
-					return fmt.Errorf("lease show: %w: no WorkerId or node %q is held or was held in cluster %q of %s",
-						errNoHolding, args[0], s.Cluster, storeName(s))
-				}
-				last := history[0]
-				h = coord.Holding{WorkerID: last.WorkerID, Node: node, Admin: last.Admin, LastReport: &last}
-			}
-			return writeLeaseShow(cmd.OutOrStdout(), out.format, h, history, time.Now())
-		})
-	}
+			last := history[0]
+			h = coord.Holding{WorkerID: last.WorkerID, Node: node, Admin: last.Admin, LastReport: &last}
+		}
+		return writeLeaseShow(cmd.OutOrStdout(), out.format, h, history, time.Now())
+	})
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/store"
 )
 
 // Errors of the operator commands (lease ls|show|revoke, clock), wrapped
@@ -76,14 +77,14 @@ func openInspection(ctx context.Context, s *settings, stderr io.Writer) (*inspec
 	return &inspection{Backend: b, Inspector: ins}, nil
 }
 
-// dialStore connects to the store in s as a client, as connect does, and
-// says on stderr what it is waiting for when that takes longer than
-// slowStore. It gives up when the backend does (its own connect timeout) or
-// when ctx ends.
+// dialStore connects to the store in s as a client (store.Dial), and says
+// on stderr what it is waiting for when that takes longer than slowStore.
+// It gives up when the backend does (its own connect timeout) or when ctx
+// ends.
 func dialStore(ctx context.Context, s *settings, stderr io.Writer, log *zap.Logger) (coord.Backend, error) {
 	stop := noticeIfSlow(stderr, slowStore, fmt.Sprintf("waiting for %s to answer...", storeName(s)))
 	defer stop()
-	return connect(ctx, s, s.Etcd.Endpoints, "", log)
+	return store.Dial(ctx, storeConfig(s, "", log))
 }
 
 // noticeIfSlow writes msg as one line to w once the duration after has
@@ -118,6 +119,19 @@ func inspect(cmd *cobra.Command, s *settings, fn func(ctx context.Context, ins *
 	}
 	defer ins.Close()
 	return fn(ctx, ins)
+}
+
+// onStore sets cmd's RunE for an operator command that reads the store: it
+// checks the output flag out, reads the settings, and runs fn with a client
+// of the store (inspect) and the command's arguments.
+func onStore(cmd *cobra.Command, cfg *config, out *output, fn func(ctx context.Context, ins *inspection, s *settings, args []string) error) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		s, err := checkedSettings(cfg, out)
+		if err != nil {
+			return err
+		}
+		return inspect(cmd, s, func(ctx context.Context, ins *inspection) error { return fn(ctx, ins, s, args) })
+	}
 }
 
 // storeName names the store for messages: "etcd [host:port]" or

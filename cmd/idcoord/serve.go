@@ -17,6 +17,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/store"
 	"github.com/idcoord/idcoord/sidecar"
 )
 
@@ -111,14 +112,14 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	}
 	defer admin.Close()
 
-	st, err := openStore(ctx, s, advertise, log)
+	st, err := store.Open(ctx, storeConfig(s, advertise, log))
 	if err != nil {
 		srv.Close()
 		return startError(ctx, err)
 	}
-	defer st.stop()
+	defer st.Close()
 	node, err := idcoord.Start(ctx, idcoord.Config{
-		Backend: st.backend, Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
+		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: backwardWait(s.Clock.MaxBackwardWait), MaxStartupWait: s.Clock.MaxStartupWait,
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
 		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster), // this node's own last W per WorkerId

@@ -141,15 +141,15 @@ The exit code is 1 if a selected znode could not be deleted.`,
 	return cmd
 }
 
-// collectForever selects the forever znodes without a live holder last
-// written before cutoff and, with del, deletes them. It returns a row for
-// each, and how many of them a delete left in place.
+// collectForever selects the stale forever znodes (zkcoord.StaleForever)
+// and, with del, deletes them. It returns a row for each, and how many of
+// them a delete left in place.
 func collectForever(ctx context.Context, b *zkcoord.Backend, cutoff time.Time, del bool) ([]gcRow, int, error) {
 	nodes, err := b.ListForever(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows := gcRows(staleForever(nodes, cutoff))
+	rows := gcRows(zkcoord.StaleForever(nodes, cutoff))
 	if !del {
 		return rows, 0, nil
 	}
@@ -193,24 +193,6 @@ func openZKAdmin(ctx context.Context, s *settings, stderr io.Writer, log *zap.Lo
 		return nil, fmt.Errorf("%w: the ZooKeeper client is a %T", errNoInspector, b)
 	}
 	return zb, nil
-}
-
-// staleForever selects the forever znodes that no process holds and that
-// were last written before cutoff, by the server's modification time and
-// by the timestamp stored in them (zero when unreadable), whichever is
-// later. A znode whose timestamp is ahead, as after a clock that ran fast,
-// is kept until that time too has passed.
-func staleForever(nodes []zkcoord.ForeverNode, cutoff time.Time) []zkcoord.ForeverNode {
-	var stale []zkcoord.ForeverNode
-	for _, n := range nodes {
-		if n.Live || n.Holder != "" {
-			continue
-		}
-		if n.Modified.Before(cutoff) && n.Timestamp.Before(cutoff) {
-			stale = append(stale, n)
-		}
-	}
-	return stale
 }
 
 // gcRows turns the selected znodes into rows that would be deleted.

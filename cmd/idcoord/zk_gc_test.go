@@ -18,34 +18,6 @@ import (
 	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
-func TestStaleForever(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	cutoff := now.Add(-time.Hour)
-	old, recent := now.Add(-2*time.Hour), now.Add(-time.Minute)
-	tests := []struct {
-		name string
-		node zkcoord.ForeverNode
-		want bool
-	}{
-		{"old and not live", zkcoord.ForeverNode{Modified: old, Timestamp: old}, true},
-		{"old, unreadable timestamp", zkcoord.ForeverNode{Modified: old}, true},
-		{"live", zkcoord.ForeverNode{Modified: old, Timestamp: old, Live: true, Holder: "web-0"}, false},
-		{"a holder named without Live", zkcoord.ForeverNode{Modified: old, Timestamp: old, Holder: "web-0"}, false},
-		{"written recently", zkcoord.ForeverNode{Modified: recent, Timestamp: old}, false},
-		{"timestamp recent (clock ahead)", zkcoord.ForeverNode{Modified: old, Timestamp: now.Add(time.Hour)}, false},
-		{"exactly at the cutoff", zkcoord.ForeverNode{Modified: cutoff, Timestamp: old}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.node.Path = "/snowflake/x/forever/10.0.0.1:80-0000000001"
-			got := staleForever([]zkcoord.ForeverNode{tt.node}, cutoff)
-			if (len(got) == 1) != tt.want {
-				t.Fatalf("staleForever selected %d of 1, want selected: %v", len(got), tt.want)
-			}
-		})
-	}
-}
-
 func TestZKCommandArgs(t *testing.T) {
 	wantOneLineError(t, []string{`unknown command "nope" for "idcoord zk"`}, "zk", "nope")
 	if out := mustRun(t, "zk"); !strings.Contains(out, "gc") {
