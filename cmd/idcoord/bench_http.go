@@ -167,7 +167,7 @@ func (c *httpBenchConn) readError(status, length int) error {
 		c.broken = true
 		return err
 	}
-	err = httpStatusError(status, body)
+	err = client.StatusError(status, body)
 	c.r.Discard(length)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -240,5 +241,32 @@ func TestParallelUniqueness(t *testing.T) {
 	}
 	if len(seen) != goroutines*perGoroutine {
 		t.Fatalf("%d unique IDs, want %d", len(seen), goroutines*perGoroutine)
+	}
+}
+
+func TestHTTPClient(t *testing.T) {
+	path, src := serve(t, nil)
+	c := client.NewHTTPClient(path)
+	defer c.Close()
+	ctx := context.Background()
+	var last int64
+	for _, n := range []int{1, 2, 1000} {
+		ids, err := c.AppendIDs(ctx, nil, n)
+		if err != nil || len(ids) != n {
+			t.Fatalf("%d IDs: got %d, %v", n, len(ids), err)
+		}
+		for _, id := range ids {
+			if id <= last {
+				t.Fatalf("ID %d after %d", id, last)
+			}
+			last = id
+		}
+	}
+	if _, err := c.AppendIDs(ctx, nil, 1001); !errors.Is(err, client.ErrTooMany) {
+		t.Fatalf("over max-batch: %v, want ErrTooMany", err)
+	}
+	src.down.Store(true)
+	if _, err := c.AppendIDs(ctx, nil, 1); !errors.Is(err, client.ErrUnavailable) || !strings.Contains(err.Error(), "lease fence passed") {
+		t.Fatalf("down: %v, want ErrUnavailable with the server's reason", err)
 	}
 }
