@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 )
 
@@ -46,5 +47,28 @@ func TestParseIDLines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkAnswer parses a line-protocol answer of 1000 IDs, as a Conn does
+// for each batch; it must not allocate.
+func BenchmarkAnswer(b *testing.B) {
+	var line []byte
+	for i := range 1000 {
+		if i > 0 {
+			line = append(line, ' ')
+		}
+		line = strconv.AppendInt(line, 2124029378810630151+int64(i), 10)
+	}
+	line = append(line, '\n')
+	dst := make([]int64, 0, 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		var a answer
+		a.start(dst, 1000, ' ', true)
+		if _, end, err := a.parse(line); !end || err != nil {
+			b.Fatal(end, err)
+		}
 	}
 }
