@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/idcoord/idcoord/sidecar/loadgen"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 // runBenchJSON runs bench with args and -o json, and returns the result.
@@ -67,7 +68,7 @@ func TestBenchJSON(t *testing.T) {
 		{loadgen.ProtocolHTTP, 2, 3000}, // a body larger than the read buffer
 	} {
 		t.Run(tc.protocol, func(t *testing.T) {
-			r, _ := runBenchJSON(t, "--socket", ts.path, "--protocol", tc.protocol,
+			r, _ := runBenchJSON(t, "--socket", ts.Path, "--protocol", tc.protocol,
 				"--conns", itoa(tc.conns), "--batch", itoa(tc.batch), "--duration", "250ms")
 			checkSane(t, r, tc.protocol, tc.conns, tc.batch)
 		})
@@ -78,7 +79,7 @@ func TestBenchTableAndProgress(t *testing.T) {
 	ts := startSidecar(t, 10000)
 	for _, protocol := range []string{loadgen.ProtocolLine, loadgen.ProtocolHTTP} {
 		t.Run(protocol, func(t *testing.T) {
-			stdout, stderr, code := runCLI(t, "bench", "--socket", ts.path, "--protocol", protocol, "--conns", "3", "--duration", "1500ms")
+			stdout, stderr, code := runCLI(t, "bench", "--socket", ts.Path, "--protocol", protocol, "--conns", "3", "--duration", "1500ms")
 			if code != 0 {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
@@ -98,10 +99,10 @@ func TestBenchTableAndProgress(t *testing.T) {
 
 func TestBenchUnavailable(t *testing.T) {
 	down := startSidecar(t, 10000)
-	down.src.setDown("lease lost")
+	down.Source.SetDown("lease lost")
 	for _, protocol := range []string{loadgen.ProtocolLine, loadgen.ProtocolHTTP} {
 		t.Run(protocol, func(t *testing.T) {
-			r, _ := runBenchJSON(t, "--socket", down.path, "--protocol", protocol, "--conns", "2", "--duration", "100ms")
+			r, _ := runBenchJSON(t, "--socket", down.Path, "--protocol", protocol, "--conns", "2", "--duration", "100ms")
 			if r.Requests != 0 || r.Errors == 0 || r.ErrorKinds["unavailable"] == 0 || r.Errors != r.ErrorKinds["unavailable"] {
 				t.Errorf("requests %d, errors %d %v; want only unavailable errors", r.Requests, r.Errors, r.ErrorKinds)
 			}
@@ -110,7 +111,7 @@ func TestBenchUnavailable(t *testing.T) {
 			}
 		})
 	}
-	stdout := mustRunAllowingStderr(t, "bench", "--socket", down.path, "--conns", "1", "--duration", "50ms")
+	stdout := mustRunAllowingStderr(t, "bench", "--socket", down.Path, "--conns", "1", "--duration", "50ms")
 	if !strings.Contains(stdout, "  unavailable") || !strings.Contains(stdout, "(first: client: unavailable: lease lost)") {
 		t.Errorf("table does not break the errors down:\n%s", stdout)
 	}
@@ -118,7 +119,7 @@ func TestBenchUnavailable(t *testing.T) {
 
 func TestBenchErrors(t *testing.T) {
 	ts := startSidecar(t, 10000)
-	missing := filepath.Join(shortTempDir(t), "none.sock")
+	missing := filepath.Join(sidecartest.TempDir(t), "none.sock")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -134,7 +135,7 @@ func TestBenchErrors(t *testing.T) {
 		{"extra argument", []string{"now"}, []string{`unknown command "now"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantOneLineError(t, tc.want, append([]string{"bench", "--socket", ts.path}, tc.args...)...)
+			wantOneLineError(t, tc.want, append([]string{"bench", "--socket", ts.Path}, tc.args...)...)
 		})
 	}
 	for _, protocol := range []string{loadgen.ProtocolLine, loadgen.ProtocolHTTP} {

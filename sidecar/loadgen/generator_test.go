@@ -3,68 +3,28 @@ package loadgen
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/idcoord/idcoord/sidecar"
-	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// source is a sidecar.Source that issues from a real generator, or
-// refuses with down as the reason.
-type source struct {
-	*snowflake.Generator
-	down string
-}
-
-func (g *source) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	if g.down != "" {
-		return dst, errors.New(g.down)
-	}
-	return g.Generator.AppendIDs(ctx, dst, n)
-}
-
-func (g *source) Ready() error { return nil }
-
-// serve starts a sidecar with max-batch 1000 on a socket in a short
-// temporary folder and returns the socket's path.
+// serve starts a sidecar with max-batch 1000, refusing with down as the
+// reason unless it is "", and returns its socket.
 func serve(t *testing.T, down string) string {
 	t.Helper()
-	gen, err := snowflake.New(snowflake.Config{WorkerID: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sidecar.New(sidecar.Config{Source: &source{Generator: gen, down: down}, MaxBatch: 1000, Logger: zaptest.NewLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "lg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "s.sock")
-	l, err := sidecar.Listen(path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		s.Close()
-		<-done
-		os.RemoveAll(dir)
-	})
-	return path
+	ts := sidecartest.Start(t, sidecar.Config{MaxBatch: 1000})
+	ts.Source.SetDown(down)
+	return ts.Path
 }
 
 // TestRun runs short loads of both protocols from several goroutines and
