@@ -53,7 +53,11 @@ func (c *Conn) Close() error {
 // NextID asks for one ID.
 func (c *Conn) NextID(ctx context.Context) (int64, error) {
 	var one [1]int64
-	ids, err := c.AppendIDs(ctx, one[:0], 1)
+	return onlyID(c.AppendIDs(ctx, one[:0], 1))
+}
+
+// onlyID returns the ID of an answer to a request for one.
+func onlyID(ids []int64, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}

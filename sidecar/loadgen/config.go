@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -82,17 +83,9 @@ func (c Config) Validate() error {
 // withDefaults returns c with its zero fields set to the defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Protocol == "" {
-		c.Protocol = d.Protocol
-	}
-	if c.Conns == 0 {
-		c.Conns = d.Conns
-	}
-	if c.Batch == 0 {
-		c.Batch = d.Batch
-	}
-	if c.Duration == 0 {
-		c.Duration = d.Duration
-	}
+	c.Protocol = cmp.Or(c.Protocol, d.Protocol)
+	c.Conns = cmp.Or(c.Conns, d.Conns)
+	c.Batch = cmp.Or(c.Batch, d.Batch)
+	c.Duration = cmp.Or(c.Duration, d.Duration)
 	return c
 }
