@@ -34,7 +34,7 @@ func TestRun(t *testing.T) {
 	path := serve(t, "")
 	for _, protocol := range []string{ProtocolLine, ProtocolHTTP} {
 		for _, batch := range []int{1, 700} {
-			g, err := Dial(context.Background(), Config{Path: path, Protocol: protocol, Conns: 4, Batch: batch, Duration: 100 * time.Millisecond, LayoutCap: 1000})
+			g, err := Dial(context.Background(), Config{Path: path, Protocol: protocol, Conns: 4, Batch: batch, Duration: 250 * time.Millisecond, LayoutCap: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +61,7 @@ func TestRunUnavailable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 		r := g.Run(ctx, nil)
 		cancel()
 		if r.Seconds > 60 {
