@@ -102,7 +102,7 @@ func TestBenchUnavailable(t *testing.T) {
 	down.Source.SetDown("lease lost")
 	for _, protocol := range []string{loadgen.ProtocolLine, loadgen.ProtocolHTTP} {
 		t.Run(protocol, func(t *testing.T) {
-			r, _ := runBenchJSON(t, "--socket", down.Path, "--protocol", protocol, "--conns", "2", "--duration", "100ms")
+			r, _ := runBenchJSON(t, "--socket", down.Path, "--protocol", protocol, "--conns", "2", "--duration", "250ms")
 			if r.Requests != 0 || r.Errors == 0 || r.ErrorKinds["unavailable"] == 0 || r.Errors != r.ErrorKinds["unavailable"] {
 				t.Errorf("requests %d, errors %d %v; want only unavailable errors", r.Requests, r.Errors, r.ErrorKinds)
 			}
@@ -111,7 +111,7 @@ func TestBenchUnavailable(t *testing.T) {
 			}
 		})
 	}
-	stdout := mustRunAllowingStderr(t, "bench", "--socket", down.Path, "--conns", "1", "--duration", "50ms")
+	stdout := mustRunAllowingStderr(t, "bench", "--socket", down.Path, "--conns", "1", "--duration", "250ms")
 	if !strings.Contains(stdout, "  unavailable") || !strings.Contains(stdout, "(first: client: unavailable: lease lost)") {
 		t.Errorf("table does not break the errors down:\n%s", stdout)
 	}
