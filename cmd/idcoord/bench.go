@@ -2,34 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"sync"
-	"time"
+	"strconv"
 
 	"github.com/spf13/cobra"
-)
 
-// The protocols bench speaks.
-const (
-	protoLine = "line"
-	protoHTTP = "http"
-)
-
-// Limits and defaults of bench.
-const (
-	defaultBenchConns    = 64
-	defaultBenchDuration = 10 * time.Second
-	maxBenchConns        = 10_000
-	// benchDialTimeout bounds connecting all the connections at the start.
-	benchDialTimeout = 5 * time.Second
-	// benchGrace is how long after the end of the run (at most, after the
-	// end of the dial budget and the duration) a request may still take
-	// before its connection's deadline fails it, so that a hung server
-	// cannot hold bench up.
-	benchGrace = 5 * time.Second
+	"github.com/idcoord/idcoord/sidecar/loadgen"
 )
 
 func newBenchCommand(cfg *config) *cobra.Command {
@@ -64,18 +47,13 @@ run early and still reports.
 			"  idcoord bench --conns 8 --batch 1000 -o json",
 		Args: cobra.NoArgs,
 	}
-	var (
-		protocol   string
-		conns      int
-		batch      int
-		duration   time.Duration
-		cpuProfile string
-	)
+	lc := loadgen.DefaultConfig()
+	var cpuProfile string
 	f := cmd.Flags()
-	f.StringVar(&protocol, "protocol", protoLine, "protocol: line or http")
-	f.IntVar(&conns, "conns", defaultBenchConns, fmt.Sprintf("connections, each driven by its own goroutine, 1 to %d", maxBenchConns))
-	f.IntVar(&batch, "batch", 1, "IDs per request, 1 to max-batch")
-	f.DurationVar(&duration, "duration", defaultBenchDuration, "how long to run")
+	f.StringVar(&lc.Protocol, "protocol", lc.Protocol, "protocol: line or http")
+	f.IntVar(&lc.Conns, "conns", lc.Conns, fmt.Sprintf("connections, each driven by its own goroutine, 1 to %d", loadgen.MaxConns))
+	f.IntVar(&lc.Batch, "batch", lc.Batch, "IDs per request, 1 to max-batch")
+	f.DurationVar(&lc.Duration, "duration", lc.Duration, "how long to run")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to this file")
 	f.MarkHidden("cpuprofile")
 	out := addOutputFlag(cmd, "text", "json")
@@ -84,87 +62,87 @@ run early and still reports.
 		if err != nil {
 			return err
 		}
+		// The flags' own checks, in the flags' words: on the command line
+		// 0 is a mistake, where loadgen takes a zero field for its default.
 		switch {
-		case protocol != protoLine && protocol != protoHTTP:
-			return fmt.Errorf("bench: %w: --protocol %q: want line or http", errBadFlag, protocol)
-		case conns < 1 || conns > maxBenchConns:
-			return fmt.Errorf("bench: %w: --conns %d: want 1 to %d", errBadFlag, conns, maxBenchConns)
-		case batch < 1:
-			return fmt.Errorf("bench: %w: --batch %d: want at least 1", errBadFlag, batch)
-		case batch > s.MaxBatch:
+		case lc.Protocol != loadgen.ProtocolLine && lc.Protocol != loadgen.ProtocolHTTP:
+			return fmt.Errorf("bench: %w: --protocol %q: want line or http", errBadFlag, lc.Protocol)
+		case lc.Conns < 1 || lc.Conns > loadgen.MaxConns:
+			return fmt.Errorf("bench: %w: --conns %d: want 1 to %d", errBadFlag, lc.Conns, loadgen.MaxConns)
+		case lc.Batch < 1:
+			return fmt.Errorf("bench: %w: --batch %d: want at least 1", errBadFlag, lc.Batch)
+		case lc.Batch > s.MaxBatch:
 			return fmt.Errorf("bench: %w: --batch %d is above max-batch %d, so the server would refuse every request (--max-batch raises it if the server's is higher)",
-				errBadFlag, batch, s.MaxBatch)
-		case duration <= 0:
-			return fmt.Errorf("bench: %w: --duration %s: want more than 0", errBadFlag, duration)
+				errBadFlag, lc.Batch, s.MaxBatch)
+		case lc.Duration <= 0:
+			return fmt.Errorf("bench: %w: --duration %s: want more than 0", errBadFlag, lc.Duration)
 		}
+		lc.Path = s.Socket.Path
+		lc.LayoutCap = s.Layout.Capacity()
 
 		ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt)
 		defer stopSignals()
-		d := &benchDialer{
-			path:     s.Socket.Path,
-			protocol: protocol,
-			batch:    batch,
-			deadline: time.Now().Add(benchDialTimeout + duration + benchGrace),
-		}
-		all, err := dialAll(ctx, d, conns)
+		res, err := runBench(ctx, lc, cpuProfile, cmd.ErrOrStderr())
 		if err != nil {
-			return reachError("bench", d.path, err)
+			return err
 		}
-		if cpuProfile != "" {
-			stop, err := startCPUProfile(cpuProfile)
-			if err != nil {
-				closeAll(all)
-				return err
-			}
-			defer stop()
-		}
-
-		load := &benchLoad{dialer: d, batch: batch}
-		start := time.Now()
-		stopLoad := load.start(all)
-		progressDone := make(chan struct{})
-		var pwg sync.WaitGroup
-		pwg.Go(func() { load.progress(cmd.ErrOrStderr(), start, progressDone) })
-		t := time.NewTimer(duration)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
-		stopLoad()
-		elapsed := time.Since(start)
-		close(progressDone)
-		pwg.Wait()
-
-		res := newBenchResult(load, protocol, elapsed, s.Layout.Capacity())
 		if out.format == "json" {
-			return jsonLines(cmd.OutOrStdout(), []benchResult{res})
+			return jsonLines(cmd.OutOrStdout(), []loadgen.Result{res})
 		}
-		return res.writeTable(cmd.OutOrStdout())
+		return writeBenchTable(cmd.OutOrStdout(), res)
 	}
 	return cmd
 }
 
-// dialAll opens n connections, or none and the first error.
-func dialAll(ctx context.Context, d *benchDialer, n int) ([]benchConn, error) {
-	ctx, cancel := context.WithTimeout(ctx, benchDialTimeout)
-	defer cancel()
-	all := make([]benchConn, 0, n)
-	for range n {
-		c, err := d.dial(ctx)
-		if err != nil {
-			closeAll(all)
-			return nil, err
-		}
-		all = append(all, c)
+// runBench connects, starts the CPU profile if asked to, and runs the load,
+// writing its progress lines to progress.
+func runBench(ctx context.Context, lc loadgen.Config, cpuProfile string, progress io.Writer) (loadgen.Result, error) {
+	g, err := loadgen.Dial(ctx, lc)
+	if errors.Is(err, loadgen.ErrBadConfig) {
+		return loadgen.Result{}, fmt.Errorf("bench: %w", err)
 	}
-	return all, nil
+	if err != nil {
+		return loadgen.Result{}, reachError("bench", lc.Path, err)
+	}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			g.Close()
+			return loadgen.Result{}, err
+		}
+		defer stop()
+	}
+	return g.Run(ctx, progress), nil
 }
 
-func closeAll(conns []benchConn) {
-	for _, c := range conns {
-		c.close()
+// writeBenchTable writes r as aligned name/value rows.
+func writeBenchTable(w io.Writer, r loadgen.Result) error {
+	ms := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) + " ms" }
+	ids := fmt.Sprintf("%.0f", r.IDsPerSec)
+	if r.LayoutCap > 0 {
+		ids += fmt.Sprintf("  (%.1f%% of the configured layout's cap, %.0f per worker)", 100*r.IDsPerSec/r.LayoutCap, r.LayoutCap)
 	}
+	rows := [][]string{
+		{"protocol", r.Protocol},
+		{"connections", strconv.Itoa(r.Conns)},
+		{"batch", strconv.Itoa(r.Batch)},
+		{"duration", strconv.FormatFloat(r.Seconds, 'f', 2, 64) + " s"},
+		{"requests", strconv.FormatInt(r.Requests, 10)},
+		{"requests/s", fmt.Sprintf("%.0f", r.ReqPerSec)},
+		{"IDs/s", ids},
+		{"latency p50", ms(r.P50)},
+		{"latency p99", ms(r.P99)},
+		{"latency p999", ms(r.P999)},
+		{"latency max", ms(r.Max)},
+		{"errors", strconv.FormatInt(r.Errors, 10)},
+	}
+	for _, name := range loadgen.ErrorKinds() {
+		if n := r.ErrorKinds[name]; n > 0 {
+			rows = append(rows, []string{"  " + name, fmt.Sprintf("%d  (first: %s)", n, oneLine(r.FirstErrors[name]))})
+		}
+	}
+	rows = append(rows, []string{"increase violations", strconv.FormatInt(r.Violations, 10)})
+	return table(w, rows)
 }
 
 // startCPUProfile starts writing a CPU profile to path and returns the

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Errors returned by the commands. main prints them after "idcoord: "; they
@@ -15,10 +16,25 @@ var (
 	errBadID = errors.New("bad ID")
 	// errBadOutput: -o names a format the command does not write.
 	errBadOutput = errors.New("unknown output format")
+	// errBadFlag: a command flag's value is out of range.
+	errBadFlag = errors.New("bad flag value")
+	// errUnreachable: nothing answers on the sidecar's socket.
+	errUnreachable = errors.New("cannot reach the sidecar")
 	// errInterrupted: serve was stopped by SIGINT (Ctrl-C). It exits with
 	// status 130, as shells expect of a command Ctrl-C ended.
 	errInterrupted = errors.New("interrupted")
 )
+
+// reachError wraps a failed connect to the socket at path in
+// errUnreachable, as one line that names the path and the reason without
+// Go's wrapping ("dial unix ...:").
+func reachError(cmd, path string, err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		err = op.Err
+	}
+	return fmt.Errorf("%s: %w at %s: %v (is idcoord serve running there? --socket sets the path)", cmd, errUnreachable, path, err)
+}
 
 // exitInterrupted is the exit status after SIGINT: 128 + 2.
 const exitInterrupted = 130

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/idcoord/idcoord/sidecar"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestMain(m *testing.M) {
@@ -133,6 +136,13 @@ func effective(t *testing.T, args ...string) map[string]configEntry {
 		t.Fatalf("print-config printed %d keys, want %d", len(entries), len(keys))
 	}
 	return entries
+}
+
+// startSidecar starts a sidecar with the given max-batch, issuing IDs of
+// the twitter layout with WorkerId sidecartest.WorkerID.
+func startSidecar(t *testing.T, maxBatch int) *sidecartest.Server {
+	t.Helper()
+	return sidecartest.Start(t, sidecar.Config{MaxBatch: maxBatch})
 }
 
 func TestOneLine(t *testing.T) {

@@ -3,27 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/idcoord/idcoord/sidecar/client"
-)
-
-// Errors of the next and bench commands, wrapped with the flag and the
-// numbers that matter and tested with errors.Is.
-var (
-	// errBadFlag: a command flag's value is out of range.
-	errBadFlag = errors.New("bad flag value")
-	// errUnreachable: nothing answers on the socket.
-	errUnreachable = errors.New("cannot reach the sidecar")
 )
 
 // maxNextCount bounds next -n: the IDs are held in memory until every
@@ -33,11 +22,12 @@ const maxNextCount = 10_000_000
 // defaultRequestTimeout bounds one request of next.
 const defaultRequestTimeout = 10 * time.Second
 
-// idFetcher asks a sidecar for IDs over one protocol.
+// idFetcher asks a sidecar for IDs over one protocol: a *client.Conn or a
+// *client.HTTPClient.
 type idFetcher interface {
-	// appendIDs asks for n IDs, 1 <= n <= max-batch, and appends them to dst.
-	appendIDs(ctx context.Context, dst []int64, n int) ([]int64, error)
-	close()
+	// AppendIDs asks for n IDs, 1 <= n <= max-batch, and appends them to dst.
+	AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error)
+	Close() error
 }
 
 func newNextCommand(cfg *config) *cobra.Command {
@@ -94,7 +84,7 @@ as one line and the exit code is 1.`,
 func fetchIDs(ctx context.Context, path string, useHTTP bool, n, maxBatch int, timeout time.Duration) ([]int64, error) {
 	var f idFetcher
 	if useHTTP {
-		f = newHTTPFetcher(path)
+		f = client.NewHTTPClient(path)
 	} else {
 		dctx, cancel := context.WithTimeout(ctx, timeout)
 		c, err := client.DialConn(dctx, path)
@@ -102,15 +92,15 @@ func fetchIDs(ctx context.Context, path string, useHTTP bool, n, maxBatch int, t
 		if err != nil {
 			return nil, reachError("next", path, err)
 		}
-		f = lineFetcher{c}
+		f = c
 	}
-	defer f.close()
+	defer f.Close()
 	ids := make([]int64, 0, n)
 	for len(ids) < n {
 		k := min(n-len(ids), maxBatch)
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		var err error
-		ids, err = f.appendIDs(rctx, ids, k)
+		ids, err = f.AppendIDs(rctx, ids, k)
 		cancel()
 		if err != nil {
 			if isDialError(err) {
@@ -128,17 +118,6 @@ func isDialError(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// reachError wraps a failed connect to the socket at path in
-// errUnreachable, as one line that names the path and the reason without
-// Go's wrapping ("dial unix ...:").
-func reachError(cmd, path string, err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		err = op.Err
-	}
-	return fmt.Errorf("%s: %w at %s: %v (is idcoord serve running there? --socket sets the path)", cmd, errUnreachable, path, err)
-}
-
 // printIDs writes ids in decimal, one per line.
 func printIDs(w io.Writer, ids []int64) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -148,100 +127,4 @@ func printIDs(w io.Writer, ids []int64) error {
 		bw.Write(append(b, '\n'))
 	}
 	return bw.Flush()
-}
-
-// lineFetcher asks over one line-protocol connection.
-type lineFetcher struct{ c *client.Conn }
-
-func (f lineFetcher) appendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	return f.c.AppendIDs(ctx, dst, n)
-}
-
-func (f lineFetcher) close() { f.c.Close() }
-
-// httpFetcher asks with GET /id and GET /ids?count=N over keep-alive HTTP
-// connections to the socket.
-type httpFetcher struct {
-	tr *http.Transport
-	hc *http.Client
-}
-
-func newHTTPFetcher(path string) *httpFetcher {
-	tr := client.NewHTTPTransport(path)
-	return &httpFetcher{tr: tr, hc: &http.Client{Transport: tr}}
-}
-
-func (f *httpFetcher) close() { f.tr.CloseIdleConnections() }
-
-func (f *httpFetcher) appendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	url := "http://idcoord/id"
-	if n != 1 {
-		url = "http://idcoord/ids?count=" + strconv.Itoa(n)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return dst, err
-	}
-	resp, err := f.hc.Do(req)
-	if err != nil {
-		return dst, err
-	}
-	defer resp.Body.Close()
-	// An answer line is at most 20 bytes; the limit stops a runaway body.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(n)*20+4096))
-	if err != nil {
-		return dst, fmt.Errorf("reading the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return dst, httpStatusError(resp.StatusCode, body)
-	}
-	return parseIDLines(dst, body, n)
-}
-
-// httpStatusError maps an HTTP error answer, {"error": "...", "reason":
-// "..."}, to the client package's errors, so both protocols fail alike.
-func httpStatusError(code int, body []byte) error {
-	var e struct {
-		Error  string `json:"error"`
-		Reason string `json:"reason"`
-	}
-	if json.Unmarshal(body, &e) != nil || e.Reason == "" {
-		e.Reason = fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
-	}
-	switch {
-	case code == http.StatusServiceUnavailable:
-		return fmt.Errorf("%w: %s", client.ErrUnavailable, e.Reason)
-	case code == http.StatusBadRequest && e.Error == "toomany":
-		return fmt.Errorf("%w: %s", client.ErrTooMany, e.Reason)
-	case code == http.StatusBadRequest:
-		return fmt.Errorf("%w: %s", client.ErrBadRequest, e.Reason)
-	}
-	return fmt.Errorf("%w: HTTP %d: %s", client.ErrProtocol, code, e.Reason)
-}
-
-// parseIDLines appends the n increasing IDs of a text answer, one decimal
-// per line, to dst.
-func parseIDLines(dst []int64, body []byte, n int) ([]int64, error) {
-	out := dst
-	var id int64
-	digits := 0
-	for _, b := range body {
-		switch {
-		case '0' <= b && b <= '9' && digits < 19:
-			id = id*10 + int64(b-'0')
-			digits++
-		case b == '\n' && digits > 0 && id >= 0 && len(out)-len(dst) < n:
-			if len(out) > len(dst) && id <= out[len(out)-1] {
-				return dst, fmt.Errorf("%w: ID %d does not increase on %d", client.ErrProtocol, id, out[len(out)-1])
-			}
-			out = append(out, id)
-			id, digits = 0, 0
-		default:
-			return dst, fmt.Errorf("%w: unexpected byte %q in an ID answer", client.ErrProtocol, b)
-		}
-	}
-	if digits != 0 || len(out)-len(dst) != n {
-		return dst, fmt.Errorf("%w: got %d whole IDs, asked for %d", client.ErrProtocol, len(out)-len(dst), n)
-	}
-	return out, nil
 }

@@ -1,101 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"go.uber.org/zap/zaptest"
-
-	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/sidecar/client"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 	"github.com/idcoord/idcoord/snowflake"
 )
-
-// testWorkerID is the WorkerId of the test sidecar's generator.
-const testWorkerID = 7
-
-// idSource is a sidecar.Source backed by a real generator, with a switch
-// that makes it unavailable.
-type idSource struct {
-	gen  *snowflake.Generator
-	down atomic.Pointer[string]
-}
-
-func (s *idSource) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	if r := s.down.Load(); r != nil {
-		return dst, errors.New(*r)
-	}
-	return s.gen.AppendIDs(ctx, dst, n)
-}
-
-func (s *idSource) Ready() error {
-	if r := s.down.Load(); r != nil {
-		return errors.New(*r)
-	}
-	return nil
-}
-
-func (s *idSource) Layout() snowflake.Layout { return s.gen.Layout() }
-
-// setDown makes the source refuse every request with reason.
-func (s *idSource) setDown(reason string) { s.down.Store(&reason) }
-
-// testSidecar is a real sidecar server on a socket in a temporary folder.
-type testSidecar struct {
-	path string
-	src  *idSource
-}
-
-// startSidecar serves IDs of the twitter layout with the given max-batch;
-// cleanup shuts the server down.
-func startSidecar(t *testing.T, maxBatch int) *testSidecar {
-	t.Helper()
-	gen, err := snowflake.New(snowflake.Config{WorkerID: testWorkerID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testSidecar{path: filepath.Join(shortTempDir(t), "id.sock"), src: &idSource{gen: gen}}
-	srv, err := sidecar.New(sidecar.Config{Source: ts.src, MaxBatch: maxBatch, Logger: zaptest.NewLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := sidecar.Listen(ts.path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-			srv.Close()
-		}
-		if err := <-served; !errors.Is(err, sidecar.ErrServerClosed) {
-			t.Errorf("Serve returned %v, want ErrServerClosed", err)
-		}
-	})
-	return ts
-}
-
-// shortTempDir returns a new folder whose paths fit a Unix socket address.
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ic")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
 
 // parseOutputIDs parses next's output: n decimal IDs, one per line, each
 // above the previous and stamped with the test WorkerId.
@@ -115,8 +30,8 @@ func parseOutputIDs(t *testing.T, out string, n int) []int64 {
 		if i > 0 && id <= ids[i-1] {
 			t.Fatalf("line %d: %d does not increase on %d", i, id, ids[i-1])
 		}
-		if p, err := l.Decompose(id); err != nil || p.WorkerID != testWorkerID {
-			t.Fatalf("line %d: %d decomposes to %+v, %v; want WorkerId %d", i, id, p, err, testWorkerID)
+		if p, err := l.Decompose(id); err != nil || p.WorkerID != sidecartest.WorkerID {
+			t.Fatalf("line %d: %d decomposes to %+v, %v; want WorkerId %d", i, id, p, err, sidecartest.WorkerID)
 		}
 		ids[i] = id
 	}
@@ -141,7 +56,7 @@ func TestNext(t *testing.T) {
 		{"small max-batch", []string{"-n", "7", "--max-batch", "2"}, 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := mustRun(t, append([]string{"next", "--socket", ts.path}, tc.args...)...)
+			out := mustRun(t, append([]string{"next", "--socket", ts.Path}, tc.args...)...)
 			parseOutputIDs(t, out, tc.n)
 		})
 	}
@@ -149,7 +64,7 @@ func TestNext(t *testing.T) {
 
 func TestNextSocketFromEnv(t *testing.T) {
 	ts := startSidecar(t, 10000)
-	t.Setenv("IDCOORD_SOCKET", ts.path)
+	t.Setenv("IDCOORD_SOCKET", ts.Path)
 	parseOutputIDs(t, mustRun(t, "next", "-n", "3"), 3)
 }
 
@@ -157,32 +72,32 @@ func TestNextErrors(t *testing.T) {
 	ts := startSidecar(t, 10000)
 	small := startSidecar(t, 100)
 	down := startSidecar(t, 10000)
-	down.src.setDown("clock stepped back 2s")
-	missing := filepath.Join(shortTempDir(t), "none.sock")
+	down.Source.SetDown("clock stepped back 2s")
+	missing := filepath.Join(sidecartest.TempDir(t), "none.sock")
 	for _, tc := range []struct {
 		name string
 		args []string
 		want []string
 	}{
-		{"zero", []string{"--socket", ts.path, "-n", "0"}, []string{"next: bad flag value: -n 0: want 1 to 10000000 IDs"}},
-		{"negative", []string{"--socket", ts.path, "-n", "-3"}, []string{"-n -3: want 1 to 10000000"}},
-		{"too many", []string{"--socket", ts.path, "-n", "10000001"}, []string{"-n 10000001: want 1 to 10000000"}},
-		{"not a number", []string{"--socket", ts.path, "-n", "abc"}, []string{`invalid argument "abc"`}},
-		{"zero timeout", []string{"--socket", ts.path, "--timeout", "0s"}, []string{"--timeout 0s: want more than 0"}},
-		{"extra argument", []string{"--socket", ts.path, "5"}, []string{`unknown command "5"`}},
+		{"zero", []string{"--socket", ts.Path, "-n", "0"}, []string{"next: bad flag value: -n 0: want 1 to 10000000 IDs"}},
+		{"negative", []string{"--socket", ts.Path, "-n", "-3"}, []string{"-n -3: want 1 to 10000000"}},
+		{"too many", []string{"--socket", ts.Path, "-n", "10000001"}, []string{"-n 10000001: want 1 to 10000000"}},
+		{"not a number", []string{"--socket", ts.Path, "-n", "abc"}, []string{`invalid argument "abc"`}},
+		{"zero timeout", []string{"--socket", ts.Path, "--timeout", "0s"}, []string{"--timeout 0s: want more than 0"}},
+		{"extra argument", []string{"--socket", ts.Path, "5"}, []string{`unknown command "5"`}},
 		{"missing socket", []string{"--socket", missing},
 			[]string{"cannot reach the sidecar at " + missing, "no such file or directory", "--socket sets the path"}},
 		{"missing socket http", []string{"--socket", missing, "--http"},
 			[]string{"cannot reach the sidecar at " + missing, "no such file or directory"}},
-		{"unavailable", []string{"--socket", down.path},
-			[]string{"next: asking " + down.path + " for 1 IDs", "unavailable: clock stepped back 2s"}},
-		{"unavailable http", []string{"--socket", down.path, "--http", "-n", "5"},
+		{"unavailable", []string{"--socket", down.Path},
+			[]string{"next: asking " + down.Path + " for 1 IDs", "unavailable: clock stepped back 2s"}},
+		{"unavailable http", []string{"--socket", down.Path, "--http", "-n", "5"},
 			[]string{"for 5 IDs", "unavailable: clock stepped back 2s"}},
-		{"above the server's max-batch", []string{"--socket", small.path, "-n", "500", "--max-batch", "200"},
+		{"above the server's max-batch", []string{"--socket", small.Path, "-n", "500", "--max-batch", "200"},
 			[]string{"for 200 IDs (0 of 500 received)", "too many IDs asked for: count 200 exceeds max-batch 100"}},
-		{"above the server's max-batch http", []string{"--socket", small.path, "-n", "500", "--max-batch", "200", "--http"},
+		{"above the server's max-batch http", []string{"--socket", small.Path, "-n", "500", "--max-batch", "200", "--http"},
 			[]string{"too many IDs asked for", "exceeds max-batch 100"}},
-		{"bad config", []string{"--socket", ts.path, "--max-batch", "0"}, []string{"max-batch"}},
+		{"bad config", []string{"--socket", ts.Path, "--max-batch", "0"}, []string{"max-batch"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantOneLineError(t, tc.want, append([]string{"next"}, tc.args...)...)
@@ -192,8 +107,8 @@ func TestNextErrors(t *testing.T) {
 
 func TestNextErrorsWrapSentinels(t *testing.T) {
 	down := startSidecar(t, 10000)
-	down.src.setDown("not ready")
-	missing := filepath.Join(shortTempDir(t), "none.sock")
+	down.Source.SetDown("not ready")
+	missing := filepath.Join(sidecartest.TempDir(t), "none.sock")
 	for _, tc := range []struct {
 		args []string
 		want error
@@ -201,103 +116,11 @@ func TestNextErrorsWrapSentinels(t *testing.T) {
 		{[]string{"next", "-n", "0"}, errBadFlag},
 		{[]string{"next", "--socket", missing}, errUnreachable},
 		{[]string{"next", "--socket", missing, "--http"}, errUnreachable},
-		{[]string{"next", "--socket", down.path}, client.ErrUnavailable},
-		{[]string{"next", "--socket", down.path, "--http"}, client.ErrUnavailable},
+		{[]string{"next", "--socket", down.Path}, client.ErrUnavailable},
+		{[]string{"next", "--socket", down.Path, "--http"}, client.ErrUnavailable},
 	} {
 		if _, err := execute(t, tc.args...); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", strings.Join(tc.args, " "), err, tc.want)
 		}
 	}
-}
-
-func TestParseIDLines(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		body string
-		n    int
-		want []int64 // nil: an error
-	}{
-		{"one", "42\n", 1, []int64{42}},
-		{"three", "1\n2\n30\n", 3, []int64{1, 2, 30}},
-		{"largest", "9223372036854775807\n", 1, []int64{9223372036854775807}},
-		{"empty", "", 1, nil},
-		{"fewer", "1\n2\n", 3, nil},
-		{"more", "1\n2\n3\n", 2, nil},
-		{"no final newline", "1\n2", 2, nil},
-		{"not increasing", "2\n2\n", 2, nil},
-		{"decreasing", "3\n2\n", 2, nil},
-		{"blank line", "1\n\n2\n", 2, nil},
-		{"crlf", "1\r\n", 1, nil},
-		{"sign", "-1\n", 1, nil},
-		{"overflow", "9223372036854775808\n", 1, nil},
-		{"twenty digits", "10000000000000000000\n", 1, nil},
-		{"json", `{"ids":["1"]}`, 1, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			prefix := []int64{-5}
-			got, err := parseIDLines(prefix, []byte(tc.body), tc.n)
-			if tc.want == nil {
-				if err == nil || !errors.Is(err, client.ErrProtocol) || len(got) != 1 {
-					t.Fatalf("got %v, %v; want ErrProtocol and dst unchanged", got, err)
-				}
-				return
-			}
-			if err != nil || len(got) != 1+len(tc.want) {
-				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
-			}
-			for i, id := range tc.want {
-				if got[1+i] != id {
-					t.Fatalf("got %v, want %v after the prefix", got, tc.want)
-				}
-			}
-		})
-	}
-}
-
-// FuzzParseIDLines checks that any HTTP body either fails with ErrProtocol
-// or yields exactly n increasing, non-negative IDs that print back to it.
-func FuzzParseIDLines(f *testing.F) {
-	for _, seed := range []string{"1\n", "1\n2\n", "9223372036854775807\n", "", "\n", "1\r\n", "99999999999999999999\n", "3\n2\n"} {
-		f.Add([]byte(seed), 1)
-		f.Add([]byte(seed), 2)
-	}
-	f.Fuzz(func(t *testing.T, body []byte, n int) {
-		if n < 1 || n > 1000 {
-			return
-		}
-		ids, err := parseIDLines(nil, body, n)
-		if err != nil {
-			if !errors.Is(err, client.ErrProtocol) || len(ids) != 0 {
-				t.Fatalf("error %v with %d IDs; want ErrProtocol and none", err, len(ids))
-			}
-			return
-		}
-		var b []byte
-		for i, id := range ids {
-			if id < 0 || i > 0 && id <= ids[i-1] {
-				t.Fatalf("IDs %v not increasing and non-negative", ids)
-			}
-			b = strconv.AppendInt(b, id, 10)
-			b = append(b, '\n')
-		}
-		if len(ids) != n || !sameNumbers(b, body) {
-			t.Fatalf("body %q gave %v (n %d)", body, ids, n)
-		}
-	})
-}
-
-// sameNumbers reports whether two bodies of decimal lines hold the same
-// numbers, ignoring leading zeros.
-func sameNumbers(a, b []byte) bool {
-	as := strings.Split(string(a), "\n")
-	bs := strings.Split(string(b), "\n")
-	if len(as) != len(bs) {
-		return false
-	}
-	for i := range as {
-		if strings.TrimLeft(as[i], "0") != strings.TrimLeft(bs[i], "0") {
-			return false
-		}
-	}
-	return true
 }

@@ -80,11 +80,7 @@ func New(cfg Config) (*Client, error) {
 // NextID asks for one ID.
 func (c *Client) NextID(ctx context.Context) (int64, error) {
 	var one [1]int64
-	ids, err := c.AppendIDs(ctx, one[:0], 1)
-	if err != nil {
-		return 0, err
-	}
-	return ids[0], nil
+	return onlyID(c.AppendIDs(ctx, one[:0], 1))
 }
 
 // NextIDs asks for n IDs, returned in increasing order.

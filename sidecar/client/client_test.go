@@ -3,81 +3,33 @@ package client_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/sidecar/client"
-	"github.com/idcoord/idcoord/snowflake"
-	"go.uber.org/goleak"
-	"go.uber.org/zap/zaptest"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// source serves IDs from a real generator; it can be switched off or made
-// to hold requests.
-type source struct {
-	gen  *snowflake.Generator
-	down atomic.Bool
-	hold chan struct{} // if set, AppendIDs waits for it or ctx
-}
-
-func (s *source) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	if s.down.Load() {
-		return dst, errors.New("not safe to issue: lease fence passed")
-	}
-	if s.hold != nil {
-		select {
-		case <-s.hold:
-		case <-ctx.Done():
-			return dst, ctx.Err()
-		}
-	}
-	return s.gen.AppendIDs(ctx, dst, n)
-}
-func (s *source) Ready() error             { return nil }
-func (s *source) Layout() snowflake.Layout { return s.gen.Layout() }
-
-// serve starts a sidecar and returns its socket path and source.
-func serve(t *testing.T, edit func(*sidecar.Config)) (string, *source) {
+// serve starts a sidecar with max-batch 1000, which edit may adjust, and
+// returns its socket and source.
+func serve(t *testing.T, edit func(*sidecar.Config)) (string, *sidecartest.Source) {
 	t.Helper()
-	g, err := snowflake.New(snowflake.Config{WorkerID: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := &source{gen: g}
-	cfg := sidecar.Config{Source: src, Logger: zaptest.NewLogger(t), MaxBatch: 1000}
+	cfg := sidecar.Config{MaxBatch: 1000}
 	if edit != nil {
 		edit(&cfg)
 	}
-	s, err := sidecar.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "cl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "s.sock")
-	l, err := sidecar.Listen(path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		s.Close()
-		<-done
-		os.RemoveAll(dir)
-	})
-	return path, src
+	ts := sidecartest.Start(t, cfg)
+	return ts.Path, ts.Source
 }
 
 func dial(t *testing.T, path string) *client.Client {
@@ -134,7 +86,10 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src.down.Store(tt.down)
+			src.SetDown("")
+			if tt.down {
+				src.SetDown("not safe to issue: lease fence passed")
+			}
 			ids, err := c.NextIDs(ctx, tt.n)
 			if !errors.Is(err, tt.want) || (err != nil && err.Error() != tt.text) {
 				t.Fatalf("got %v, want %q", err, tt.text)
@@ -158,7 +113,7 @@ func TestDialFails(t *testing.T) {
 func TestContextDeadline(t *testing.T) {
 	path, src := serve(t, nil)
 	c := dial(t, path)
-	src.hold = make(chan struct{})
+	release := src.Hold()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := c.NextID(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -169,7 +124,7 @@ func TestContextDeadline(t *testing.T) {
 	if _, err := c.NextID(ctx2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want Canceled", err)
 	}
-	close(src.hold)
+	release()
 	// The broken connections were discarded; a fresh one works.
 	if _, err := c.NextID(context.Background()); err != nil {
 		t.Fatal(err)
@@ -240,5 +195,32 @@ func TestParallelUniqueness(t *testing.T) {
 	}
 	if len(seen) != goroutines*perGoroutine {
 		t.Fatalf("%d unique IDs, want %d", len(seen), goroutines*perGoroutine)
+	}
+}
+
+func TestHTTPClient(t *testing.T) {
+	path, src := serve(t, nil)
+	c := client.NewHTTPClient(path)
+	defer c.Close()
+	ctx := context.Background()
+	var last int64
+	for _, n := range []int{1, 2, 1000} {
+		ids, err := c.AppendIDs(ctx, nil, n)
+		if err != nil || len(ids) != n {
+			t.Fatalf("%d IDs: got %d, %v", n, len(ids), err)
+		}
+		for _, id := range ids {
+			if id <= last {
+				t.Fatalf("ID %d after %d", id, last)
+			}
+			last = id
+		}
+	}
+	if _, err := c.AppendIDs(ctx, nil, 1001); !errors.Is(err, client.ErrTooMany) {
+		t.Fatalf("over max-batch: %v, want ErrTooMany", err)
+	}
+	src.SetDown("not safe to issue: lease fence passed")
+	if _, err := c.AppendIDs(ctx, nil, 1); !errors.Is(err, client.ErrUnavailable) || !strings.Contains(err.Error(), "lease fence passed") {
+		t.Fatalf("down: %v, want ErrUnavailable with the server's reason", err)
 	}
 }

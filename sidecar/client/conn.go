@@ -53,7 +53,11 @@ func (c *Conn) Close() error {
 // NextID asks for one ID.
 func (c *Conn) NextID(ctx context.Context) (int64, error) {
 	var one [1]int64
-	ids, err := c.AppendIDs(ctx, one[:0], 1)
+	return onlyID(c.AppendIDs(ctx, one[:0], 1))
+}
+
+// onlyID returns the ID of an answer to a request for one.
+func onlyID(ids []int64, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -136,36 +140,22 @@ func (c *Conn) readAnswer(dst []int64, n int) ([]int64, error) {
 	if first[0] == 'E' {
 		return dst, c.readErr()
 	}
-	out := dst
-	var id int64
-	digits := 0
+	var a answer
+	a.start(dst, n, ' ', true)
 	for {
 		buf, err := c.r.Peek(max(c.r.Buffered(), 1))
 		if err != nil {
 			return dst, c.fail(err)
 		}
-		for i, b := range buf {
-			switch {
-			case '0' <= b && b <= '9' && digits < 19:
-				id = id*10 + int64(b-'0')
-				digits++
-				continue
-			case (b == ' ' || b == '\n') && digits > 0 && id >= 0 && len(out)-len(dst) < n:
-				if len(out) > len(dst) && id <= out[len(out)-1] {
-					return dst, c.fail(fmt.Errorf("%w: ID %d does not increase on %d", ErrProtocol, id, out[len(out)-1]))
-				}
-				out = append(out, id)
-				id, digits = 0, 0
-				if b == ' ' {
-					continue
-				}
-				c.r.Discard(i + 1)
-				if len(out)-len(dst) != n {
-					return dst, c.fail(fmt.Errorf("%w: got %d IDs, asked for %d", ErrProtocol, len(out)-len(dst), n))
-				}
-				return out, nil
-			}
-			return dst, c.fail(fmt.Errorf("%w: unexpected byte %q in an ID answer", ErrProtocol, b))
+		used, end, err := a.parse(buf)
+		if end {
+			c.r.Discard(used)
+		}
+		if err != nil {
+			return dst, c.fail(err)
+		}
+		if end {
+			return a.out, nil
 		}
 		c.r.Discard(len(buf))
 	}

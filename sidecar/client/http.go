@@ -2,8 +2,12 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 )
 
 // NewHTTPTransport returns an http.Transport that reaches the sidecar's HTTP
@@ -19,4 +23,77 @@ func NewHTTPTransport(path string) *http.Transport {
 		MaxIdleConnsPerHost: DefaultMaxIdle,
 		DisableCompression:  true,
 	}
+}
+
+// HTTPClient asks a sidecar for IDs with GET /id and GET /ids?count=N over
+// keep-alive HTTP connections to its socket. Its errors are the line
+// protocol's (ErrUnavailable, ErrBadRequest, ErrTooMany, ErrProtocol), so
+// that both protocols fail alike; a failed connect is net/http's error. It
+// is safe for concurrent use.
+type HTTPClient struct {
+	tr *http.Transport
+	hc *http.Client
+}
+
+// NewHTTPClient returns an HTTPClient for the socket at path. It connects
+// on the first request.
+func NewHTTPClient(path string) *HTTPClient {
+	tr := NewHTTPTransport(path)
+	return &HTTPClient{tr: tr, hc: &http.Client{Transport: tr}}
+}
+
+// Close closes the idle connections.
+func (c *HTTPClient) Close() error {
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+// AppendIDs asks for n increasing IDs and appends them to dst; ctx bounds
+// the request. On error dst is returned unchanged.
+func (c *HTTPClient) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	url := "http://idcoord/id"
+	if n != 1 {
+		url = "http://idcoord/ids?count=" + strconv.Itoa(n)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return dst, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return dst, err
+	}
+	defer resp.Body.Close()
+	// An answer line is at most 20 bytes; the limit stops a runaway body.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(n)*20+4096))
+	if err != nil {
+		return dst, fmt.Errorf("reading the answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return dst, StatusError(resp.StatusCode, body)
+	}
+	return parseIDLines(dst, body, n)
+}
+
+// StatusError maps an HTTP error answer of the sidecar, status code and
+// body {"error": "...", "reason": "..."}, to this package's errors: 503 is
+// ErrUnavailable, 400 ErrTooMany or ErrBadRequest, any other ErrProtocol;
+// each is wrapped with the server's reason.
+func StatusError(code int, body []byte) error {
+	var e struct {
+		Error  string `json:"error"`
+		Reason string `json:"reason"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Reason == "" {
+		e.Reason = fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
+	}
+	switch {
+	case code == http.StatusServiceUnavailable:
+		return fmt.Errorf("%w: %s", ErrUnavailable, e.Reason)
+	case code == http.StatusBadRequest && e.Error == "toomany":
+		return fmt.Errorf("%w: %s", ErrTooMany, e.Reason)
+	case code == http.StatusBadRequest:
+		return fmt.Errorf("%w: %s", ErrBadRequest, e.Reason)
+	}
+	return fmt.Errorf("%w: HTTP %d: %s", ErrProtocol, code, e.Reason)
 }

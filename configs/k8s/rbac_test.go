@@ -1,9 +1,10 @@
-package main
+package k8s_test
 
 import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ import (
 
 // rbacScript holds the etcdctl commands operators run to give each cluster
 // its own etcd user.
-const rbacScript = "../../configs/k8s/etcd-rbac.sh"
+const rbacScript = "etcd-rbac.sh"
 
 // shellFunction returns the lines of the body of the shell function name in
 // script.
@@ -120,7 +121,10 @@ func TestEtcdRBAC(t *testing.T) {
 	addCluster := shellFunction(t, string(script), "add_cluster")
 	for _, cluster := range []string{"orders", "orders2"} {
 		passwords[cluster] = "pw-" + cluster
-		pwfile := writeFile(t, cluster+"-etcd-password", passwords[cluster]+"\n")
+		pwfile := filepath.Join(t.TempDir(), cluster+"-etcd-password")
+		if err := os.WriteFile(pwfile, []byte(passwords[cluster]+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		// The script's own pwfile is ./<cluster>-etcd-password; point it at
 		// the test's file once the script has set it.
 		replayEtcdctl(t, root, rewritePwfile(addCluster, pwfile), map[string]string{"1": cluster}, "")

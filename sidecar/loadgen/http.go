@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bufio"
@@ -17,36 +17,37 @@ const httpReadBuf = 32 << 10
 // maxErrBody bounds the body of an HTTP error answer that is read whole.
 const maxErrBody = 4096
 
-// httpBenchConn is a minimal keep-alive HTTP/1.1 client for GET /id and
+// httpConn is a minimal keep-alive HTTP/1.1 client for GET /id and
 // GET /ids?count=N over one connection: it writes a prepared request and
-// parses the status line, Content-Length and a text body of IDs, allocating
-// nothing per request. net/http's client costs several times more CPU per
-// request, which on a small machine would measure the load generator, not
-// the server.
-type httpBenchConn struct {
+// parses the status line, Content-Length and a text body of IDs (with
+// client.IDLines), allocating nothing per request. net/http's client costs
+// several times more CPU per request, which on a small machine would
+// measure the load generator, not the server.
+type httpConn struct {
 	nc     net.Conn
 	r      *bufio.Reader
 	req    []byte
+	ids    client.IDLines
 	broken bool
 }
 
-func newHTTPBenchConn(nc net.Conn, batch int) *httpBenchConn {
+func newHTTPConn(nc net.Conn, batch int) *httpConn {
 	target := "/id"
 	if batch != 1 {
 		target = "/ids?count=" + strconv.Itoa(batch)
 	}
-	return &httpBenchConn{
+	return &httpConn{
 		nc:  nc,
 		r:   bufio.NewReaderSize(nc, httpReadBuf),
 		req: []byte("GET " + target + " HTTP/1.1\r\nHost: idcoord\r\n\r\n"),
 	}
 }
 
-func (c *httpBenchConn) usable() bool { return !c.broken }
+func (c *httpConn) usable() bool { return !c.broken }
 
-func (c *httpBenchConn) close() { c.nc.Close() }
+func (c *httpConn) close() { c.nc.Close() }
 
-func (c *httpBenchConn) appendIDs(dst []int64, n int) ([]int64, error) {
+func (c *httpConn) appendIDs(dst []int64, n int) ([]int64, error) {
 	if _, err := c.nc.Write(c.req); err != nil {
 		c.broken = true
 		return dst, err
@@ -70,7 +71,7 @@ func (c *httpBenchConn) appendIDs(dst []int64, n int) ([]int64, error) {
 // readHead reads the status line and the header up to the blank line, and
 // returns the status code, the Content-Length and whether the connection
 // stays open.
-func (c *httpBenchConn) readHead() (status, length int, keepAlive bool, err error) {
+func (c *httpConn) readHead() (status, length int, keepAlive bool, err error) {
 	line, err := c.r.ReadSlice('\n')
 	if err != nil {
 		return 0, 0, false, headErr(err)
@@ -121,43 +122,30 @@ func headErr(err error) error {
 	return err
 }
 
-// readIDs parses a body of length bytes holding n increasing IDs, one per
-// line, and appends them to dst. It parses the body in pieces of up to the
-// buffer's size, so any batch fits.
-func (c *httpBenchConn) readIDs(dst []int64, length, n int) ([]int64, error) {
-	out := dst
-	var id int64
-	digits := 0
+// readIDs parses a body of length bytes holding n IDs, one per line, and
+// appends them to dst. It parses the body in pieces of up to the buffer's
+// size, so any batch fits. IDs that do not increase are the load's to
+// count, not an error.
+func (c *httpConn) readIDs(dst []int64, length, n int) ([]int64, error) {
+	c.ids.Start(dst, n, false)
 	for length > 0 {
 		k := min(length, c.r.Size())
 		buf, err := c.r.Peek(k)
 		if err != nil {
 			return dst, err
 		}
-		for _, b := range buf {
-			switch {
-			case '0' <= b && b <= '9' && digits < 19:
-				id = id*10 + int64(b-'0')
-				digits++
-			case b == '\n' && digits > 0 && id >= 0 && len(out)-len(dst) < n:
-				out = append(out, id)
-				id, digits = 0, 0
-			default:
-				return dst, fmt.Errorf("%w: unexpected byte %q in an ID answer", client.ErrProtocol, b)
-			}
+		if err := c.ids.Parse(buf); err != nil {
+			return dst, err
 		}
 		c.r.Discard(k)
 		length -= k
 	}
-	if digits != 0 || len(out)-len(dst) != n {
-		return dst, fmt.Errorf("%w: got %d whole IDs, asked for %d", client.ErrProtocol, len(out)-len(dst), n)
-	}
-	return out, nil
+	return c.ids.End()
 }
 
 // readError reads the body of a non-200 answer and returns it as the client
 // package's error for that status.
-func (c *httpBenchConn) readError(status, length int) error {
+func (c *httpConn) readError(status, length int) error {
 	if length > maxErrBody {
 		c.broken = true
 		return fmt.Errorf("%w: HTTP %d with a %d-byte body", client.ErrProtocol, status, length)
@@ -167,7 +155,7 @@ func (c *httpBenchConn) readError(status, length int) error {
 		c.broken = true
 		return err
 	}
-	err = httpStatusError(status, body)
+	err = client.StatusError(status, body)
 	c.r.Discard(length)
 	return err
 }

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 // before it tries again.
 const redialPause = 10 * time.Millisecond
 
-// benchWorker is one closed-loop load goroutine and what it measured. The
+// worker is one closed-loop load goroutine and what it measured. The
 // counters are atomic because the progress line reads them while the run
 // goes on; everything else belongs to the goroutine until it ends.
-type benchWorker struct {
+type worker struct {
 	ok   atomic.Int64 // answered requests
 	errs atomic.Int64 // failed requests, of every kind
 
@@ -26,25 +26,16 @@ type benchWorker struct {
 	violations int64               // IDs not above the previous one on the connection
 }
 
-// benchLoad runs the load goroutines until stop is closed.
-type benchLoad struct {
-	dialer  *benchDialer
-	batch   int
-	stop    chan struct{}
-	stopped atomic.Bool // set with close(stop); cheaper to poll per request
-	workers []*benchWorker
-}
-
 // run drives one connection, request after request, until the load stops.
 // The latency of a request runs from the end of the previous one (or the
 // connect) to the end of its answer: one clock read per request.
-func (l *benchLoad) run(w *benchWorker, conn benchConn) {
-	ids := make([]int64, 0, l.batch)
+func (g *Generator) run(w *worker, conn loadConn) {
+	ids := make([]int64, 0, g.batch)
 	var last int64 // the connection's latest ID
 	start := time.Now()
-	for !l.stopped.Load() {
+	for !g.stopped.Load() {
 		var err error
-		ids, err = conn.appendIDs(ids[:0], l.batch)
+		ids, err = conn.appendIDs(ids[:0], g.batch)
 		now := time.Now()
 		if err == nil {
 			w.hist.record(now.Sub(start))
@@ -58,13 +49,13 @@ func (l *benchLoad) run(w *benchWorker, conn benchConn) {
 			start = now
 			continue
 		}
-		if l.stopped.Load() {
+		if g.stopped.Load() {
 			break // a request cut off by the end of the run is not an error
 		}
 		w.fail(err)
 		if !conn.usable() {
 			conn.close()
-			if conn = l.redial(w); conn == nil {
+			if conn = g.redial(w); conn == nil {
 				return
 			}
 			last = 0
@@ -75,7 +66,7 @@ func (l *benchLoad) run(w *benchWorker, conn benchConn) {
 }
 
 // fail counts a failed request.
-func (w *benchWorker) fail(err error) {
+func (w *worker) fail(err error) {
 	k := classify(err)
 	if w.kinds[k] == 0 {
 		w.firstErr[k] = err.Error()
@@ -86,10 +77,10 @@ func (w *benchWorker) fail(err error) {
 
 // redial replaces a broken connection, retrying until the load stops, when
 // it returns nil. Each failed attempt counts as a dial error.
-func (l *benchLoad) redial(w *benchWorker) benchConn {
-	for !l.stopped.Load() {
+func (g *Generator) redial(w *worker) loadConn {
+	for !g.stopped.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn, err := l.dialer.dial(ctx)
+		conn, err := g.dialer.dial(ctx)
 		cancel()
 		if err == nil {
 			return conn
@@ -102,7 +93,7 @@ func (l *benchLoad) redial(w *benchWorker) benchConn {
 		t := time.NewTimer(redialPause)
 		select {
 		case <-t.C:
-		case <-l.stop:
+		case <-g.stop:
 			t.Stop()
 		}
 	}
@@ -110,8 +101,8 @@ func (l *benchLoad) redial(w *benchWorker) benchConn {
 }
 
 // totals sums the workers' counters.
-func (l *benchLoad) totals() (ok, errs int64) {
-	for _, w := range l.workers {
+func (g *Generator) totals() (ok, errs int64) {
+	for _, w := range g.workers {
 		ok += w.ok.Load()
 		errs += w.errs.Load()
 	}
@@ -120,25 +111,25 @@ func (l *benchLoad) totals() (ok, errs int64) {
 
 // start launches one goroutine per connection and returns a function that
 // stops them and waits until they are done.
-func (l *benchLoad) start(conns []benchConn) (stop func()) {
-	l.stop = make(chan struct{})
-	l.workers = make([]*benchWorker, len(conns))
+func (g *Generator) start(conns []loadConn) (stop func()) {
+	g.stop = make(chan struct{})
+	g.workers = make([]*worker, len(conns))
 	var wg sync.WaitGroup
 	for i, conn := range conns {
-		w := &benchWorker{}
-		l.workers[i] = w
-		wg.Go(func() { l.run(w, conn) })
+		w := &worker{}
+		g.workers[i] = w
+		wg.Go(func() { g.run(w, conn) })
 	}
 	return func() {
-		l.stopped.Store(true)
-		close(l.stop)
+		g.stopped.Store(true)
+		close(g.stop)
 		wg.Wait()
 	}
 }
 
 // progress writes one line a second to w until done is closed: the time
 // since start and, over the last second, requests/s, IDs/s and errors.
-func (l *benchLoad) progress(w io.Writer, start time.Time, done <-chan struct{}) {
+func (g *Generator) progress(w io.Writer, start time.Time, done <-chan struct{}) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	prevAt := start
@@ -148,11 +139,11 @@ func (l *benchLoad) progress(w io.Writer, start time.Time, done <-chan struct{})
 		case <-done:
 			return
 		case now := <-t.C:
-			ok, errs := l.totals()
+			ok, errs := g.totals()
 			secs := now.Sub(prevAt).Seconds()
 			reqs := float64(ok-prevOK) / secs
 			fmt.Fprintf(w, "%5.0fs  %10.0f req/s  %12.0f IDs/s  %d errors\n",
-				now.Sub(start).Seconds(), reqs, reqs*float64(l.batch), errs-prevErrs)
+				now.Sub(start).Seconds(), reqs, reqs*float64(g.batch), errs-prevErrs)
 			prevAt, prevOK, prevErrs = now, ok, errs
 		}
 	}

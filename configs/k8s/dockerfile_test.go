@@ -1,4 +1,4 @@
-package main
+package k8s_test
 
 import (
 	"bytes"
@@ -85,6 +85,20 @@ func parseDockerfile(text string) ([]stage, error) {
 	return stages, nil
 }
 
+// dockerfileStages reads and parses the Dockerfile.
+func dockerfileStages(t *testing.T) []stage {
+	t.Helper()
+	data, err := os.ReadFile(dockerfilePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := parseDockerfile(string(data))
+	if err != nil {
+		t.Fatalf("%s: %v", dockerfilePath, err)
+	}
+	return stages
+}
+
 // goBuild finds the go build command in a RUN of st: its environment
 // assignments and its arguments, with ${ARG}s replaced by the value
 // buildArgs gives (docker build --build-arg), else by their defaults.
@@ -156,14 +170,7 @@ func shellWords(s string) []string {
 // minimal final stage, pinned to a version, that runs that binary as a
 // non-root user.
 func TestDockerfile(t *testing.T) {
-	data, err := os.ReadFile(dockerfilePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages, err := parseDockerfile(string(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	stages := dockerfileStages(t)
 	if len(stages) < 2 {
 		t.Fatalf("%d stage(s); want a builder stage and a runtime stage", len(stages))
 	}
@@ -246,13 +253,9 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds idcoord with -trimpath and CGO_ENABLED=0: every dependency on a cold build cache")
 	}
-	data, err := os.ReadFile(dockerfilePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages, err := parseDockerfile(string(data))
-	if err != nil || len(stages) == 0 {
-		t.Fatalf("parse: %v (%d stages)", err, len(stages))
+	stages := dockerfileStages(t)
+	if len(stages) == 0 {
+		t.Fatal("the Dockerfile has no stage")
 	}
 	buildArgs := map[string]string{"VERSION": "v9.8.7-test", "COMMIT": "0123abc"}
 	env, args, ok := goBuild(stages[0], buildArgs)
@@ -314,14 +317,7 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 // declares, VERSION and COMMIT: the build context leaves .git out, so
 // without them the image cannot tell its version.
 func TestDockerBuildDocumented(t *testing.T) {
-	data, err := os.ReadFile(dockerfilePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages, err := parseDockerfile(string(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	stages := dockerfileStages(t)
 	var declared []string
 	for _, st := range stages {
 		for _, in := range st.body {
@@ -341,7 +337,7 @@ func TestDockerBuildDocumented(t *testing.T) {
 	}{
 		{dockerfilePath, true},
 		{"../../README.md", false},
-		{filepath.Join(configsDir, "k8s", "README.md"), false},
+		{"README.md", false},
 	}
 	for _, doc := range docs {
 		text, err := os.ReadFile(doc.path)

@@ -1,16 +1,13 @@
-package main
+package loadgen
 
 import (
-	"fmt"
-	"io"
 	"math"
-	"strconv"
 	"time"
 )
 
-// benchResult is what bench reports, as the table and as -o json.
-// Latencies are in milliseconds, to the microsecond.
-type benchResult struct {
+// Result is what a run measured, with the JSON names idcoord bench -o json
+// prints. Latencies are in milliseconds, to the microsecond.
+type Result struct {
 	Protocol   string           `json:"protocol"`
 	Conns      int              `json:"conns"`
 	Batch      int              `json:"batch"`
@@ -32,22 +29,21 @@ type benchResult struct {
 	Violations  int64             `json:"increase_violations"`
 }
 
-// newBenchResult merges the workers' measurements over elapsed.
-// layoutCap is the configured layout's IDs per second per worker.
-func newBenchResult(l *benchLoad, protocol string, elapsed time.Duration, layoutCap float64) benchResult {
+// newResult merges the workers' measurements over elapsed.
+func newResult(g *Generator, elapsed time.Duration) Result {
 	var h latencyHist
-	r := benchResult{
-		Protocol:   protocol,
-		Conns:      len(l.workers),
-		Batch:      l.batch,
+	r := Result{
+		Protocol:   g.cfg.Protocol,
+		Conns:      len(g.workers),
+		Batch:      g.batch,
 		Seconds:    round(elapsed.Seconds(), 3),
-		LayoutCap:  layoutCap,
+		LayoutCap:  g.cfg.LayoutCap,
 		ErrorKinds: make(map[string]int64, numErrKinds),
 	}
 	for k := range numErrKinds {
 		r.ErrorKinds[errKindNames[k]] = 0
 	}
-	for _, w := range l.workers {
+	for _, w := range g.workers {
 		h.merge(&w.hist)
 		r.Requests += w.ok.Load()
 		r.Violations += w.violations
@@ -66,7 +62,7 @@ func newBenchResult(l *benchLoad, protocol string, elapsed time.Duration, layout
 			}
 		}
 	}
-	r.IDs = r.Requests * int64(l.batch)
+	r.IDs = r.Requests * int64(g.batch)
 	if s := elapsed.Seconds(); s > 0 {
 		r.ReqPerSec = round(float64(r.Requests)/s, 1)
 		r.IDsPerSec = round(float64(r.IDs)/s, 1)
@@ -86,34 +82,4 @@ func millis(d time.Duration) float64 { return round(float64(d)/float64(time.Mill
 func round(x float64, places int) float64 {
 	p := math.Pow10(places)
 	return math.Round(x*p) / p
-}
-
-// writeTable writes the result as aligned name/value rows.
-func (r benchResult) writeTable(w io.Writer) error {
-	ms := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) + " ms" }
-	ids := fmt.Sprintf("%.0f", r.IDsPerSec)
-	if r.LayoutCap > 0 {
-		ids += fmt.Sprintf("  (%.1f%% of the configured layout's cap, %.0f per worker)", 100*r.IDsPerSec/r.LayoutCap, r.LayoutCap)
-	}
-	rows := [][]string{
-		{"protocol", r.Protocol},
-		{"connections", strconv.Itoa(r.Conns)},
-		{"batch", strconv.Itoa(r.Batch)},
-		{"duration", strconv.FormatFloat(r.Seconds, 'f', 2, 64) + " s"},
-		{"requests", strconv.FormatInt(r.Requests, 10)},
-		{"requests/s", fmt.Sprintf("%.0f", r.ReqPerSec)},
-		{"IDs/s", ids},
-		{"latency p50", ms(r.P50)},
-		{"latency p99", ms(r.P99)},
-		{"latency p999", ms(r.P999)},
-		{"latency max", ms(r.Max)},
-		{"errors", strconv.FormatInt(r.Errors, 10)},
-	}
-	for _, name := range errKindNames {
-		if n := r.ErrorKinds[name]; n > 0 {
-			rows = append(rows, []string{"  " + name, fmt.Sprintf("%d  (first: %s)", n, oneLine(r.FirstErrors[name]))})
-		}
-	}
-	rows = append(rows, []string{"increase violations", strconv.FormatInt(r.Violations, 10)})
-	return table(w, rows)
 }
