@@ -16,45 +16,47 @@ import (
 // acquireAtStart checks the clock against the peers and acquires a WorkerID,
 // retrying while the store is unreachable, until StartTimeout.
 func (n *Node) acquireAtStart(ctx context.Context) (*holding, error) {
-	// StartTimeout bounds the retrying; the claim floor's wait (claimWait,
-	// in acquire) comes on top, so that a short StartTimeout does not cut
-	// every start short.
-	giveUp := time.Now().Add(n.cfg.StartTimeout)
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout+n.claimWait())
-	defer cancel()
-	b := newBackoff()
+	var h *holding
 	var live liveName
-	for {
-		err := n.guard.checkPeers(ctx)
-		if err != nil && errors.Is(err, clockguard.ErrDrift) {
-			return nil, fmt.Errorf("%w; refusing to start", err)
-		}
-		var h *holding
-		if err == nil {
-			h, err = n.acquire(ctx, false)
-		}
-		if err == nil {
-			return h, nil
-		}
-		switch {
-		case errors.Is(err, coord.ErrNodeLive):
-			// A node name still live in the store may be this node's own
-			// crashed predecessor, whose session or lease has yet to
-			// expire: retry for as long as that can take.
-			if err := live.check(err, time.Now()); err != nil {
-				return nil, err
+	err := coord.RetryUnreachable(ctx, coord.Retry{
+		Timeout: n.cfg.StartTimeout,
+		// The claim floor's wait (claimWait, in acquire) comes on top of
+		// StartTimeout, so that a short StartTimeout does not cut every
+		// start short.
+		Grace: n.claimWait(),
+		Stop: func(err error) error {
+			switch {
+			case errors.Is(err, clockguard.ErrDrift):
+				return fmt.Errorf("%w; refusing to start", err)
+			case errors.Is(err, coord.ErrNodeLive):
+				// A node name still live in the store may be this node's
+				// own crashed predecessor, whose session or lease has yet
+				// to expire: retry for as long as that can take.
+				return live.check(err, time.Now())
+			case errors.Is(err, coord.ErrUnreachable):
+				return nil
 			}
-			n.log.Warn("node name is live; waiting for a crashed predecessor's lease to expire", zap.Error(err),
-				zap.Duration("backoff", b.pause))
-		case errors.Is(err, coord.ErrUnreachable):
-			n.log.Warn("cannot acquire yet, retrying", zap.Error(err), zap.Duration("backoff", b.pause))
-		default:
-			return nil, err
+			return err
+		},
+		Waiting: func(err error, wait time.Duration) {
+			if errors.Is(err, coord.ErrNodeLive) {
+				n.log.Warn("node name is live; waiting for a crashed predecessor's lease to expire", zap.Error(err), zap.Duration("backoff", wait))
+				return
+			}
+			n.log.Warn("cannot acquire yet, retrying", zap.Error(err), zap.Duration("backoff", wait))
+		},
+	}, func(ctx context.Context) error {
+		if err := n.guard.checkPeers(ctx); err != nil {
+			return err
 		}
-		if left := time.Until(giveUp); left <= 0 || !b.waitAtMost(ctx, left) {
-			return nil, fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
-		}
+		var err error
+		h, err = n.acquire(ctx, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return h, nil
 }
 
 // liveNameSlack is added to how long a dead holder can keep a node name:
@@ -187,25 +189,19 @@ func release(ctx context.Context, lease coord.Lease, last time.Time) error {
 	return lease.Release(ctx, last)
 }
 
-// maxBackoff is the longest pause between two tries at the store.
-const maxBackoff = 2 * time.Second
-
-// backoff paces the retries at a store that does not answer yet (acquiring
-// at Start, reacquiring, agreeing on the layout): 100ms at first, doubling
-// up to maxBackoff.
+// backoff paces reacquire's retries at a store that does not answer: 100ms
+// at first, doubling up to 2s. (Start's retries, bounded by
+// StartTimeout, go through coord.RetryUnreachable, with the same pace.)
 type backoff struct{ pause time.Duration }
 
-func newBackoff() *backoff { return &backoff{pause: 100 * time.Millisecond} }
+func newBackoff() *backoff { return &backoff{pause: coord.DefaultBackoff} }
 
 // wait waits out the pause, then doubles the next one. It returns false as
 // soon as ctx is done.
-func (b *backoff) wait(ctx context.Context) bool { return b.waitAtMost(ctx, b.pause) }
-
-// waitAtMost is wait, cut short to limit.
-func (b *backoff) waitAtMost(ctx context.Context, limit time.Duration) bool {
-	if clockguard.Sleep(ctx, clockguard.System{}, min(b.pause, limit)) != nil {
+func (b *backoff) wait(ctx context.Context) bool {
+	if clockguard.Sleep(ctx, clockguard.System{}, b.pause) != nil {
 		return false
 	}
-	b.pause = min(2*b.pause, maxBackoff)
+	b.pause = min(2*b.pause, coord.DefaultMaxBackoff)
 	return true
 }

@@ -1,6 +1,8 @@
 package idcoord
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -32,27 +34,27 @@ func layoutRecord(l snowflake.Layout) coord.LayoutRecord {
 // retries an unreachable store with backoff until StartTimeout, as
 // acquiring does.
 func (n *Node) agreeLayout(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
-	defer cancel()
 	mine := layoutRecord(n.layout)
-	b := newBackoff()
-	for {
+	return coord.RetryUnreachable(ctx, coord.Retry{
+		Timeout: n.cfg.StartTimeout,
+		Stop: func(err error) error {
+			switch {
+			case errors.Is(err, coord.ErrLayoutMismatch), errors.Is(err, coord.ErrBadRecord):
+				return fmt.Errorf("refusing to start: %w", err)
+			case !errors.Is(err, coord.ErrUnreachable):
+				return fmt.Errorf("reading the cluster's layout: %w", err)
+			}
+			return nil
+		},
+		Waiting: func(err error, wait time.Duration) {
+			n.log.Warn("cannot read the cluster's layout yet, retrying", zap.Error(err), zap.Duration("backoff", wait))
+		},
+	}, func(ctx context.Context) error {
 		stored, err := n.cfg.Backend.Layout(ctx, mine)
 		if err == nil && stored != mine {
 			// The backend must say so itself; refuse all the same.
 			err = &coord.LayoutMismatchError{Stored: stored, Proposed: mine}
 		}
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, coord.ErrLayoutMismatch), errors.Is(err, coord.ErrBadRecord):
-			return fmt.Errorf("refusing to start: %w", err)
-		case !errors.Is(err, coord.ErrUnreachable):
-			return fmt.Errorf("reading the cluster's layout: %w", err)
-		}
-		n.log.Warn("cannot read the cluster's layout yet, retrying", zap.Error(err), zap.Duration("backoff", b.pause))
-		if !b.wait(ctx) {
-			return fmt.Errorf("%w (gave up after %s)", err, n.cfg.StartTimeout)
-		}
-	}
+		return err
+	})
 }
