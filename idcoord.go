@@ -213,10 +213,8 @@ func (c Config) Validate() error {
 	if err := c.Layout.Validate(); err != nil {
 		return err
 	}
-	for _, r := range c.Reserved {
-		if r < 0 || r > c.Layout.MaxWorkerID() {
-			return fmt.Errorf("idcoord: reserved WorkerId %d is outside the layout's 0..%d", r, c.Layout.MaxWorkerID())
-		}
+	if err := c.Layout.ValidateReserved(c.Reserved); err != nil {
+		return fmt.Errorf("idcoord: reserved WorkerIds: %w", err)
 	}
 	return nil
 }

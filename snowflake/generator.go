@@ -107,7 +107,7 @@ func New(cfg Config) (*Generator, error) {
 		cfg.Layout = Twitter()
 	}
 	l := cfg.Layout
-	if err := l.validateShape(); err != nil {
+	if err := l.ValidateShape(); err != nil {
 		return nil, err
 	}
 	reserved := cfg.Reserved

@@ -102,7 +102,7 @@ var keys = []key{
 		show:  func(s *settings) any { return formatMode(s.Socket.Mode) }},
 	{name: "socket.allowed-uids", list: true,
 		usage: "if set, only peers with these uids may connect, comma-separated (default: any)",
-		show:  func(s *settings) any { return s.Socket.AllowedUIDs }},
+		show:  func(s *settings) any { return append([]uint32{}, s.Socket.AllowedUIDs...) }}, // [], not null, for none
 	{name: "socket.max-conns", typ: "int", def: "1024",
 		usage: "most connections served at once; more are answered ERR UNAVAILABLE and closed",
 		show:  func(s *settings) any { return s.Socket.MaxConns }},

@@ -90,13 +90,9 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var allowed []uint32 // nil: any peer; the sidecar reads an empty list as "none"
-	if len(s.Socket.AllowedUIDs) > 0 {
-		allowed = s.Socket.AllowedUIDs
-	}
 	srv, err := sidecar.New(sidecar.Config{Source: source, Status: status, MaxBatch: s.MaxBatch,
 		MaxConns: s.Socket.MaxConns, IdleTimeout: s.Socket.IdleTimeout, ReadTimeout: s.Socket.ReadTimeout,
-		MaxLineBytes: s.Socket.MaxRequestBytes, AllowedUIDs: allowed, Logger: log.Named("sidecar"), Registry: registry})
+		MaxLineBytes: s.Socket.MaxRequestBytes, AllowedUIDs: s.Socket.AllowedUIDs, Logger: log.Named("sidecar"), Registry: registry})
 	if err != nil {
 		ln.Close()
 		return err

@@ -28,6 +28,11 @@ const (
 	DefaultCluster     = "default"
 )
 
+// MinTTL is the shortest lease TTL: about the shortest lease etcd grants
+// (1.5x its default election timeout); it silently lengthens shorter ones,
+// and a node that counted on the shorter one would fence itself late.
+const MinTTL = 2 * time.Second
+
 // Config configures a Backend. Zero fields take the defaults above.
 type Config struct {
 	// Endpoints of the etcd cluster, such as "127.0.0.1:2379".
@@ -38,16 +43,23 @@ type Config struct {
 	TLS *tls.Config
 	// DialTimeout bounds connecting to etcd.
 	DialTimeout time.Duration
-	// Cluster names the namespace /idcoord/<cluster>/.
+	// Cluster names the namespace /idcoord/<cluster>/; see coord.CheckName.
 	Cluster string
-	// TTL of each lease: whole seconds, at least 2s (etcd's minimum is about
-	// 1.5 election timeouts).
+	// TTL of each lease: whole seconds, at least MinTTL (see CheckTTL).
 	TTL time.Duration
 	// FenceMargin is taken off the lease deadline; it must be below TTL/2.
 	// Zero means the smaller of DefaultFenceMargin and TTL/4.
 	FenceMargin time.Duration
 	// Logger; nil means no logging.
 	Logger *zap.Logger
+}
+
+// DefaultConfig returns a Config with every default filled in and no
+// Endpoints.
+func DefaultConfig() Config {
+	c := Config{}
+	c.setDefaults()
+	return c
 }
 
 func (c *Config) setDefaults() {
@@ -68,17 +80,34 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// CheckTTL reports whether d can be a lease TTL: whole seconds, at least
+// MinTTL. The error says what is wrong, without d: the caller names the
+// field. Validate applies it to a TTL that is set.
+func CheckTTL(d time.Duration) error {
+	switch {
+	case d < 0:
+		return errors.New("must not be negative")
+	case d%time.Second != 0:
+		return errors.New("etcd leases last whole seconds")
+	case d < MinTTL:
+		return fmt.Errorf("below %s; etcd grants no shorter lease (1.5x its election timeout)", MinTTL)
+	}
+	return nil
+}
+
 // Validate checks the configuration, defaults applied.
 func (c Config) Validate() error {
 	c.setDefaults()
-	switch {
-	case len(c.Endpoints) == 0:
+	if len(c.Endpoints) == 0 {
 		return errors.New("etcd: no endpoints")
-	case strings.ContainsAny(c.Cluster, "/ \t\n"):
-		return fmt.Errorf("etcd: cluster name %q must not contain '/' or spaces", c.Cluster)
-	case c.TTL < 2*time.Second || c.TTL%time.Second != 0:
-		return fmt.Errorf("etcd: lease TTL %s must be whole seconds and at least 2s", c.TTL)
-	case c.FenceMargin <= 0 || c.FenceMargin >= c.TTL/2:
+	}
+	if err := coord.CheckName(c.Cluster); err != nil {
+		return fmt.Errorf("etcd: cluster name %q %v", c.Cluster, err)
+	}
+	if err := CheckTTL(c.TTL); err != nil {
+		return fmt.Errorf("etcd: lease TTL %s: %v", c.TTL, err)
+	}
+	if c.FenceMargin <= 0 || c.FenceMargin >= c.TTL/2 {
 		return fmt.Errorf("etcd: fence margin %s must be above 0 and below half the TTL (%s)", c.FenceMargin, c.TTL/2)
 	}
 	return nil

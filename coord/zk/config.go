@@ -9,6 +9,8 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // Mode says where a node's WorkerID comes from.
@@ -126,17 +128,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("zkcoord: server %q must be host or host:port", s))
 		}
 	}
-	if err := checkName("cluster", c.Cluster); err != nil {
-		errs = append(errs, err)
+	if err := coord.CheckName(c.Cluster); err != nil {
+		errs = append(errs, fmt.Errorf("%w: cluster %q %v", ErrBadName, c.Cluster, err))
 	}
-	if err := checkName("leaf name", c.LeafName); err != nil {
-		errs = append(errs, err)
+	if err := coord.CheckName(c.LeafName); err != nil {
+		errs = append(errs, fmt.Errorf("%w: leaf name %q %v", ErrBadName, c.LeafName, err))
 	}
 	if c.Mode != ModeSequential && c.Mode != ModeEphemeral {
 		errs = append(errs, fmt.Errorf("zkcoord: mode %q must be %q or %q", c.Mode, ModeSequential, ModeEphemeral))
 	}
-	if c.SessionTimeout < 0 || c.SessionTimeout%time.Millisecond != 0 || c.SessionTimeout > time.Hour {
-		errs = append(errs, fmt.Errorf("zkcoord: session timeout %s must be whole milliseconds, above 0 and at most 1h", c.SessionTimeout))
+	if err := CheckSessionTimeout(c.SessionTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("zkcoord: session timeout %s %v", c.SessionTimeout, err))
 	}
 	if c.ConnectTimeout < 0 {
 		errs = append(errs, fmt.Errorf("zkcoord: connect timeout %s must not be negative", c.ConnectTimeout))
@@ -159,6 +161,29 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Limits of SessionTimeout: ZooKeeper counts it in whole milliseconds, and
+// a server clamps it to 20 ticks at most anyway.
+const (
+	MinSessionTimeout = time.Millisecond
+	MaxSessionTimeout = time.Hour
+)
+
+// CheckSessionTimeout reports whether d can be asked for as a session
+// timeout: whole milliseconds, MinSessionTimeout to MaxSessionTimeout. The
+// error says what is wrong, without d: the caller names the field.
+// Validate applies it to a SessionTimeout that is set.
+func CheckSessionTimeout(d time.Duration) error {
+	switch {
+	case d < MinSessionTimeout:
+		return fmt.Errorf("must be at least %s", MinSessionTimeout)
+	case d > MaxSessionTimeout:
+		return fmt.Errorf("must be at most %s", MaxSessionTimeout)
+	case d%time.Millisecond != 0:
+		return errors.New("must be whole milliseconds")
+	}
+	return nil
 }
 
 // splitIdentity splits an "ip:port" identity as Leaf stores it.
