@@ -29,8 +29,8 @@ type key struct {
 	// comes from ("hostname", "cluster", "preset").
 	derived string
 	// leaf is set for a key that is also the parent of other keys (socket,
-	// socket.mode): inside viper and as a YAML mapping the key's own value is
-	// stored under this child name (socket: {path: ..., mode: ...}).
+	// socket.mode): as a YAML mapping the key's own value is stored under
+	// this child name (socket: {path: ..., mode: ...}).
 	leaf string
 	// secret values are never printed.
 	secret bool
@@ -180,15 +180,24 @@ func envName(name string) string {
 	return envPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
 }
 
-// viperKey is where the key lives inside viper and in a YAML mapping. It
-// differs from the name only for a key that is also a parent: viper cannot
-// hold a value at "socket" and another at "socket.mode", so the socket path
-// lives at "socket.path".
-func (k *key) viperKey() string {
+// yamlPath is where the key lives in a YAML mapping. It differs from the
+// name only for a key that is also a parent: a mapping cannot hold a value
+// at "socket" and another at "socket.mode", so the socket path lives at
+// "socket.path".
+func (k *key) yamlPath() string {
 	if k.leaf != "" {
 		return k.name + "." + k.leaf
 	}
 	return k.name
+}
+
+// defaultValue is the key's default as a raw value: the text, or the items
+// of a list.
+func (k *key) defaultValue() any {
+	if k.list {
+		return splitList(k.def)
+	}
+	return k.def
 }
 
 // lookupKey returns the key declared with name, or nil.

@@ -33,7 +33,7 @@ var (
 // settings is the typed, validated configuration that commands read:
 // defaults filled in (node.name from the hostname, zk.leaf-name from the
 // cluster), durations parsed, the layout built from its preset and overrides.
-// Commands get it from config.Settings and never read viper.
+// Commands get it from config.Settings and never read flags, env or the file.
 type settings struct {
 	Coord    string // coordEtcd, coordZK or coordEmbedded
 	Cluster  string // namespace inside the store; a name coord.CheckName accepts

@@ -40,12 +40,6 @@ func (b *settingsBuilder) raw(name string) string {
 		return v
 	case []string:
 		return strings.Join(v, ",")
-	case []any:
-		items := make([]string, len(v))
-		for i, item := range v {
-			items[i] = fmt.Sprint(item)
-		}
-		return strings.Join(items, ",")
 	default:
 		return fmt.Sprint(v)
 	}
