@@ -6,6 +6,9 @@ import (
 	"unicode/utf8"
 )
 
+// DefaultCluster is the cluster a backend's Config names when it names none.
+const DefaultCluster = "default"
+
 // MaxNameBytes is the longest name CheckName accepts: the longest DNS name,
 // so that any hostname or Kubernetes pod name fits as a node name. It stays
 // below ZooKeeper's 255-byte znode name.

@@ -150,29 +150,23 @@ func (c Config) Validate() error {
 // withDefaults returns c with its zero fields set to the defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.MaxBatch == 0 {
-		c.MaxBatch = d.MaxBatch
-	}
-	if c.MaxConns == 0 {
-		c.MaxConns = d.MaxConns
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = d.IdleTimeout
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = d.ReadTimeout
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = d.WriteTimeout
-	}
-	if c.MaxLineBytes == 0 {
-		c.MaxLineBytes = d.MaxLineBytes
-	}
-	if c.MaxHeaderBytes == 0 {
-		c.MaxHeaderBytes = d.MaxHeaderBytes
-	}
+	orDefault(&c.MaxBatch, d.MaxBatch)
+	orDefault(&c.MaxConns, d.MaxConns)
+	orDefault(&c.IdleTimeout, d.IdleTimeout)
+	orDefault(&c.ReadTimeout, d.ReadTimeout)
+	orDefault(&c.WriteTimeout, d.WriteTimeout)
+	orDefault(&c.MaxLineBytes, d.MaxLineBytes)
+	orDefault(&c.MaxHeaderBytes, d.MaxHeaderBytes)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
 	return c
+}
+
+// orDefault sets *v to def if *v is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }

@@ -18,8 +18,8 @@ const (
 	coordZK       = "zk"
 	coordEmbedded = "embedded"
 
-	zkSequential = "sequential"
-	zkEphemeral  = "ephemeral"
+	zkSequential = string(zkcoord.ModeSequential)
+	zkEphemeral  = string(zkcoord.ModeEphemeral)
 )
 
 // The allowed values of coord, zk.mode, log.level and log.format.

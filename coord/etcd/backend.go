@@ -25,7 +25,7 @@ const (
 	DefaultTTL         = 10 * time.Second
 	DefaultFenceMargin = time.Second
 	DefaultDialTimeout = 5 * time.Second
-	DefaultCluster     = "default"
+	DefaultCluster     = coord.DefaultCluster
 )
 
 // MinTTL is the shortest lease TTL: about the shortest lease etcd grants
@@ -57,26 +57,26 @@ type Config struct {
 // DefaultConfig returns a Config with every default filled in and no
 // Endpoints.
 func DefaultConfig() Config {
-	c := Config{}
-	c.setDefaults()
-	return c
+	return Config{DialTimeout: DefaultDialTimeout, Cluster: DefaultCluster, TTL: DefaultTTL,
+		FenceMargin: min(DefaultFenceMargin, DefaultTTL/4), Logger: zap.NewNop()}
 }
 
+// setDefaults sets c's zero fields to the defaults. The fence margin's
+// default follows the TTL.
 func (c *Config) setDefaults() {
-	if c.DialTimeout == 0 {
-		c.DialTimeout = DefaultDialTimeout
-	}
-	if c.Cluster == "" {
-		c.Cluster = DefaultCluster
-	}
-	if c.TTL == 0 {
-		c.TTL = DefaultTTL
-	}
-	if c.FenceMargin == 0 {
-		c.FenceMargin = min(DefaultFenceMargin, c.TTL/4)
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
+	d := DefaultConfig()
+	orDefault(&c.DialTimeout, d.DialTimeout)
+	orDefault(&c.Cluster, d.Cluster)
+	orDefault(&c.TTL, d.TTL)
+	orDefault(&c.FenceMargin, min(DefaultFenceMargin, c.TTL/4))
+	orDefault(&c.Logger, d.Logger)
+}
+
+// orDefault sets *v to def if *v is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 

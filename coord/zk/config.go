@@ -30,7 +30,7 @@ const (
 // Defaults for Config's zero fields.
 const (
 	DefaultServer         = "127.0.0.1:2181"
-	DefaultCluster        = "default"
+	DefaultCluster        = coord.DefaultCluster
 	DefaultMode           = ModeSequential
 	DefaultSessionTimeout = 6 * time.Second
 	DefaultConnectTimeout = 10 * time.Second
@@ -92,30 +92,27 @@ func DefaultConfig() Config {
 	return c
 }
 
+// setDefaults sets c's zero fields to the defaults.
 func (c *Config) setDefaults() {
 	if len(c.Servers) == 0 {
 		c.Servers = []string{DefaultServer}
 	}
-	if c.Cluster == "" {
-		c.Cluster = DefaultCluster
-	}
-	if c.Mode == "" {
-		c.Mode = DefaultMode
-	}
-	if c.SessionTimeout == 0 {
-		c.SessionTimeout = DefaultSessionTimeout
-	}
-	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = DefaultConnectTimeout
-	}
-	if c.LeafName == "" {
-		c.LeafName = c.Cluster
-	}
+	orDefault(&c.Cluster, DefaultCluster)
+	orDefault(&c.Mode, DefaultMode)
+	orDefault(&c.SessionTimeout, DefaultSessionTimeout)
+	orDefault(&c.ConnectTimeout, DefaultConnectTimeout)
+	orDefault(&c.LeafName, c.Cluster)
 	if c.ACL == nil {
 		c.ACL = DefaultACL(c.Auth)
 	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
+	orDefault(&c.Logger, zap.NewNop())
+}
+
+// orDefault sets *v to def if *v is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 
