@@ -99,7 +99,8 @@ type Config struct {
 	// ReportEvery is the period of the clock report, leaf_forever/<node>.
 	ReportEvery time.Duration
 	// MaxBackwardWait is the largest backward clock step waited out while
-	// running.
+	// running. Zero means DefaultMaxBackwardWait (5ms); negative means none
+	// is waited out.
 	MaxBackwardWait time.Duration
 	// LargeRollback is what the node does after a backward step larger than
 	// MaxBackwardWait. Empty means LargeRollbackNewWorker.

@@ -220,8 +220,11 @@ func startAdmin(addr string, source sidecar.Source, status func() any, registry 
 	return srv, nil
 }
 
-// backwardWait maps clock.max-backward-wait, where 0 means "never wait", to
-// the library's convention, where 0 means the default and negative never.
+// backwardWait maps clock.max-backward-wait onto idcoord.Config. The key's
+// 0 means "none is waited out" (README); the Config's zero means the
+// default, as every zero Config field does (README, "Using it as a Go
+// library"), and a negative value means none. Both contracts stand, so the
+// mapping stays here, where keys meet configs.
 func backwardWait(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
