@@ -1,7 +1,11 @@
 package sidecar
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +38,37 @@ const (
 	minMaxHeaderBytes = 1 << 10
 	maxMaxHeaderBytes = 1 << 20
 )
+
+// MaxSocketPath is the longest socket path: a Linux sockaddr_un's sun_path
+// holds 108 bytes with the terminating NUL.
+const MaxSocketPath = 107
+
+// CheckSocketPath reports whether Listen can create a socket at path: a
+// file path (not empty, not an abstract '@' name, which has no file mode
+// to guard it) of at most MaxSocketPath bytes, without a NUL. The error
+// says what is wrong, without the path: the caller names it.
+func CheckSocketPath(path string) error {
+	switch {
+	case path == "":
+		return errors.New("must not be empty")
+	case path[0] == '@':
+		return errors.New("abstract socket names (@...) are refused; give a file path, whose folder permissions guard it")
+	case strings.ContainsRune(path, 0):
+		return errors.New("holds a NUL byte")
+	case len(path) > MaxSocketPath:
+		return fmt.Errorf("is %d bytes; a Unix socket path holds at most %d", len(path), MaxSocketPath)
+	}
+	return nil
+}
+
+// CheckSocketMode reports whether mode can be the socket's file mode: only
+// permission bits, 0 to 0777 (0 means DefaultSocketMode).
+func CheckSocketMode(mode os.FileMode) error {
+	if mode&^fs.ModePerm != 0 {
+		return errors.New("above 0777; only permission bits may be set")
+	}
+	return nil
+}
 
 // CheckMaxBatch reports whether n can be a MaxBatch: 1 to MaxMaxBatch. The
 // error says what is wrong, without n: the caller names the field.

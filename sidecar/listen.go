@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -18,9 +17,6 @@ const (
 	DefaultSocketMode os.FileMode = 0o660
 	// SocketDirMode is the mode of socket folders that Listen creates.
 	SocketDirMode os.FileMode = 0o750
-	// MaxSocketPath is the longest socket path: a Linux sockaddr_un's
-	// sun_path holds 108 bytes with the terminating NUL.
-	MaxSocketPath = 107
 	// liveDialTimeout bounds the dial that tells a live socket from a stale
 	// one.
 	liveDialTimeout = time.Second
@@ -74,33 +70,6 @@ func Listen(path string, mode os.FileMode) (net.Listener, error) {
 	}
 	l.SetUnlinkOnClose(true)
 	return l, nil
-}
-
-// CheckSocketPath reports whether Listen can create a socket at path: a
-// file path (not empty, not an abstract '@' name, which has no file mode
-// to guard it) of at most MaxSocketPath bytes, without a NUL. The error
-// says what is wrong, without the path: the caller names it.
-func CheckSocketPath(path string) error {
-	switch {
-	case path == "":
-		return errors.New("must not be empty")
-	case path[0] == '@':
-		return errors.New("abstract socket names (@...) are refused; give a file path, whose folder permissions guard it")
-	case strings.ContainsRune(path, 0):
-		return errors.New("holds a NUL byte")
-	case len(path) > MaxSocketPath:
-		return fmt.Errorf("is %d bytes; a Unix socket path holds at most %d", len(path), MaxSocketPath)
-	}
-	return nil
-}
-
-// CheckSocketMode reports whether mode can be the socket's file mode: only
-// permission bits, 0 to 0777 (0 means DefaultSocketMode).
-func CheckSocketMode(mode os.FileMode) error {
-	if mode&^fs.ModePerm != 0 {
-		return errors.New("above 0777; only permission bits may be set")
-	}
-	return nil
 }
 
 // removeStale removes path if it is a socket nobody answers on. It leaves a
