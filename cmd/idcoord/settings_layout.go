@@ -39,7 +39,7 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 		l.TimeBits = b.bits("layout.time-bits")
 	}
 	if override("layout.time-unit") {
-		l.TimeUnit = b.duration("layout.time-unit", 0)
+		l.TimeUnit = b.duration("layout.time-unit", nonNegative)
 	}
 	if override("layout.worker-bits") {
 		l.WorkerBits = b.bits("layout.worker-bits")

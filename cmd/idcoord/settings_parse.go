@@ -181,11 +181,15 @@ func (b *settingsBuilder) int(name string) int {
 	return n
 }
 
-// anyDuration, as the least of duration, leaves the range to a library's
-// check.
-const anyDuration = time.Duration(math.MinInt64)
+// Lower bounds of a duration key, as duration takes them.
+const (
+	anyDuration = time.Duration(math.MinInt64) // the range is a library's check
+	nonNegative = time.Duration(0)
+	positive    = time.Nanosecond
+)
 
-// duration returns the key's value as a duration of at least least.
+// duration returns the key's value as a duration of at least least: one of
+// anyDuration, nonNegative and positive.
 func (b *settingsBuilder) duration(name string, least time.Duration) time.Duration {
 	s := b.text(name)
 	d, err := time.ParseDuration(s)
@@ -195,12 +199,10 @@ func (b *settingsBuilder) duration(name string, least time.Duration) time.Durati
 	case err != nil:
 		b.failf(name, "not a duration such as 500ms, 10s or 1m30s")
 	case d >= least:
-	case least == 0:
+	case least == nonNegative:
 		b.failf(name, "must not be negative")
-	case least == time.Nanosecond:
-		b.failf(name, "must be more than 0")
 	default:
-		b.failf(name, "must be at least %s", least)
+		b.failf(name, "must be more than 0")
 	}
 	return d
 }
