@@ -48,18 +48,21 @@ type Config struct {
 	// Servers of the ensemble, "host:port" (a missing port means 2181).
 	// Default: 127.0.0.1:2181.
 	Servers []string
-	// Cluster names the subtree /idcoord/<cluster>/. Default: "default".
+	// Cluster names the subtree /idcoord/<cluster>/, a name coord.CheckName
+	// accepts. Default: "default".
 	Cluster string
 	// Mode is ModeSequential (the default) or ModeEphemeral.
 	Mode Mode
-	// SessionTimeout is the session timeout asked of the server; the server
-	// may clamp it, and the fence uses the negotiated value. Default: 6s.
+	// SessionTimeout is the session timeout asked of the server, as
+	// CheckSessionTimeout accepts it; the server may clamp it, and the fence
+	// uses the negotiated value. Default: 6s.
 	SessionTimeout time.Duration
 	// ConnectTimeout bounds how long New waits for a session, on top of
 	// ctx. Default: 10s.
 	ConnectTimeout time.Duration
 	// LeafName is the <leaf.name> of the Leaf-compatible tree
-	// /snowflake/<leaf.name>/forever. Default: Cluster.
+	// /snowflake/<leaf.name>/forever, a name coord.CheckName accepts.
+	// Default: Cluster.
 	LeafName string
 	// Identity is the "ip:port" that names this process in the forever tree
 	// in sequential mode: Leaf's listen address, or idcoord's admin
@@ -160,8 +163,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Limits of SessionTimeout: ZooKeeper counts it in whole milliseconds, and
-// a server clamps it to 20 ticks at most anyway.
+// Limits of SessionTimeout asked for. ZooKeeper counts it in whole
+// milliseconds; the server clamps what it grants further (by default to 2 to
+// 20 of its ticks).
 const (
 	MinSessionTimeout = time.Millisecond
 	MaxSessionTimeout = time.Hour
