@@ -12,37 +12,33 @@ import (
 // TestValidateShape covers the checks that do not depend on the time: a
 // layout that fails one neither issues nor decodes.
 func TestValidateShape(t *testing.T) {
-	tw := snowflake.Twitter()
-	with := func(f func(*snowflake.Layout)) snowflake.Layout {
-		l := tw
-		f(&l)
-		return l
-	}
 	tests := []struct {
-		name   string
-		layout snowflake.Layout
-		want   error
-		says   string
+		name string
+		edit func(*snowflake.Layout) // applied to the twitter preset
+		want error
+		says string
 	}{
-		{"twitter", tw, nil, ""},
-		{"ended lifetime is a time check", with(func(l *snowflake.Layout) { l.TimeBits = 30 }), nil, ""},
-		{"future epoch is a time check", with(func(l *snowflake.Layout) { l.Epoch = time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC); l.TimeBits = 30 }), nil, ""},
-		{"epoch before 1970", with(func(l *snowflake.Layout) { l.Epoch = time.UnixMilli(-1) }), snowflake.ErrEpoch, "before 1970-01-01T00:00:00Z"},
-		{"epoch below a millisecond", with(func(l *snowflake.Layout) { l.Epoch = l.Epoch.Add(time.Microsecond) }), snowflake.ErrEpoch, "not a whole millisecond"},
-		{"epoch past 9999", with(func(l *snowflake.Layout) { l.Epoch = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), snowflake.ErrEpoch, "in the year 9999 or later"},
-		{"lifetime past 9999", with(func(l *snowflake.Layout) { l.TimeUnit = 1000 * time.Hour }), snowflake.ErrLifetimeTooLong, "run out in the year 9999 or later"},
-		{"bits over 63", with(func(l *snowflake.Layout) { l.TimeBits = 42 }), snowflake.ErrBitsOverflow, "= 64 bits"},
+		{"twitter", func(*snowflake.Layout) {}, nil, ""},
+		{"ended lifetime is a time check", func(l *snowflake.Layout) { l.TimeBits = 30 }, nil, ""},
+		{"future epoch is a time check", func(l *snowflake.Layout) { l.Epoch = time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC); l.TimeBits = 30 }, nil, ""},
+		{"epoch before 1970", func(l *snowflake.Layout) { l.Epoch = time.UnixMilli(-1) }, snowflake.ErrEpoch, "before 1970-01-01T00:00:00Z"},
+		{"epoch below a millisecond", func(l *snowflake.Layout) { l.Epoch = l.Epoch.Add(time.Microsecond) }, snowflake.ErrEpoch, "not a whole millisecond"},
+		{"epoch past 9999", func(l *snowflake.Layout) { l.Epoch = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, snowflake.ErrEpoch, "in the year 9999 or later"},
+		{"lifetime past 9999", func(l *snowflake.Layout) { l.TimeUnit = 1000 * time.Hour }, snowflake.ErrLifetimeTooLong, "run out in the year 9999 or later"},
+		{"bits over 63", func(l *snowflake.Layout) { l.TimeBits = 42 }, snowflake.ErrBitsOverflow, "= 64 bits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.layout.ValidateShape()
+			l := snowflake.Twitter()
+			tt.edit(&l)
+			err := l.ValidateShape()
 			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
 				t.Fatalf("ValidateShape() = %v, want %v", err, tt.want)
 			}
 			if err != nil && !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("error %q does not say %q", err, tt.says)
 			}
-			if _, derr := tt.layout.Decompose(1); (derr == nil) != (err == nil) {
+			if _, derr := l.Decompose(1); (derr == nil) != (err == nil) {
 				t.Errorf("Decompose = %v, ValidateShape = %v; they must agree", derr, err)
 			}
 		})

@@ -8,30 +8,6 @@ import (
 	"github.com/idcoord/idcoord/coord/etcd"
 )
 
-func TestCheckTTL(t *testing.T) {
-	tests := []struct {
-		ttl  time.Duration
-		says string // a part of the error; "" for none
-	}{
-		{etcd.MinTTL, ""},
-		{etcd.DefaultTTL, ""},
-		{time.Minute, ""},
-		{time.Second, "below 2s; etcd grants no shorter lease"},
-		{0, "below 2s"},
-		{2500 * time.Millisecond, "etcd leases last whole seconds"},
-		{-5 * time.Second, "must not be negative"},
-	}
-	for _, tt := range tests {
-		err := etcd.CheckTTL(tt.ttl)
-		switch {
-		case tt.says == "" && err != nil:
-			t.Errorf("CheckTTL(%s) = %v, want nil", tt.ttl, err)
-		case tt.says != "" && (err == nil || !strings.Contains(err.Error(), tt.says)):
-			t.Errorf("CheckTTL(%s) = %v, want an error saying %q", tt.ttl, err, tt.says)
-		}
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	ok := etcd.Config{Endpoints: []string{"127.0.0.1:2379"}}
 	tests := []struct {
@@ -44,7 +20,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no endpoints", func(c *etcd.Config) { c.Endpoints = nil }, "no endpoints"},
 		{"cluster with a slash", func(c *etcd.Config) { c.Cluster = "a/b" }, "contains '/'"},
 		{"cluster with a space", func(c *etcd.Config) { c.Cluster = "a b" }, "U+0020"},
-		{"short TTL", func(c *etcd.Config) { c.TTL = time.Second }, "lease TTL 1s: below 2s"},
+		{"shortest TTL", func(c *etcd.Config) { c.TTL = etcd.MinTTL }, ""},
+		{"short TTL", func(c *etcd.Config) { c.TTL = time.Second }, "lease TTL 1s: below 2s; etcd grants no shorter lease"},
+		{"TTL of a fraction", func(c *etcd.Config) { c.TTL = 2500 * time.Millisecond }, "etcd leases last whole seconds"},
+		{"negative TTL", func(c *etcd.Config) { c.TTL = -5 * time.Second }, "must not be negative"},
 		{"margin too big", func(c *etcd.Config) { c.TTL = 4 * time.Second; c.FenceMargin = 2 * time.Second }, "fence margin 2s"},
 	}
 	for _, tt := range tests {
