@@ -99,7 +99,8 @@ type Config struct {
 	// ReportEvery is the period of the clock report, leaf_forever/<node>.
 	ReportEvery time.Duration
 	// MaxBackwardWait is the largest backward clock step waited out while
-	// running.
+	// running. Zero means DefaultMaxBackwardWait (5ms); negative means none
+	// is waited out.
 	MaxBackwardWait time.Duration
 	// LargeRollback is what the node does after a backward step larger than
 	// MaxBackwardWait. Empty means LargeRollbackNewWorker.
@@ -213,10 +214,8 @@ func (c Config) Validate() error {
 	if err := c.Layout.Validate(); err != nil {
 		return err
 	}
-	for _, r := range c.Reserved {
-		if r < 0 || r > c.Layout.MaxWorkerID() {
-			return fmt.Errorf("idcoord: reserved WorkerId %d is outside the layout's 0..%d", r, c.Layout.MaxWorkerID())
-		}
+	if err := c.Layout.ValidateReserved(c.Reserved); err != nil {
+		return fmt.Errorf("idcoord: reserved WorkerIds: %w", err)
 	}
 	return nil
 }

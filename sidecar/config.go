@@ -1,7 +1,11 @@
 package sidecar
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,13 +24,70 @@ const (
 )
 
 // Limits on Config fields, so that one connection's buffers stay small.
+// Validate applies them to the fields that are set; a caller that takes
+// them from its users checks each with CheckMaxBatch, CheckMaxConns and
+// CheckMaxLineBytes.
 const (
-	maxMaxBatch       = 1 << 20
-	minMaxLineBytes   = 8
-	maxMaxLineBytes   = 4096
+	// MaxMaxBatch bounds MaxBatch: a batch is one response held in memory.
+	MaxMaxBatch = 1_000_000
+	// MaxMaxConns bounds MaxConns: each connection holds a goroutine and
+	// its buffers.
+	MaxMaxConns       = 1 << 20
+	MinMaxLineBytes   = 8
+	MaxMaxLineBytes   = 4096
 	minMaxHeaderBytes = 1 << 10
 	maxMaxHeaderBytes = 1 << 20
 )
+
+// MaxSocketPath is the longest socket path: a Linux sockaddr_un's sun_path
+// holds 108 bytes with the terminating NUL.
+const MaxSocketPath = 107
+
+// CheckSocketPath reports whether Listen can create a socket at path: a
+// file path (not empty, not an abstract '@' name, which has no file mode
+// to guard it) of at most MaxSocketPath bytes, without a NUL. The error
+// says what is wrong, without the path: the caller names it.
+func CheckSocketPath(path string) error {
+	switch {
+	case path == "":
+		return errors.New("must not be empty")
+	case path[0] == '@':
+		return errors.New("abstract socket names (@...) are refused; give a file path, whose folder permissions guard it")
+	case strings.ContainsRune(path, 0):
+		return errors.New("holds a NUL byte")
+	case len(path) > MaxSocketPath:
+		return fmt.Errorf("is %d bytes; a Unix socket path holds at most %d", len(path), MaxSocketPath)
+	}
+	return nil
+}
+
+// CheckSocketMode reports whether mode can be the socket's file mode: only
+// permission bits, 0 to 0777 (0 means DefaultSocketMode).
+func CheckSocketMode(mode os.FileMode) error {
+	if mode&^fs.ModePerm != 0 {
+		return errors.New("above 0777; only permission bits may be set")
+	}
+	return nil
+}
+
+// CheckMaxBatch reports whether n can be a MaxBatch: 1 to MaxMaxBatch. The
+// error says what is wrong, without n: the caller names the field.
+func CheckMaxBatch(n int) error { return checkRange(n, 1, MaxMaxBatch) }
+
+// CheckMaxConns reports whether n can be a MaxConns: 1 to MaxMaxConns.
+func CheckMaxConns(n int) error { return checkRange(n, 1, MaxMaxConns) }
+
+// CheckMaxLineBytes reports whether n can be a MaxLineBytes:
+// MinMaxLineBytes to MaxMaxLineBytes.
+func CheckMaxLineBytes(n int) error { return checkRange(n, MinMaxLineBytes, MaxMaxLineBytes) }
+
+// checkRange reports whether n is in lo..hi.
+func checkRange(n, lo, hi int) error {
+	if n < lo || n > hi {
+		return fmt.Errorf("outside %d..%d", lo, hi)
+	}
+	return nil
+}
 
 // Config configures a Server. Zero fields take the documented defaults.
 type Config struct {
@@ -37,11 +98,11 @@ type Config struct {
 	Status func() any
 	// MaxBatch is the most IDs one request may ask for; larger asks get
 	// TOOMANY (line) or 400 (HTTP). Zero means DefaultMaxBatch (10000); at
-	// most 1048576.
+	// most MaxMaxBatch (1000000).
 	MaxBatch int
 	// MaxConns is the most connections served at once, over all listeners.
 	// Further connections get "ERR UNAVAILABLE too many connections" and are
-	// closed. Zero means DefaultMaxConns (1024).
+	// closed. Zero means DefaultMaxConns (1024); at most MaxMaxConns.
 	MaxConns int
 	// IdleTimeout closes a connection that starts no request for this long.
 	// Zero means DefaultIdleTimeout (5m).
@@ -62,7 +123,8 @@ type Config struct {
 	MaxHeaderBytes int
 	// AllowedUIDs, if non-nil, are the only peer uids (SO_PEERCRED, Linux)
 	// allowed to connect; others are logged with their pid and uid and
-	// closed. Nil allows any peer the socket's file mode lets in.
+	// closed. Nil (the zero value) allows any peer the socket's file mode
+	// lets in; an empty, non-nil list allows none.
 	AllowedUIDs []uint32
 	// Logger receives the server's logs. Nil means no logging.
 	Logger *zap.Logger
@@ -87,24 +149,35 @@ func DefaultConfig() Config {
 // Validate reports the first field that is missing or out of range. Zero
 // fields are valid: they mean the defaults.
 func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadConfig}, args...)...)
+	}
+	limits := []struct {
+		name  string
+		n     int
+		check func(int) error
+	}{
+		{"max-batch", c.MaxBatch, CheckMaxBatch},
+		{"max connections", c.MaxConns, CheckMaxConns},
+		{"max line bytes", c.MaxLineBytes, CheckMaxLineBytes},
+		{"max header bytes", c.MaxHeaderBytes, func(n int) error { return checkRange(n, minMaxHeaderBytes, maxMaxHeaderBytes) }},
+	}
+	if c.Source == nil {
+		return bad("Source is nil")
+	}
+	for _, l := range limits {
+		if l.n == 0 {
+			continue
+		}
+		if err := l.check(l.n); err != nil {
+			return bad("%s %d is %v", l.name, l.n, err)
+		}
+	}
 	switch {
-	case c.Source == nil:
-		return fmt.Errorf("%w: Source is nil", ErrBadConfig)
-	case c.MaxBatch < 0 || c.MaxBatch > maxMaxBatch:
-		return fmt.Errorf("%w: max-batch %d is outside 1..%d", ErrBadConfig, c.MaxBatch, maxMaxBatch)
-	case c.MaxConns < 0:
-		return fmt.Errorf("%w: max connections %d is negative", ErrBadConfig, c.MaxConns)
 	case c.IdleTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0:
-		return fmt.Errorf("%w: timeouts must not be negative (idle %s, read %s, write %s)",
-			ErrBadConfig, c.IdleTimeout, c.ReadTimeout, c.WriteTimeout)
-	case c.MaxLineBytes != 0 && (c.MaxLineBytes < minMaxLineBytes || c.MaxLineBytes > maxMaxLineBytes):
-		return fmt.Errorf("%w: max line bytes %d is outside %d..%d",
-			ErrBadConfig, c.MaxLineBytes, minMaxLineBytes, maxMaxLineBytes)
-	case c.MaxHeaderBytes != 0 && (c.MaxHeaderBytes < minMaxHeaderBytes || c.MaxHeaderBytes > maxMaxHeaderBytes):
-		return fmt.Errorf("%w: max header bytes %d is outside %d..%d",
-			ErrBadConfig, c.MaxHeaderBytes, minMaxHeaderBytes, maxMaxHeaderBytes)
+		return bad("timeouts must not be negative (idle %s, read %s, write %s)", c.IdleTimeout, c.ReadTimeout, c.WriteTimeout)
 	case c.AllowedUIDs != nil && !peerCredSupported:
-		return fmt.Errorf("%w: allowed uids need SO_PEERCRED, which this OS lacks", ErrBadConfig)
+		return bad("allowed uids need SO_PEERCRED, which this OS lacks")
 	}
 	return nil
 }
@@ -112,29 +185,23 @@ func (c Config) Validate() error {
 // withDefaults returns c with its zero fields set to the defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.MaxBatch == 0 {
-		c.MaxBatch = d.MaxBatch
-	}
-	if c.MaxConns == 0 {
-		c.MaxConns = d.MaxConns
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = d.IdleTimeout
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = d.ReadTimeout
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = d.WriteTimeout
-	}
-	if c.MaxLineBytes == 0 {
-		c.MaxLineBytes = d.MaxLineBytes
-	}
-	if c.MaxHeaderBytes == 0 {
-		c.MaxHeaderBytes = d.MaxHeaderBytes
-	}
+	orDefault(&c.MaxBatch, d.MaxBatch)
+	orDefault(&c.MaxConns, d.MaxConns)
+	orDefault(&c.IdleTimeout, d.IdleTimeout)
+	orDefault(&c.ReadTimeout, d.ReadTimeout)
+	orDefault(&c.WriteTimeout, d.WriteTimeout)
+	orDefault(&c.MaxLineBytes, d.MaxLineBytes)
+	orDefault(&c.MaxHeaderBytes, d.MaxHeaderBytes)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
 	return c
+}
+
+// orDefault sets *v to def if *v is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }

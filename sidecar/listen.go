@@ -17,9 +17,6 @@ const (
 	DefaultSocketMode os.FileMode = 0o660
 	// SocketDirMode is the mode of socket folders that Listen creates.
 	SocketDirMode os.FileMode = 0o750
-	// maxSocketPath is the longest path a Linux sockaddr_un holds (108 bytes
-	// with the terminating NUL).
-	maxSocketPath = 107
 	// liveDialTimeout bounds the dial that tells a live socket from a stale
 	// one.
 	liveDialTimeout = time.Second
@@ -34,22 +31,18 @@ const (
 // If path exists, Listen removes it only when it is a socket that nothing
 // answers on (a stale file from a crash). It returns an error wrapping
 // ErrSocketLive if a server answers there, ErrNotSocket if the path is
-// something else, and ErrSocketPath for an empty, abstract ('@...') or too
-// long path. Closing the listener removes the socket file.
+// something else, and ErrSocketPath for a path CheckSocketPath refuses or
+// a mode CheckSocketMode refuses. Closing the listener removes the socket file.
 //
 // On Linux the umask is changed only on a thread of its own (unshare
 // CLONE_FS), so the rest of the process is not affected. Elsewhere the umask
 // is process-wide: files other goroutines create meanwhile get it too.
 func Listen(path string, mode os.FileMode) (net.Listener, error) {
-	switch {
-	case path == "":
-		return nil, fmt.Errorf("%w: the path is empty", ErrSocketPath)
-	case path[0] == '@':
-		return nil, fmt.Errorf("%w: %q is an abstract socket name; abstract sockets have no file mode, so they are not allowed", ErrSocketPath, path)
-	case len(path) > maxSocketPath:
-		return nil, fmt.Errorf("%w: %q is %d bytes, longer than the %d a Unix socket path may have", ErrSocketPath, path, len(path), maxSocketPath)
-	case mode&^fs.ModePerm != 0:
-		return nil, fmt.Errorf("%w: socket mode %#o has bits beyond the permission bits", ErrSocketPath, uint32(mode))
+	if err := CheckSocketPath(path); err != nil {
+		return nil, fmt.Errorf("%w: %q %v", ErrSocketPath, path, err)
+	}
+	if err := CheckSocketMode(mode); err != nil {
+		return nil, fmt.Errorf("%w: socket mode %#o is %v", ErrSocketPath, uint32(mode), err)
 	}
 	if mode == 0 {
 		mode = DefaultSocketMode

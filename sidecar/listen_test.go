@@ -138,7 +138,7 @@ func TestListenRefuses(t *testing.T) {
 		{"folder", folder, ErrNotSocket, "is a folder"},
 		{"abstract", "@idcoord", ErrSocketPath, "abstract"},
 		{"empty", "", ErrSocketPath, "empty"},
-		{"too long", "/tmp/" + strings.Repeat("x", 110), ErrSocketPath, "longer than the 107"},
+		{"too long", "/tmp/" + strings.Repeat("x", 110), ErrSocketPath, "holds at most 107"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

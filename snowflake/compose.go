@@ -17,7 +17,7 @@ type Parts struct {
 // non-negative int64 decodes in a valid layout whose bits sum to 63, and in
 // narrower layouts IDs with bits above the layout are rejected.
 func (l Layout) Decompose(id int64) (Parts, error) {
-	if err := l.validateShape(); err != nil {
+	if err := l.ValidateShape(); err != nil {
 		return Parts{}, err
 	}
 	if id < 0 {
@@ -38,7 +38,7 @@ func (l Layout) Decompose(id int64) (Parts, error) {
 // Compose builds an ID from a tick, WorkerID and sequence. Parts.Time is
 // ignored; use TickOf to turn a time into a tick.
 func (l Layout) Compose(p Parts) (int64, error) {
-	if err := l.validateShape(); err != nil {
+	if err := l.ValidateShape(); err != nil {
 		return 0, err
 	}
 	switch {

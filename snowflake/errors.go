@@ -11,6 +11,12 @@ var (
 	ErrZeroWidth = errors.New("snowflake: zero-width field")
 	// ErrTimeUnit: the time unit is below 1ms or not a whole number of ms.
 	ErrTimeUnit = errors.New("snowflake: bad time unit")
+	// ErrEpoch: the layout's epoch is before 1970, not a whole millisecond,
+	// or in the year 9999 or later.
+	ErrEpoch = errors.New("snowflake: bad epoch")
+	// ErrLifetimeTooLong: the layout's time bits last into the year 9999 or
+	// later, the last year an RFC 3339 time can show.
+	ErrLifetimeTooLong = errors.New("snowflake: lifetime runs past the year 9999")
 	// ErrEpochInFuture: the layout's epoch lies after now.
 	ErrEpochInFuture = errors.New("snowflake: epoch is in the future")
 	// ErrLifetimeEnded: the layout's time bits have run out.
@@ -21,6 +27,8 @@ var (
 	ErrWorkerIDRange = errors.New("snowflake: WorkerId out of range")
 	// ErrWorkerIDReserved: the WorkerID is reserved and is never handed out.
 	ErrWorkerIDReserved = errors.New("snowflake: WorkerId is reserved")
+	// ErrAllReserved: the reserved WorkerIDs are every WorkerID of the layout.
+	ErrAllReserved = errors.New("snowflake: every WorkerId is reserved")
 	// ErrBadID: an ID is negative or does not decode in the layout.
 	ErrBadID = errors.New("snowflake: bad ID")
 	// ErrBadWindow: the window given to a generator is empty or out of range.

@@ -99,7 +99,8 @@ type Generator struct {
 }
 
 // New returns a Generator. It returns an error wrapping ErrZeroWidth,
-// ErrBitsOverflow, ErrTimeUnit, ErrWorkerIDRange, ErrWorkerIDReserved or
+// ErrBitsOverflow, ErrTimeUnit, ErrEpoch, ErrLifetimeTooLong (see
+// Layout.ValidateShape), ErrWorkerIDRange, ErrWorkerIDReserved or
 // ErrBadWindow. It does not check the epoch against the clock; call
 // Layout.Validate for that.
 func New(cfg Config) (*Generator, error) {
@@ -107,7 +108,7 @@ func New(cfg Config) (*Generator, error) {
 		cfg.Layout = Twitter()
 	}
 	l := cfg.Layout
-	if err := l.validateShape(); err != nil {
+	if err := l.ValidateShape(); err != nil {
 		return nil, err
 	}
 	reserved := cfg.Reserved

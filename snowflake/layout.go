@@ -26,11 +26,10 @@ type Layout struct {
 // Validate checks the layout at the current time. See ValidateAt.
 func (l Layout) Validate() error { return l.ValidateAt(time.Now()) }
 
-// ValidateAt reports whether the layout is usable at now: bits that fit in 63,
-// no zero-width field, a whole-millisecond unit, an epoch not after now, and a
-// lifetime that has not ended.
+// ValidateAt reports whether the layout is usable at now: a valid shape (see
+// ValidateShape), an epoch not after now, and a lifetime that has not ended.
 func (l Layout) ValidateAt(now time.Time) error {
-	if err := l.validateShape(); err != nil {
+	if err := l.ValidateShape(); err != nil {
 		return err
 	}
 	if l.Epoch.After(now) {
@@ -49,8 +48,17 @@ func (l Layout) ValidateAt(now time.Time) error {
 // it issued, but issues none until its Epoch is moved later.
 func (l Layout) EndedAt(now time.Time) bool { return !now.Before(l.End()) }
 
-// validateShape checks everything that does not depend on the current time.
-func (l Layout) validateShape() error {
+// lastYear is the last year an RFC 3339 time can show. An epoch and a
+// lifetime end before it, which also keeps tick arithmetic far from
+// overflowing.
+const lastYear = 9999
+
+// ValidateShape checks everything that does not depend on the current time:
+// bits that fit in 63, no zero-width field, a whole-millisecond unit of at
+// least 1ms, an epoch at or after 1970 that is a whole millisecond, and a
+// lifetime that ends before the year 9999. A layout that passes it decodes
+// IDs; one that issues them must also pass ValidateAt.
+func (l Layout) ValidateShape() error {
 	for _, f := range []struct {
 		name string
 		bits int
@@ -65,6 +73,33 @@ func (l Layout) validateShape() error {
 	}
 	if l.TimeUnit < time.Millisecond || l.TimeUnit%time.Millisecond != 0 {
 		return fmt.Errorf("%w: %s; it must be a whole number of milliseconds, 1ms or more", ErrTimeUnit, l.TimeUnit)
+	}
+	epoch := l.Epoch.UTC().Format(time.RFC3339Nano)
+	switch {
+	case l.Epoch.Before(time.Unix(0, 0)):
+		return fmt.Errorf("%w: %s is before 1970-01-01T00:00:00Z", ErrEpoch, epoch)
+	case l.Epoch.Nanosecond()%int(time.Millisecond) != 0:
+		return fmt.Errorf("%w: %s is not a whole millisecond; layouts count milliseconds", ErrEpoch, epoch)
+	case l.Epoch.UTC().Year() >= lastYear:
+		return fmt.Errorf("%w: %s is in the year %d or later", ErrEpoch, epoch, lastYear)
+	case l.End().Year() >= lastYear:
+		return fmt.Errorf("%w: %d time bits of %s from %s run out in the year %d or later; use fewer time bits or a shorter unit",
+			ErrLifetimeTooLong, l.TimeBits, l.TimeUnit, epoch, lastYear)
+	}
+	return nil
+}
+
+// ValidateReserved reports whether reserved WorkerIDs fit the layout and
+// leave at least one WorkerID to hand out. Duplicates count once.
+func (l Layout) ValidateReserved(reserved []int64) error {
+	for _, id := range reserved {
+		if err := l.ValidateWorkerID(id, nil); err != nil {
+			return err
+		}
+	}
+	if n := len(slices.Compact(slices.Sorted(slices.Values(reserved)))); int64(n) > l.MaxWorkerID() {
+		return fmt.Errorf("%w: the list reserves all %d WorkerIds of the layout (0..%d), leaving none to hand out",
+			ErrAllReserved, n, l.MaxWorkerID())
 	}
 	return nil
 }

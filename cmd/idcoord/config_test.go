@@ -253,8 +253,8 @@ func TestKeyTable(t *testing.T) {
 		}
 		envs[envName(k.name)] = k.name
 		for j := range keys {
-			if strings.HasPrefix(keys[j].viperKey(), k.viperKey()+".") {
-				t.Errorf("viper key %s is a parent of %s; viper cannot hold both", k.viperKey(), keys[j].viperKey())
+			if strings.HasPrefix(keys[j].yamlPath(), k.yamlPath()+".") {
+				t.Errorf("YAML path %s is a parent of %s; a mapping cannot hold both", k.yamlPath(), keys[j].yamlPath())
 			}
 		}
 	}

@@ -122,11 +122,11 @@ func nodeValue(k *key, n *yaml.Node) (any, error) {
 	}
 }
 
-// fileKey returns the key a YAML path names: a key's name, or the viper key
+// fileKey returns the key a YAML path names: a key's name, or the YAML path
 // of a key that is also a group (socket.path).
 func fileKey(path string) *key {
 	for i := range keys {
-		if keys[i].name == path || keys[i].viperKey() == path {
+		if keys[i].name == path || keys[i].yamlPath() == path {
 			return &keys[i]
 		}
 	}
@@ -139,7 +139,7 @@ func isGroup(path string) bool { return groupChild(path) != "" }
 // groupChild returns the next path part of the first key under path, or "".
 func groupChild(path string) string {
 	for i := range keys {
-		if rest, ok := strings.CutPrefix(keys[i].viperKey(), path+"."); ok {
+		if rest, ok := strings.CutPrefix(keys[i].yamlPath(), path+"."); ok {
 			child, _, _ := strings.Cut(rest, ".")
 			return child
 		}

@@ -84,7 +84,7 @@ func TestExampleConfigs(t *testing.T) {
 				case isSet && matchesAny(k.name, tc.unused):
 					t.Errorf("%s is set, but %s does not use it", k.name, tc.coord)
 				case !isSet && slices.Contains(tc.shown, k.name):
-					if !commentedOut(string(data), k.viperKey()) {
+					if !commentedOut(string(data), k.yamlPath()) {
 						t.Errorf("%s should be shown as a commented-out line", k.name)
 					}
 				case !isSet && !matchesAny(k.name, tc.unused):

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/idcoord/idcoord"
+	"github.com/idcoord/idcoord/coord"
+	etcd "github.com/idcoord/idcoord/coord/etcd"
+	zkcoord "github.com/idcoord/idcoord/coord/zk"
+	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -29,8 +35,8 @@ type key struct {
 	// comes from ("hostname", "cluster", "preset").
 	derived string
 	// leaf is set for a key that is also the parent of other keys (socket,
-	// socket.mode): inside viper and as a YAML mapping the key's own value is
-	// stored under this child name (socket: {path: ..., mode: ...}).
+	// socket.mode): as a YAML mapping the key's own value is stored under
+	// this child name (socket: {path: ..., mode: ...}).
 	leaf string
 	// secret values are never printed.
 	secret bool
@@ -45,7 +51,7 @@ var keys = []key{
 	{name: "coord", def: coordEmbedded,
 		usage: "coordination store: etcd, zk, or embedded (in-process single-node etcd, data in data-dir)",
 		show:  func(s *settings) any { return s.Coord }},
-	{name: "cluster", def: "default",
+	{name: "cluster", def: coord.DefaultCluster,
 		usage: "namespace inside the store",
 		show:  func(s *settings) any { return s.Cluster }},
 	{name: "node.name", derived: "hostname",
@@ -71,13 +77,13 @@ var keys = []key{
 		usage: "client TLS key for etcd (needs etcd.cert-file)",
 		show:  func(s *settings) any { return s.Etcd.KeyFile }},
 
-	{name: "zk.servers", list: true, def: "127.0.0.1:2181",
+	{name: "zk.servers", list: true, def: zkcoord.DefaultServer,
 		usage: "ZooKeeper servers, comma-separated",
 		show:  func(s *settings) any { return s.ZK.Servers }},
-	{name: "zk.mode", def: zkSequential,
+	{name: "zk.mode", def: string(zkcoord.DefaultMode),
 		usage: "ZooKeeper mode: sequential (Leaf-compatible) or ephemeral (WorkerIds recycled)",
 		show:  func(s *settings) any { return s.ZK.Mode }},
-	{name: "zk.session-timeout", typ: "duration", def: "6s",
+	{name: "zk.session-timeout", typ: "duration", def: durationText(zkcoord.DefaultSessionTimeout),
 		usage: "ZooKeeper session timeout",
 		show:  func(s *settings) any { return s.ZK.SessionTimeout.String() }},
 	{name: "zk.auth-file", typ: "file",
@@ -87,35 +93,36 @@ var keys = []key{
 		usage: "the <leaf.name> path part of the Leaf-compatible mode (default: the cluster name)",
 		show:  func(s *settings) any { return s.ZK.LeafName }},
 
-	{name: "lease.ttl", typ: "duration", def: "10s",
-		usage: "etcd lease TTL, whole seconds, at least 2s",
+	{name: "lease.ttl", typ: "duration", def: durationText(etcd.DefaultTTL),
+		usage: "etcd lease TTL, whole seconds, at least " + durationText(etcd.MinTTL),
 		show:  func(s *settings) any { return s.LeaseTTL.String() }},
-	{name: "worker.reserved", list: true, def: "0",
+	{name: "worker.reserved", list: true, def: intsText(snowflake.DefaultReserved),
 		usage: "WorkerIds never handed out, comma-separated",
 		show:  func(s *settings) any { return s.Reserved }},
 
 	{name: "socket", typ: "path", leaf: "path", def: "/run/idcoord/idcoord.sock",
 		usage: "Unix socket path; its folder is created 0750 if missing (YAML: socket: PATH or socket: {path: PATH})",
 		show:  func(s *settings) any { return s.Socket.Path }},
-	{name: "socket.mode", typ: "octal", def: "0660",
+	{name: "socket.mode", typ: "octal", def: formatMode(sidecar.DefaultSocketMode),
 		usage: "file mode of the socket, in octal",
 		show:  func(s *settings) any { return formatMode(s.Socket.Mode) }},
 	{name: "socket.allowed-uids", list: true,
 		usage: "if set, only peers with these uids may connect, comma-separated (default: any)",
-		show:  func(s *settings) any { return s.Socket.AllowedUIDs }},
-	{name: "socket.max-conns", typ: "int", def: "1024",
+		show:  func(s *settings) any { return append([]uint32{}, s.Socket.AllowedUIDs...) }}, // [], not null, for none
+	{name: "socket.max-conns", typ: "int", def: strconv.Itoa(sidecar.DefaultMaxConns),
 		usage: "most connections served at once; more are answered ERR UNAVAILABLE and closed",
 		show:  func(s *settings) any { return s.Socket.MaxConns }},
-	{name: "socket.idle-timeout", typ: "duration", def: "5m",
+	{name: "socket.idle-timeout", typ: "duration", def: durationText(sidecar.DefaultIdleTimeout),
 		usage: "a connection that starts no request for this long is closed",
 		show:  func(s *settings) any { return s.Socket.IdleTimeout.String() }},
-	{name: "socket.read-timeout", typ: "duration", def: "10s",
+	{name: "socket.read-timeout", typ: "duration", def: durationText(sidecar.DefaultReadTimeout),
 		usage: "longest time from a request's first byte to its end (the line's newline, or the HTTP headers)",
 		show:  func(s *settings) any { return s.Socket.ReadTimeout.String() }},
-	{name: "socket.max-request-bytes", typ: "int", def: "64",
-		usage: "longest line-protocol request, 8 to 4096 bytes; HTTP headers are capped at 8 KiB",
-		show:  func(s *settings) any { return s.Socket.MaxRequestBytes }},
-	{name: "max-batch", typ: "int", def: "10000",
+	{name: "socket.max-request-bytes", typ: "int", def: strconv.Itoa(sidecar.DefaultMaxLineBytes),
+		usage: fmt.Sprintf("longest line-protocol request, %d to %d bytes; HTTP headers are capped at %d KiB",
+			sidecar.MinMaxLineBytes, sidecar.MaxMaxLineBytes, sidecar.DefaultMaxHeaderBytes>>10),
+		show: func(s *settings) any { return s.Socket.MaxRequestBytes }},
+	{name: "max-batch", typ: "int", def: strconv.Itoa(sidecar.DefaultMaxBatch),
 		usage: "most IDs in one request",
 		show:  func(s *settings) any { return s.MaxBatch }},
 
@@ -145,13 +152,13 @@ var keys = []key{
 		usage: "width of the sequence field (default: the preset's)",
 		show:  func(s *settings) any { return s.Layout.SequenceBits }},
 
-	{name: "clock.max-drift", typ: "duration", def: "1s",
+	{name: "clock.max-drift", typ: "duration", def: durationText(idcoord.DefaultMaxDrift),
 		usage: "largest offset allowed between this clock and the mean of the peers' clocks",
 		show:  func(s *settings) any { return s.Clock.MaxDrift.String() }},
-	{name: "clock.max-backward-wait", typ: "duration", def: "5ms",
+	{name: "clock.max-backward-wait", typ: "duration", def: durationText(idcoord.DefaultMaxBackwardWait),
 		usage: "largest backward clock step that is waited out (0: none is)",
 		show:  func(s *settings) any { return s.Clock.MaxBackwardWait.String() }},
-	{name: "clock.max-startup-wait", typ: "duration", def: "10s",
+	{name: "clock.max-startup-wait", typ: "duration", def: durationText(idcoord.DefaultMaxStartupWait),
 		usage: "longest wait at start-up for the clock to pass the reserved window",
 		show:  func(s *settings) any { return s.Clock.MaxStartupWait.String() }},
 	{name: "clock.large-rollback", def: string(idcoord.LargeRollbackNewWorker),
@@ -180,15 +187,24 @@ func envName(name string) string {
 	return envPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
 }
 
-// viperKey is where the key lives inside viper and in a YAML mapping. It
-// differs from the name only for a key that is also a parent: viper cannot
-// hold a value at "socket" and another at "socket.mode", so the socket path
-// lives at "socket.path".
-func (k *key) viperKey() string {
+// yamlPath is where the key lives in a YAML mapping. It differs from the
+// name only for a key that is also a parent: a mapping cannot hold a value
+// at "socket" and another at "socket.mode", so the socket path lives at
+// "socket.path".
+func (k *key) yamlPath() string {
 	if k.leaf != "" {
 		return k.name + "." + k.leaf
 	}
 	return k.name
+}
+
+// defaultValue is the key's default as a raw value: the text, or the items
+// of a list.
+func (k *key) defaultValue() any {
+	if k.list {
+		return splitList(k.def)
+	}
+	return k.def
 }
 
 // lookupKey returns the key declared with name, or nil.
@@ -199,6 +215,28 @@ func lookupKey(name string) *key {
 		}
 	}
 	return nil
+}
+
+// durationText prints a default duration as --help and the README show
+// it: 5m and 1h rather than 5m0s and 1h0m0s.
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// intsText prints a default list of integers as a flag takes it: 0,7.
+func intsText(ids []int64) string {
+	items := make([]string, len(ids))
+	for i, id := range ids {
+		items[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(items, ",")
 }
 
 // formatTime is how the CLI prints an instant: RFC 3339 in UTC with

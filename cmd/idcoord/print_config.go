@@ -116,7 +116,7 @@ func valueText(v any) string {
 func writeConfigYAML(w io.Writer, entries []configEntry) error {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	for _, e := range entries {
-		path := strings.Split(lookupKey(e.Key).viperKey(), ".")
+		path := strings.Split(lookupKey(e.Key).yamlPath(), ".")
 		m := root
 		for _, part := range path[:len(path)-1] {
 			m = childMapping(m, part)

@@ -91,13 +91,9 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var allowed []uint32 // nil: any peer; the sidecar reads an empty list as "none"
-	if len(s.Socket.AllowedUIDs) > 0 {
-		allowed = s.Socket.AllowedUIDs
-	}
 	srv, err := sidecar.New(sidecar.Config{Source: source, Status: status, MaxBatch: s.MaxBatch,
 		MaxConns: s.Socket.MaxConns, IdleTimeout: s.Socket.IdleTimeout, ReadTimeout: s.Socket.ReadTimeout,
-		MaxLineBytes: s.Socket.MaxRequestBytes, AllowedUIDs: allowed, Logger: log.Named("sidecar"), Registry: registry})
+		MaxLineBytes: s.Socket.MaxRequestBytes, AllowedUIDs: s.Socket.AllowedUIDs, Logger: log.Named("sidecar"), Registry: registry})
 	if err != nil {
 		ln.Close()
 		return err
@@ -225,8 +221,11 @@ func startAdmin(addr string, source sidecar.Source, status func() any, registry 
 	return srv, nil
 }
 
-// backwardWait maps clock.max-backward-wait, where 0 means "never wait", to
-// the library's convention, where 0 means the default and negative never.
+// backwardWait maps clock.max-backward-wait onto idcoord.Config. The key's
+// 0 means "none is waited out" (README); the Config's zero means the
+// default, as every zero Config field does (README, "Using it as a Go
+// library"), and a negative value means none. Both contracts stand, so the
+// mapping stays here, where keys meet configs.
 func backwardWait(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord"
+	etcd "github.com/idcoord/idcoord/coord/etcd"
+	zkcoord "github.com/idcoord/idcoord/coord/zk"
+	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -15,8 +18,8 @@ const (
 	coordZK       = "zk"
 	coordEmbedded = "embedded"
 
-	zkSequential = "sequential"
-	zkEphemeral  = "ephemeral"
+	zkSequential = string(zkcoord.ModeSequential)
+	zkEphemeral  = string(zkcoord.ModeEphemeral)
 )
 
 // The allowed values of coord, zk.mode, log.level and log.format.
@@ -27,47 +30,28 @@ var (
 	logFormats = []string{"json", "console"}
 )
 
-// Limits that validation enforces.
-const (
-	// maxBatchLimit bounds max-batch: a batch is one response held in memory.
-	maxBatchLimit = 1_000_000
-	// minLeaseTTL is about the shortest lease etcd grants (1.5x its default
-	// election timeout); it silently lengthens shorter ones.
-	minLeaseTTL = 2 * time.Second
-	// maxSocketBytes is the longest Unix socket path: sun_path holds 108
-	// bytes with the terminating NUL.
-	maxSocketBytes = 107
-	// maxSocketConns bounds socket.max-conns: each connection holds a
-	// goroutine and its buffers.
-	maxSocketConns = 1 << 20
-	// minRequestBytes and maxRequestBytes bound socket.max-request-bytes,
-	// as the sidecar accepts it.
-	minRequestBytes = 8
-	maxRequestBytes = 4096
-)
-
 // settings is the typed, validated configuration that commands read:
 // defaults filled in (node.name from the hostname, zk.leaf-name from the
 // cluster), durations parsed, the layout built from its preset and overrides.
-// Commands get it from config.Settings and never read viper.
+// Commands get it from config.Settings and never read flags, env or the file.
 type settings struct {
 	Coord    string // coordEtcd, coordZK or coordEmbedded
-	Cluster  string // namespace inside the store; a single path part
-	NodeName string // this node's identity; a single path part
+	Cluster  string // namespace inside the store; a name coord.CheckName accepts
+	NodeName string // this node's identity; a name coord.CheckName accepts
 	Etcd     etcdSettings
 	ZK       zkSettings
-	LeaseTTL time.Duration // whole seconds, at least minLeaseTTL
+	LeaseTTL time.Duration // as etcd.CheckTTL accepts it
 	// Reserved WorkerIds, sorted, without duplicates, each inside the layout.
 	Reserved []int64
 	Socket   socketSettings
-	MaxBatch int // 1..maxBatchLimit
+	MaxBatch int // as sidecar.CheckMaxBatch accepts it
 	Admin    adminSettings
 	// LayoutPreset names the preset Layout started from.
 	LayoutPreset string
-	// Layout is the preset with the layout.* overrides applied. Its shape is
-	// valid and its lifetime ends before the year 9999; it is not checked
-	// against the current time, so that old IDs of an ended layout still
-	// decode. Commands that issue IDs must call ValidateLayout.
+	// Layout is the preset with the layout.* overrides applied. It passes
+	// snowflake's ValidateShape; it is not checked against the current time,
+	// so that old IDs of an ended layout still decode. Commands that issue
+	// IDs must call ValidateLayout.
 	Layout snowflake.Layout
 	// layoutFrom says where Layout came from, for error messages: "preset
 	// twitter", or "preset twitter with layout.time-bits=40 (flag
@@ -91,24 +75,25 @@ type etcdSettings struct {
 
 // zkSettings configure the ZooKeeper client.
 type zkSettings struct {
-	Servers        []string // at least one
-	Mode           string   // zkSequential or zkEphemeral
-	SessionTimeout time.Duration
+	Servers        []string      // at least one
+	Mode           string        // zkSequential or zkEphemeral
+	SessionTimeout time.Duration // as zkcoord.CheckSessionTimeout accepts it
 	AuthFile       string
 	LeafName       string // the cluster name unless set
 }
 
 // socketSettings configure the Unix socket of the sidecar.
 type socketSettings struct {
-	Path string // a filesystem path; abstract names (@...) are refused
-	Mode fs.FileMode
-	// AllowedUIDs, if not empty, are the only peer uids that may connect.
+	Path string      // as sidecar.CheckSocketPath accepts it
+	Mode fs.FileMode // as sidecar.CheckSocketMode accepts it
+	// AllowedUIDs, if not nil, are the only peer uids that may connect, as
+	// in sidecar.Config: nil when the key lists none.
 	AllowedUIDs []uint32
-	MaxConns    int           // 1..maxSocketConns
+	MaxConns    int           // as sidecar.CheckMaxConns accepts it
 	IdleTimeout time.Duration // > 0
 	ReadTimeout time.Duration // > 0
-	// MaxRequestBytes bounds a line-protocol request:
-	// minRequestBytes..maxRequestBytes.
+	// MaxRequestBytes bounds a line-protocol request, as
+	// sidecar.CheckMaxLineBytes accepts it.
 	MaxRequestBytes int
 }
 
@@ -154,29 +139,29 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 		ZK: zkSettings{
 			Servers:        b.addrs("zk.servers"),
 			Mode:           b.oneOf("zk.mode", zkModes),
-			SessionTimeout: b.duration("zk.session-timeout", time.Millisecond),
+			SessionTimeout: checked(b, "zk.session-timeout", b.duration("zk.session-timeout", anyDuration), zkcoord.CheckSessionTimeout),
 			AuthFile:       b.text("zk.auth-file"),
 			LeafName:       b.text("zk.leaf-name"),
 		},
-		LeaseTTL: b.leaseTTL("lease.ttl"),
+		LeaseTTL: checked(b, "lease.ttl", b.duration("lease.ttl", anyDuration), etcd.CheckTTL),
 		Socket: socketSettings{
-			Path:            b.socketPath("socket"),
-			Mode:            b.fileMode("socket.mode"),
+			Path:            checked(b, "socket", b.text("socket"), sidecar.CheckSocketPath),
+			Mode:            checked(b, "socket.mode", b.fileMode("socket.mode"), sidecar.CheckSocketMode),
 			AllowedUIDs:     b.uids("socket.allowed-uids"),
-			MaxConns:        b.intIn("socket.max-conns", 1, maxSocketConns),
-			IdleTimeout:     b.duration("socket.idle-timeout", time.Nanosecond),
-			ReadTimeout:     b.duration("socket.read-timeout", time.Nanosecond),
-			MaxRequestBytes: b.intIn("socket.max-request-bytes", minRequestBytes, maxRequestBytes),
+			MaxConns:        checked(b, "socket.max-conns", b.int("socket.max-conns"), sidecar.CheckMaxConns),
+			IdleTimeout:     b.duration("socket.idle-timeout", positive),
+			ReadTimeout:     b.duration("socket.read-timeout", positive),
+			MaxRequestBytes: checked(b, "socket.max-request-bytes", b.int("socket.max-request-bytes"), sidecar.CheckMaxLineBytes),
 		},
-		MaxBatch: b.intIn("max-batch", 1, maxBatchLimit),
+		MaxBatch: checked(b, "max-batch", b.int("max-batch"), sidecar.CheckMaxBatch),
 		Admin: adminSettings{
 			Addr:      b.listenAddr("admin.addr"),
 			Advertise: b.advertiseAddr("admin.advertise"),
 		},
 		Clock: clockSettings{
-			MaxDrift:        b.duration("clock.max-drift", time.Nanosecond),
-			MaxBackwardWait: b.duration("clock.max-backward-wait", 0),
-			MaxStartupWait:  b.duration("clock.max-startup-wait", 0),
+			MaxDrift:        b.duration("clock.max-drift", positive),
+			MaxBackwardWait: b.duration("clock.max-backward-wait", nonNegative),
+			MaxStartupWait:  b.duration("clock.max-startup-wait", nonNegative),
 			LargeRollback:   b.largeRollback("clock.large-rollback"),
 		},
 		DataDir: b.nonEmpty("data-dir"),
@@ -208,22 +193,17 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 	return s, nil
 }
 
-// reserved parses worker.reserved: WorkerIds inside layout l, not all of them.
+// reserved parses worker.reserved: WorkerIds of layout l, as
+// snowflake's ValidateReserved accepts them, sorted and without duplicates.
 func (b *settingsBuilder) reserved(name string, l snowflake.Layout) []int64 {
 	ids := b.ints(name)
 	if b.err != nil {
+		return nil // the layout, too, may be bad
+	}
+	if err := l.ValidateReserved(ids); err != nil {
+		b.fail(name, err)
 		return nil
 	}
-	for _, id := range ids {
-		if err := l.ValidateWorkerID(id, nil); err != nil {
-			b.fail(name, err)
-			return nil
-		}
-	}
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if int64(len(ids)) > l.MaxWorkerID() {
-		b.failf(name, "reserves all %d WorkerIds of the layout (0..%d), leaving none to hand out", len(ids), l.MaxWorkerID())
-	}
-	return ids
+	return slices.Compact(ids)
 }

@@ -10,17 +10,13 @@ import (
 	"github.com/idcoord/idcoord/snowflake"
 )
 
-// lastYear is the last year an RFC 3339 time can show; a layout must run
-// out before it, which also keeps tick arithmetic far from overflowing.
-const lastYear = 9999
-
 // layout builds the ID layout: the preset named by layout.preset, with each
 // layout.* key that is set overriding the preset's field. It returns the
 // preset name, the layout, and where the layout came from in words ("preset
 // uidgenerator with layout.epoch=... (flag --layout.epoch)"). The layout
-// must pass snowflake's validation, except for the checks against the
-// current time (an ended lifetime, an epoch in the future), which only
-// commands that issue IDs apply, through settings.ValidateLayout.
+// must pass snowflake's ValidateShape; the checks against the current time
+// (an ended lifetime, an epoch in the future) only commands that issue IDs
+// apply, through settings.ValidateLayout.
 func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 	preset := b.text("layout.preset")
 	l, err := snowflake.Preset(preset)
@@ -43,7 +39,7 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 		l.TimeBits = b.bits("layout.time-bits")
 	}
 	if override("layout.time-unit") {
-		l.TimeUnit = b.duration("layout.time-unit", 0)
+		l.TimeUnit = b.duration("layout.time-unit", nonNegative)
 	}
 	if override("layout.worker-bits") {
 		l.WorkerBits = b.bits("layout.worker-bits")
@@ -58,15 +54,11 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 	if len(overrides) > 0 {
 		what += " with " + strings.Join(overrides, ", ")
 	}
-	err = l.Validate()
-	if errors.Is(err, snowflake.ErrLifetimeEnded) || errors.Is(err, snowflake.ErrEpochInFuture) {
-		err = nil // decoding old IDs is still useful; issuing checks the time itself
-	}
-	if err == nil && l.End().Year() >= lastYear {
-		err = fmt.Errorf("%d time bits of %s from %s run out in the year %d or later; use fewer time bits or a shorter unit",
-			l.TimeBits, l.TimeUnit, formatTime(l.Epoch), lastYear)
-	}
-	if err != nil && b.err == nil {
+	switch err := l.ValidateShape(); {
+	case err == nil:
+	case errors.Is(err, snowflake.ErrEpoch) && b.set("layout.epoch"):
+		b.fail("layout.epoch", err) // the epoch alone is wrong
+	default:
 		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w", what, err)}
 	}
 	return preset, l, what
@@ -103,23 +95,15 @@ func (b *settingsBuilder) bits(name string) int {
 }
 
 // epoch returns a layout epoch given as integer unix milliseconds or as
-// RFC 3339. It must be a whole millisecond, at or after 1970-01-01.
+// RFC 3339. Its range is snowflake's ValidateShape's.
 func (b *settingsBuilder) epoch(name string) time.Time {
 	s := b.text(name)
-	var t time.Time
 	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		t = time.UnixMilli(ms).UTC()
-	} else if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-		b.failf(name, "neither unix milliseconds nor an RFC 3339 time such as 2014-09-01T00:00:00Z")
-		return time.Time{}
+		return time.UnixMilli(ms).UTC()
 	}
-	switch {
-	case t.Before(time.Unix(0, 0)):
-		b.failf(name, "before 1970-01-01T00:00:00Z")
-	case t.Nanosecond()%int(time.Millisecond) != 0:
-		b.failf(name, "not a whole millisecond; layouts count milliseconds")
-	case t.Year() >= lastYear:
-		b.failf(name, "in the year %d or later", lastYear)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		b.failf(name, "neither unix milliseconds nor an RFC 3339 time such as 2014-09-01T00:00:00Z")
 	}
 	return t.UTC()
 }

@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/idcoord/idcoord"
+	"github.com/idcoord/idcoord/coord"
 )
 
 // settingsBuilder parses resolved values one key at a time. It keeps only
@@ -39,12 +40,6 @@ func (b *settingsBuilder) raw(name string) string {
 		return v
 	case []string:
 		return strings.Join(v, ",")
-	case []any:
-		items := make([]string, len(v))
-		for i, item := range v {
-			items[i] = fmt.Sprint(item)
-		}
-		return strings.Join(items, ",")
 	default:
 		return fmt.Sprint(v)
 	}
@@ -91,22 +86,31 @@ func (b *settingsBuilder) oneOf(name string, allowed []string) string {
 	return s
 }
 
-// pathPart is what a name that becomes one part of a store path may hold.
-var pathPart = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._:-]{0,252}$`)
-
-// name returns the key's text, which must be usable as one part of a store
-// path (cluster, node.name).
+// name returns the key's text, which must be a name coord.CheckName
+// accepts (cluster).
 func (b *settingsBuilder) name(name string) string {
 	s := b.text(name)
 	b.checkName(name, s)
 	return s
 }
 
-// checkName fails unless value can be one part of a store path.
+// checkName fails unless value, the key's value or its default, is a name
+// coord.CheckName accepts.
 func (b *settingsBuilder) checkName(name, value string) {
-	if !pathPart.MatchString(value) {
-		b.record(name, value, errors.New("must be 1 to 253 letters, digits and . _ : - that starts with a letter, digit or _"))
+	if err := coord.CheckName(value); err != nil {
+		b.record(name, value, err)
 	}
+}
+
+// checked applies a library's check to v, the key's parsed value, and
+// returns v. The library owns the rule; the error it gives is recorded
+// against the key, unless an error is kept already (such as the key's own
+// parse error).
+func checked[T any](b *settingsBuilder, name string, v T, check func(T) error) T {
+	if err := check(v); err != nil {
+		b.fail(name, err)
+	}
+	return v
 }
 
 // list returns the key's items: a YAML list as given, or comma-separated
@@ -153,11 +157,11 @@ func (b *settingsBuilder) ints(name string) []int64 {
 	return ids
 }
 
-// uids returns the key's items as user ids.
+// uids returns the key's items as user ids; nil when there are none, which
+// sidecar.Config reads as "any uid".
 func (b *settingsBuilder) uids(name string) []uint32 {
-	items := b.list(name)
-	uids := make([]uint32, 0, len(items))
-	for _, item := range items {
+	var uids []uint32
+	for _, item := range b.list(name) {
 		n, err := strconv.ParseUint(item, 10, 32)
 		if err != nil {
 			b.failf(name, "%q is not a uid (0..%d)", item, uint32(1<<32-1))
@@ -168,19 +172,24 @@ func (b *settingsBuilder) uids(name string) []uint32 {
 	return uids
 }
 
-// intIn returns the key's value as an int in lo..hi.
-func (b *settingsBuilder) intIn(name string, lo, hi int) int {
+// int returns the key's value as an int.
+func (b *settingsBuilder) int(name string) int {
 	n, err := strconv.Atoi(b.text(name))
-	switch {
-	case err != nil:
+	if err != nil {
 		b.failf(name, "not an integer")
-	case n < lo || n > hi:
-		b.failf(name, "outside %d..%d", lo, hi)
 	}
 	return n
 }
 
-// duration returns the key's value as a duration of at least least.
+// Lower bounds of a duration key, as duration takes them.
+const (
+	anyDuration = time.Duration(math.MinInt64) // the range is a library's check
+	nonNegative = time.Duration(0)
+	positive    = time.Nanosecond
+)
+
+// duration returns the key's value as a duration of at least least: one of
+// anyDuration, nonNegative and positive.
 func (b *settingsBuilder) duration(name string, least time.Duration) time.Duration {
 	s := b.text(name)
 	d, err := time.ParseDuration(s)
@@ -190,12 +199,10 @@ func (b *settingsBuilder) duration(name string, least time.Duration) time.Durati
 	case err != nil:
 		b.failf(name, "not a duration such as 500ms, 10s or 1m30s")
 	case d >= least:
-	case least == 0:
+	case least == nonNegative:
 		b.failf(name, "must not be negative")
-	case least == time.Nanosecond:
-		b.failf(name, "must be more than 0")
 	default:
-		b.failf(name, "must be at least %s", least)
+		b.failf(name, "must be more than 0")
 	}
 	return d
 }
@@ -210,44 +217,13 @@ func (b *settingsBuilder) largeRollback(name string) idcoord.LargeRollback {
 	return r
 }
 
-// leaseTTL returns a lease TTL: whole seconds, at least minLeaseTTL.
-func (b *settingsBuilder) leaseTTL(name string) time.Duration {
-	d := b.duration(name, 0)
-	switch {
-	case b.err != nil:
-	case d%time.Second != 0:
-		b.failf(name, "etcd leases last whole seconds")
-	case d < minLeaseTTL:
-		b.failf(name, "below %s; etcd grants no shorter lease (1.5x its election timeout)", minLeaseTTL)
-	}
-	return d
-}
-
-// socketPath returns a Unix socket path that fits sun_path and names a file.
-func (b *settingsBuilder) socketPath(name string) string {
-	p := b.text(name)
-	switch {
-	case p == "":
-		b.failf(name, "must not be empty")
-	case strings.HasPrefix(p, "@"):
-		b.failf(name, "abstract socket names (@...) are refused; give a file path, whose folder permissions guard it")
-	case strings.ContainsRune(p, 0):
-		b.failf(name, "holds a NUL byte")
-	case len(p) > maxSocketBytes:
-		b.failf(name, "is %d bytes; a Unix socket path holds at most %d", len(p), maxSocketBytes)
-	}
-	return p
-}
-
-// fileMode returns an octal permission mode, 0 to 0777.
+// fileMode returns an octal file mode; its range is
+// sidecar.CheckSocketMode's.
 func (b *settingsBuilder) fileMode(name string) fs.FileMode {
 	s := strings.TrimPrefix(strings.TrimPrefix(b.text(name), "0o"), "0O")
 	n, err := strconv.ParseUint(s, 8, 32)
-	switch {
-	case err != nil:
+	if err != nil {
 		b.failf(name, "not an octal mode such as 0660")
-	case n > 0o777:
-		b.failf(name, "above 0777; only permission bits may be set")
 	}
 	return fs.FileMode(n)
 }

@@ -25,8 +25,13 @@ const (
 	DefaultTTL         = 10 * time.Second
 	DefaultFenceMargin = time.Second
 	DefaultDialTimeout = 5 * time.Second
-	DefaultCluster     = "default"
+	DefaultCluster     = coord.DefaultCluster
 )
+
+// MinTTL is the shortest lease TTL: about the shortest lease etcd grants
+// (1.5x its default election timeout); it silently lengthens shorter ones,
+// and a node that counted on the shorter one would fence itself late.
+const MinTTL = 2 * time.Second
 
 // Config configures a Backend. Zero fields take the defaults above.
 type Config struct {
@@ -38,10 +43,9 @@ type Config struct {
 	TLS *tls.Config
 	// DialTimeout bounds connecting to etcd.
 	DialTimeout time.Duration
-	// Cluster names the namespace /idcoord/<cluster>/.
+	// Cluster names the namespace /idcoord/<cluster>/; see coord.CheckName.
 	Cluster string
-	// TTL of each lease: whole seconds, at least 2s (etcd's minimum is about
-	// 1.5 election timeouts).
+	// TTL of each lease: whole seconds, at least MinTTL (see CheckTTL).
 	TTL time.Duration
 	// FenceMargin is taken off the lease deadline; it must be below TTL/2.
 	// Zero means the smaller of DefaultFenceMargin and TTL/4.
@@ -50,35 +54,60 @@ type Config struct {
 	Logger *zap.Logger
 }
 
+// DefaultConfig returns a Config with every default filled in and no
+// Endpoints.
+func DefaultConfig() Config {
+	return Config{DialTimeout: DefaultDialTimeout, Cluster: DefaultCluster, TTL: DefaultTTL,
+		FenceMargin: min(DefaultFenceMargin, DefaultTTL/4), Logger: zap.NewNop()}
+}
+
+// setDefaults sets c's zero fields to the defaults. The fence margin's
+// default follows the TTL.
 func (c *Config) setDefaults() {
-	if c.DialTimeout == 0 {
-		c.DialTimeout = DefaultDialTimeout
+	d := DefaultConfig()
+	orDefault(&c.DialTimeout, d.DialTimeout)
+	orDefault(&c.Cluster, d.Cluster)
+	orDefault(&c.TTL, d.TTL)
+	orDefault(&c.FenceMargin, min(DefaultFenceMargin, c.TTL/4))
+	orDefault(&c.Logger, d.Logger)
+}
+
+// orDefault sets *v to def if *v is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
-	if c.Cluster == "" {
-		c.Cluster = DefaultCluster
+}
+
+// CheckTTL reports whether d can be a lease TTL: whole seconds, at least
+// MinTTL. The error says what is wrong, without d: the caller names the
+// field. Validate applies it to a TTL that is set.
+func CheckTTL(d time.Duration) error {
+	switch {
+	case d < 0:
+		return errors.New("must not be negative")
+	case d%time.Second != 0:
+		return errors.New("etcd leases last whole seconds")
+	case d < MinTTL:
+		return fmt.Errorf("below %s; etcd grants no shorter lease (1.5x its election timeout)", MinTTL)
 	}
-	if c.TTL == 0 {
-		c.TTL = DefaultTTL
-	}
-	if c.FenceMargin == 0 {
-		c.FenceMargin = min(DefaultFenceMargin, c.TTL/4)
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
-	}
+	return nil
 }
 
 // Validate checks the configuration, defaults applied.
 func (c Config) Validate() error {
 	c.setDefaults()
-	switch {
-	case len(c.Endpoints) == 0:
+	if len(c.Endpoints) == 0 {
 		return errors.New("etcd: no endpoints")
-	case strings.ContainsAny(c.Cluster, "/ \t\n"):
-		return fmt.Errorf("etcd: cluster name %q must not contain '/' or spaces", c.Cluster)
-	case c.TTL < 2*time.Second || c.TTL%time.Second != 0:
-		return fmt.Errorf("etcd: lease TTL %s must be whole seconds and at least 2s", c.TTL)
-	case c.FenceMargin <= 0 || c.FenceMargin >= c.TTL/2:
+	}
+	if err := coord.CheckName(c.Cluster); err != nil {
+		return fmt.Errorf("etcd: cluster name %q %v", c.Cluster, err)
+	}
+	if err := CheckTTL(c.TTL); err != nil {
+		return fmt.Errorf("etcd: lease TTL %s: %v", c.TTL, err)
+	}
+	if c.FenceMargin <= 0 || c.FenceMargin >= c.TTL/2 {
 		return fmt.Errorf("etcd: fence margin %s must be above 0 and below half the TTL (%s)", c.FenceMargin, c.TTL/2)
 	}
 	return nil

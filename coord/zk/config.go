@@ -9,6 +9,8 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // Mode says where a node's WorkerID comes from.
@@ -28,7 +30,7 @@ const (
 // Defaults for Config's zero fields.
 const (
 	DefaultServer         = "127.0.0.1:2181"
-	DefaultCluster        = "default"
+	DefaultCluster        = coord.DefaultCluster
 	DefaultMode           = ModeSequential
 	DefaultSessionTimeout = 6 * time.Second
 	DefaultConnectTimeout = 10 * time.Second
@@ -46,18 +48,21 @@ type Config struct {
 	// Servers of the ensemble, "host:port" (a missing port means 2181).
 	// Default: 127.0.0.1:2181.
 	Servers []string
-	// Cluster names the subtree /idcoord/<cluster>/. Default: "default".
+	// Cluster names the subtree /idcoord/<cluster>/, a name coord.CheckName
+	// accepts. Default: "default".
 	Cluster string
 	// Mode is ModeSequential (the default) or ModeEphemeral.
 	Mode Mode
-	// SessionTimeout is the session timeout asked of the server; the server
-	// may clamp it, and the fence uses the negotiated value. Default: 6s.
+	// SessionTimeout is the session timeout asked of the server, as
+	// CheckSessionTimeout accepts it; the server may clamp it, and the fence
+	// uses the negotiated value. Default: 6s.
 	SessionTimeout time.Duration
 	// ConnectTimeout bounds how long New waits for a session, on top of
 	// ctx. Default: 10s.
 	ConnectTimeout time.Duration
 	// LeafName is the <leaf.name> of the Leaf-compatible tree
-	// /snowflake/<leaf.name>/forever. Default: Cluster.
+	// /snowflake/<leaf.name>/forever, a name coord.CheckName accepts.
+	// Default: Cluster.
 	LeafName string
 	// Identity is the "ip:port" that names this process in the forever tree
 	// in sequential mode: Leaf's listen address, or idcoord's admin
@@ -90,30 +95,27 @@ func DefaultConfig() Config {
 	return c
 }
 
+// setDefaults sets c's zero fields to the defaults.
 func (c *Config) setDefaults() {
 	if len(c.Servers) == 0 {
 		c.Servers = []string{DefaultServer}
 	}
-	if c.Cluster == "" {
-		c.Cluster = DefaultCluster
-	}
-	if c.Mode == "" {
-		c.Mode = DefaultMode
-	}
-	if c.SessionTimeout == 0 {
-		c.SessionTimeout = DefaultSessionTimeout
-	}
-	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = DefaultConnectTimeout
-	}
-	if c.LeafName == "" {
-		c.LeafName = c.Cluster
-	}
+	orDefault(&c.Cluster, DefaultCluster)
+	orDefault(&c.Mode, DefaultMode)
+	orDefault(&c.SessionTimeout, DefaultSessionTimeout)
+	orDefault(&c.ConnectTimeout, DefaultConnectTimeout)
+	orDefault(&c.LeafName, c.Cluster)
 	if c.ACL == nil {
 		c.ACL = DefaultACL(c.Auth)
 	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
+	orDefault(&c.Logger, zap.NewNop())
+}
+
+// orDefault sets *v to def if *v is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 
@@ -126,17 +128,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("zkcoord: server %q must be host or host:port", s))
 		}
 	}
-	if err := checkName("cluster", c.Cluster); err != nil {
-		errs = append(errs, err)
+	if err := coord.CheckName(c.Cluster); err != nil {
+		errs = append(errs, fmt.Errorf("%w: cluster %q %v", ErrBadName, c.Cluster, err))
 	}
-	if err := checkName("leaf name", c.LeafName); err != nil {
-		errs = append(errs, err)
+	if err := coord.CheckName(c.LeafName); err != nil {
+		errs = append(errs, fmt.Errorf("%w: leaf name %q %v", ErrBadName, c.LeafName, err))
 	}
 	if c.Mode != ModeSequential && c.Mode != ModeEphemeral {
 		errs = append(errs, fmt.Errorf("zkcoord: mode %q must be %q or %q", c.Mode, ModeSequential, ModeEphemeral))
 	}
-	if c.SessionTimeout < 0 || c.SessionTimeout%time.Millisecond != 0 || c.SessionTimeout > time.Hour {
-		errs = append(errs, fmt.Errorf("zkcoord: session timeout %s must be whole milliseconds, above 0 and at most 1h", c.SessionTimeout))
+	if err := CheckSessionTimeout(c.SessionTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("zkcoord: session timeout %s %v", c.SessionTimeout, err))
 	}
 	if c.ConnectTimeout < 0 {
 		errs = append(errs, fmt.Errorf("zkcoord: connect timeout %s must not be negative", c.ConnectTimeout))
@@ -159,6 +161,30 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Limits of SessionTimeout asked for. ZooKeeper counts it in whole
+// milliseconds; the server clamps what it grants further (by default to 2 to
+// 20 of its ticks).
+const (
+	MinSessionTimeout = time.Millisecond
+	MaxSessionTimeout = time.Hour
+)
+
+// CheckSessionTimeout reports whether d can be asked for as a session
+// timeout: whole milliseconds, MinSessionTimeout to MaxSessionTimeout. The
+// error says what is wrong, without d: the caller names the field.
+// Validate applies it to a SessionTimeout that is set.
+func CheckSessionTimeout(d time.Duration) error {
+	switch {
+	case d < MinSessionTimeout:
+		return fmt.Errorf("must be at least %s", MinSessionTimeout)
+	case d > MaxSessionTimeout:
+		return fmt.Errorf("must be at most %s", MaxSessionTimeout)
+	case d%time.Millisecond != 0:
+		return errors.New("must be whole milliseconds")
+	}
+	return nil
 }
 
 // splitIdentity splits an "ip:port" identity as Leaf stores it.

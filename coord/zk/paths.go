@@ -80,7 +80,10 @@ func parseForeverName(name string) (identity string, seq int64, ok bool) {
 }
 
 // checkName reports whether s can be one znode name: not empty, not "." or
-// "..", no '/', and none of the characters ZooKeeper refuses in a path.
+// "..", no '/', and none of the characters ZooKeeper refuses in a path. It
+// guards what ZooKeeper itself refuses, for identities (host:port, IPv6 in
+// brackets) and names handed to a Backend call; the rule for the names a
+// Config sets (cluster, leaf name) is coord.CheckName, which is stricter.
 func checkName(kind, s string) error {
 	bad := func(why string) error {
 		return fmt.Errorf("%w: %s %q %s", ErrBadName, kind, s, why)
