@@ -2,13 +2,14 @@
 // lists layouts and shows the effective configuration, and is the home of
 // the sidecar and operator commands.
 //
-// This package is the only importer of cobra and viper. Every configuration
-// key is declared once, in keys.go, with its default and usage; config.go
-// binds each key to a persistent flag (--etcd.endpoints), an environment
-// variable (IDCOORD_ETCD_ENDPOINTS) and an entry of the YAML file named by
-// --config (etcd: {endpoints: [...]}). Precedence is flag > env > file >
-// default. settings.go turns the result into one typed, validated settings
-// value; commands read only that value and never viper itself.
+// This package is the only importer of cobra. Every configuration key is
+// declared once, in keys.go, with its default and usage; config.go binds
+// each key to a persistent flag (--etcd.endpoints), an environment variable
+// (IDCOORD_ETCD_ENDPOINTS) and an entry of the YAML file named by --config
+// (etcd: {endpoints: [...]}), and reads each key once from the first of
+// them that sets it (flag > env > file > default), noting where its value
+// came from. settings.go turns the result into one typed settings value,
+// checked by the libraries' own rules; commands read only that value.
 //
 // Each command lives in its own file as newXCommand, returns errors from
 // RunE and never exits the process: main prints the error as one line (an

@@ -9,6 +9,7 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
 	etcd "github.com/idcoord/idcoord/coord/etcd"
+	"github.com/idcoord/idcoord/coord/store"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/snowflake"
@@ -58,7 +59,7 @@ var keys = []key{
 		usage: "this node's identity (default: the hostname)",
 		show:  func(s *settings) any { return s.NodeName }},
 
-	{name: "etcd.endpoints", list: true, def: "127.0.0.1:2379",
+	{name: "etcd.endpoints", list: true, def: store.DefaultEtcdEndpoint,
 		usage: "etcd client endpoints, comma-separated",
 		show:  func(s *settings) any { return s.Etcd.Endpoints }},
 	{name: "etcd.username",
@@ -167,7 +168,7 @@ var keys = []key{
 			"the last ID; the node's IDs keep increasing)",
 		show: func(s *settings) any { return string(s.Clock.LargeRollback) }},
 
-	{name: "data-dir", typ: "dir", def: "./idcoord-data",
+	{name: "data-dir", typ: "dir", def: store.DefaultDataDir,
 		usage: "data folder of the embedded etcd",
 		show:  func(s *settings) any { return s.DataDir }},
 	{name: "log.level", def: "info",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	etcd "github.com/idcoord/idcoord/coord/etcd"
+	"github.com/idcoord/idcoord/coord/store"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/snowflake"
@@ -14,9 +15,9 @@ import (
 
 // Values of coord and zk.mode.
 const (
-	coordEtcd     = "etcd"
-	coordZK       = "zk"
-	coordEmbedded = "embedded"
+	coordEtcd     = string(store.KindEtcd)
+	coordZK       = string(store.KindZooKeeper)
+	coordEmbedded = string(store.KindEmbedded)
 
 	zkSequential = string(zkcoord.ModeSequential)
 	zkEphemeral  = string(zkcoord.ModeEphemeral)

@@ -36,7 +36,7 @@ func TestValidate(t *testing.T) {
 		{"cert without key", func(c *store.Config) { c.Kind, c.Etcd.CertFile = store.KindEtcd, "/c.pem" }, "etcd.cert-file and etcd.key-file go together"},
 		{"key without cert, embedded", func(c *store.Config) { c.Etcd.KeyFile = "/k.pem" }, "etcd.cert-file and etcd.key-file go together"},
 		// The backends' own rules, checked by the backends.
-		{"etcd lease TTL", func(c *store.Config) { c.Etcd.LeaseTTL = time.Second }, "etcd: lease TTL 1s must be whole seconds and at least 2s"},
+		{"etcd lease TTL", func(c *store.Config) { c.Etcd.LeaseTTL = time.Second }, "etcd: lease TTL 1s: below 2s; etcd grants no shorter lease (1.5x its election timeout)"},
 		{"zk mode", func(c *store.Config) { c.Kind, c.ZK.Mode = store.KindZooKeeper, "nope" }, `zkcoord: mode "nope"`},
 		{"zk identity", func(c *store.Config) { c.Kind, c.ZK.Identity = store.KindZooKeeper, "no-port" }, `identity "no-port" must be host:port`},
 		{"zk rules only for zk", func(c *store.Config) { c.ZK.Mode = "nope" }, ""},
