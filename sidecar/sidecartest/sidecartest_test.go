@@ -1,0 +1,96 @@
+package sidecartest_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/idcoord/idcoord/sidecar"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
+)
+
+var _ sidecar.Source = (*sidecartest.Source)(nil)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestSource(t *testing.T) {
+	ctx := context.Background()
+	s := sidecartest.NewSource(t, 9)
+	ids, err := s.AppendIDs(ctx, nil, 3)
+	if err != nil || len(ids) != 3 || ids[0] >= ids[1] || ids[1] >= ids[2] {
+		t.Fatalf("AppendIDs(3) = %v, %v; want 3 increasing IDs", ids, err)
+	}
+	if p, err := s.Layout().Decompose(ids[0]); err != nil || p.WorkerID != 9 {
+		t.Fatalf("ID %d decomposes to %+v, %v; want WorkerID 9", ids[0], p, err)
+	}
+
+	s.SetDown("lease fence passed")
+	if _, err := s.AppendIDs(ctx, nil, 1); err == nil || err.Error() != "lease fence passed" {
+		t.Fatalf("AppendIDs while down = %v, want the reason", err)
+	}
+	if err := s.Ready(); err == nil || err.Error() != "lease fence passed" {
+		t.Fatalf("Ready while down = %v, want the reason", err)
+	}
+	s.SetDown("")
+	if err := s.Ready(); err != nil {
+		t.Fatalf("Ready after SetDown(\"\") = %v", err)
+	}
+	if got := s.TakeCounts(); !slices.Equal(got, []int{3, 1}) {
+		t.Fatalf("TakeCounts = %v, want [3 1]", got)
+	}
+	if got := s.TakeCounts(); got != nil {
+		t.Fatalf("TakeCounts again = %v, want none", got)
+	}
+}
+
+func TestSourceHold(t *testing.T) {
+	s := sidecartest.NewSource(t, 1)
+	entered, release := s.Hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.AppendIDs(ctx, nil, 1)
+		got <- err
+	}()
+	<-entered
+	cancel()
+	if err := <-got; !errors.Is(err, context.Canceled) {
+		t.Fatalf("held AppendIDs after its ctx ended = %v, want Canceled", err)
+	}
+	go func() {
+		_, err := s.AppendIDs(context.Background(), nil, 1)
+		got <- err
+	}()
+	<-entered
+	release()
+	if err := <-got; err != nil {
+		t.Fatalf("AppendIDs after release = %v", err)
+	}
+}
+
+// TestShortDirHoldsASocket listens in ShortDir from a test whose name alone
+// is too long for a socket path in t.TempDir().
+func TestShortDirHoldsASocket(t *testing.T) {
+	t.Run(strings.Repeat("long-test-name-", 8), func(t *testing.T) {
+		path := filepath.Join(sidecartest.ShortDir(t), "run", "idcoord.sock")
+		l, err := sidecar.Listen(path, 0)
+		if err != nil {
+			t.Fatalf("Listen(%s): %v", path, err)
+		}
+		defer l.Close()
+		c, err := net.DialTimeout("unix", path, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	})
+}
