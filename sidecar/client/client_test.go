@@ -3,56 +3,27 @@ package client_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/sidecar"
-	"github.com/idcoord/idcoord/sidecar/client"
-	"github.com/idcoord/idcoord/snowflake"
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/idcoord/idcoord/sidecar"
+	"github.com/idcoord/idcoord/sidecar/client"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// source serves IDs from a real generator; it can be switched off or made
-// to hold requests.
-type source struct {
-	gen  *snowflake.Generator
-	down atomic.Bool
-	hold chan struct{} // if set, AppendIDs waits for it or ctx
-}
-
-func (s *source) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	if s.down.Load() {
-		return dst, errors.New("not safe to issue: lease fence passed")
-	}
-	if s.hold != nil {
-		select {
-		case <-s.hold:
-		case <-ctx.Done():
-			return dst, ctx.Err()
-		}
-	}
-	return s.gen.AppendIDs(ctx, dst, n)
-}
-func (s *source) Ready() error             { return nil }
-func (s *source) Layout() snowflake.Layout { return s.gen.Layout() }
-
 // serve starts a sidecar and returns its socket path and source.
-func serve(t *testing.T, edit func(*sidecar.Config)) (string, *source) {
+func serve(t *testing.T, edit func(*sidecar.Config)) (string, *sidecartest.Source) {
 	t.Helper()
-	g, err := snowflake.New(snowflake.Config{WorkerID: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := &source{gen: g}
+	src := sidecartest.NewSource(t, 3)
 	cfg := sidecar.Config{Source: src, Logger: zaptest.NewLogger(t), MaxBatch: 1000}
 	if edit != nil {
 		edit(&cfg)
@@ -61,11 +32,7 @@ func serve(t *testing.T, edit func(*sidecar.Config)) (string, *source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "cl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "s.sock")
+	path := filepath.Join(sidecartest.ShortDir(t), "s.sock")
 	l, err := sidecar.Listen(path, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +42,6 @@ func serve(t *testing.T, edit func(*sidecar.Config)) (string, *source) {
 	t.Cleanup(func() {
 		s.Close()
 		<-done
-		os.RemoveAll(dir)
 	})
 	return path, src
 }
@@ -123,18 +89,18 @@ func TestErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		n    int
-		down bool
+		down string
 		want error
 		text string
 	}{
-		{"over max-batch", 1001, false, client.ErrTooMany, "client: too many IDs asked for: count 1001 exceeds max-batch 1000"},
-		{"zero", 0, false, client.ErrBadRequest, "client: bad request: count must be at least 1, got 0"},
-		{"unavailable", 1, true, client.ErrUnavailable, "client: unavailable: not safe to issue: lease fence passed"},
-		{"recovered", 5, false, nil, ""},
+		{"over max-batch", 1001, "", client.ErrTooMany, "client: too many IDs asked for: count 1001 exceeds max-batch 1000"},
+		{"zero", 0, "", client.ErrBadRequest, "client: bad request: count must be at least 1, got 0"},
+		{"unavailable", 1, "not safe to issue: lease fence passed", client.ErrUnavailable, "client: unavailable: not safe to issue: lease fence passed"},
+		{"recovered", 5, "", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src.down.Store(tt.down)
+			src.SetDown(tt.down)
 			ids, err := c.NextIDs(ctx, tt.n)
 			if !errors.Is(err, tt.want) || (err != nil && err.Error() != tt.text) {
 				t.Fatalf("got %v, want %q", err, tt.text)
@@ -158,7 +124,7 @@ func TestDialFails(t *testing.T) {
 func TestContextDeadline(t *testing.T) {
 	path, src := serve(t, nil)
 	c := dial(t, path)
-	src.hold = make(chan struct{})
+	_, release := src.Hold()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := c.NextID(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -169,7 +135,7 @@ func TestContextDeadline(t *testing.T) {
 	if _, err := c.NextID(ctx2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want Canceled", err)
 	}
-	close(src.hold)
+	release()
 	// The broken connections were discarded; a fresh one works.
 	if _, err := c.NextID(context.Background()); err != nil {
 		t.Fatal(err)
