@@ -219,7 +219,7 @@ func TestRollbackOf10s(t *testing.T) {
 				status.WorkerID, oldWorker, n.Ready(), status.Clock.FreshWorkerIDs)
 			if !tc.wantFresh {
 				clock.Step(10 * time.Second) // a forward step: served again once confirmed
-				waitFor(t, "serving after the clock passed the last ID", func() bool { return draw() == nil })
+				testproc.Eventually(t, "serving after the clock passed the last ID", func() bool { return draw() == nil })
 			}
 			for range 10 {
 				draw() //nolint:errcheck // only duplicates matter here
@@ -248,7 +248,7 @@ func TestForwardStepDoesNotReserveAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Step(time.Hour)
-	waitFor(t, "not ready after the forward step", func() bool { return n.Ready() != nil })
+	testproc.Eventually(t, "not ready after the forward step", func() bool { return n.Ready() != nil })
 	time.Sleep(time.Second) // real time: several refresh periods of the node
 	st := n.Status()
 	if ahead := time.Until(st.HighWater); ahead > time.Minute {
@@ -259,20 +259,8 @@ func TestForwardStepDoesNotReserveAhead(t *testing.T) {
 	}
 	t.Logf("an hour ahead: W %s ahead of the true time; %v", time.Until(st.HighWater).Round(time.Millisecond), n.Ready())
 	clock.Step(-time.Hour)
-	waitFor(t, "ready after the step back", func() bool { return n.Ready() == nil })
+	testproc.Eventually(t, "ready after the step back", func() bool { return n.Ready() == nil })
 	if _, err := n.NextID(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx := testproc.Context(t)
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("gave up waiting: %s", what)
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }

@@ -129,12 +129,12 @@ func TestLoneForwardStepDoesNotReserveAhead(t *testing.T) {
 	stepped := tt.Now()
 	// True time moves on; wait until the node has raised W for a true time
 	// that only came after the step (it raises W on every refresh).
-	waitFor(t, "W raised after the step", func() bool {
+	testproc.Eventually(t, "W raised after the step", func() bool {
 		tt.Advance(50 * time.Millisecond)
 		return n.Status().HighWater.After(stepped.Add(idcoord.DefaultWindow + 500*time.Millisecond))
 	})
 	tt.Advance(time.Second)
-	waitFor(t, "a forward step seen", func() bool { return n.Status().Clock.StepsForward > 0 })
+	testproc.Eventually(t, "a forward step seen", func() bool { return n.Status().Clock.StepsForward > 0 })
 	if w, limit := n.Status().HighWater, tt.Now().Add(idcoord.DefaultWindow); w.After(limit) {
 		t.Fatalf("W %s is %s past a window from the true time %s after an unconfirmed 1h step",
 			w.Format(time.RFC3339Nano), w.Sub(limit).Round(time.Millisecond), tt.Now().Format(time.RFC3339Nano))
@@ -201,7 +201,7 @@ func TestLargeRollbackPolicy(t *testing.T) {
 
 			if tc.wantSwitch {
 				var id int64
-				waitFor(t, "serving from a fresh WorkerId", func() bool {
+				testproc.Eventually(t, "serving from a fresh WorkerId", func() bool {
 					id, err = n.NextID(ctx)
 					return err == nil
 				})
@@ -218,9 +218,9 @@ func TestLargeRollbackPolicy(t *testing.T) {
 			// The serving loop handles one event at a time: a peer check
 			// that ends after the rollback was counted comes after its
 			// handling is done.
-			waitFor(t, "the rollback handled", func() bool { return n.Status().Clock.Rollbacks > 0 })
+			testproc.Eventually(t, "the rollback handled", func() bool { return n.Status().Clock.Rollbacks > 0 })
 			handled := time.Now()
-			waitFor(t, "the serving loop past the rollback", func() bool { return n.Status().Clock.LastPeerCheck.After(handled) })
+			testproc.Eventually(t, "the serving loop past the rollback", func() bool { return n.Status().Clock.LastPeerCheck.After(handled) })
 			st := n.Status()
 			if st.WorkerID != wid || st.Clock.FreshWorkerIDs != 0 {
 				t.Fatalf("wait: WorkerId %d (was %d), %d fresh WorkerIds after the rollback", st.WorkerID, wid, st.Clock.FreshWorkerIDs)
@@ -232,7 +232,7 @@ func TestLargeRollbackPolicy(t *testing.T) {
 			t.Logf("wait, 10s behind: %v", n.Ready())
 			tt.Advance(11 * time.Second) // true time passes the last ID
 			var id int64
-			waitFor(t, "serving once the clock passed the last ID", func() bool {
+			testproc.Eventually(t, "serving once the clock passed the last ID", func() bool {
 				id, err = n.NextID(ctx)
 				return err == nil
 			})
