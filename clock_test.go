@@ -46,16 +46,21 @@ func manualMonotonic(c clockguard.WallClock) clockguard.Monotonic {
 	return func() time.Duration { return m.Now().Sub(origin) }
 }
 
+// clockNode is a node on etcd with a clock of the test's.
 type clockNode struct {
 	endpoint, cluster, name string
 	clock                   clockguard.WallClock
-	admin                   string
+	monotonic               clockguard.Monotonic // nil: manualMonotonic(clock)
+	admin                   string               // "": a /clock server on clock
 	layout                  snowflake.Layout
+	largeRollback           idcoord.LargeRollback
 }
 
+// startClockNode starts a node on o.clock that checks its peers' clocks
+// every 300ms; a started node is closed when the test ends.
 func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(testproc.Context(t), 20*time.Second)
 	defer cancel()
 	log := coordtest.Logger(t, zap.InfoLevel).Named(o.name)
 	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{o.endpoint}, Cluster: o.cluster, TTL: 3 * time.Second,
@@ -66,8 +71,11 @@ func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 	if o.admin == "" {
 		o.admin = clockServer(t, o.clock)
 	}
+	if o.monotonic == nil {
+		o.monotonic = manualMonotonic(o.clock)
+	}
 	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: o.name, Admin: o.admin, Clock: o.clock,
-		Monotonic: manualMonotonic(o.clock), Layout: o.layout, Logger: log,
+		Monotonic: o.monotonic, Layout: o.layout, Logger: log, LargeRollback: o.largeRollback,
 		PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
 	if err == nil {
 		t.Cleanup(func() { n.Close(context.Background()) })

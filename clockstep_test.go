@@ -11,11 +11,9 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
-	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/etcd"
 	"github.com/idcoord/idcoord/snowflake"
 	"github.com/idcoord/idcoord/testsupport/etcdtest"
@@ -68,21 +66,8 @@ type steppedNode struct {
 // /clock (its own admin address is itself, which the peer check skips).
 func startSteppedNode(t *testing.T, o steppedNode) (*idcoord.Node, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(testproc.Context(t), 20*time.Second)
-	defer cancel()
-	log := coordtest.Logger(t, zap.InfoLevel).Named(o.name)
-	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{o.endpoint}, Cluster: o.cluster, TTL: 3 * time.Second,
-		FenceMargin: 500 * time.Millisecond, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: o.name, Admin: clockServer(t, o.clock), Clock: o.clock,
-		Monotonic: o.tt.Monotonic, Layout: o.layout, Logger: log, LargeRollback: o.largeRollback,
-		PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
-	if err == nil {
-		t.Cleanup(func() { n.Close(context.Background()) })
-	}
-	return n, err
+	return startClockNode(t, clockNode{endpoint: o.endpoint, cluster: o.cluster, name: o.name, clock: o.clock,
+		monotonic: o.tt.Monotonic, layout: o.layout, largeRollback: o.largeRollback})
 }
 
 // storedHighWater reads W of wid as the store holds it.

@@ -81,7 +81,7 @@ func readyWithin(ctx context.Context, n *node) {
 			n.t.Fatalf("%s exited before it was ready (%s); log:\n%s", n.name, n.proc.ExitStatus(), n.logText())
 		case <-ctx.Done():
 			_, body := n.get("/readyz")
-			n.t.Fatalf("%s not ready by the test's deadline: %s; log:\n%s", n.name, body, n.logText())
+			n.t.Fatalf("%s not ready by its deadline: %s; log:\n%s", n.name, body, n.logText())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -71,25 +71,13 @@ func (n *node) wait(timeout time.Duration) int {
 	return n.proc.ExitCode()
 }
 
-// waitReady waits until /readyz answers 200.
+// waitReady waits until /readyz answers 200, failing the test if the node
+// exits first or timeout passes.
 func (n *node) waitReady(timeout time.Duration) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if code, _ := n.get("/readyz"); code == http.StatusOK {
-			return
-		}
-		select {
-		case <-n.proc.Done():
-			n.t.Fatalf("%s exited before it was ready (%s); log:\n%s", n.name, n.proc.ExitStatus(), n.logText())
-		default:
-		}
-		if time.Now().After(deadline) {
-			_, body := n.get("/readyz")
-			n.t.Fatalf("%s not ready after %s: %s; log:\n%s", n.name, timeout, body, n.logText())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	readyWithin(ctx, n)
 }
 
 // get fetches an admin path.
