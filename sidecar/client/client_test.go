@@ -192,19 +192,7 @@ func TestParallelUniqueness(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	seen := make(map[int64]bool, goroutines*perGoroutine)
-	for g, ids := range results {
-		for i, id := range ids {
-			if seen[id] {
-				t.Fatalf("duplicate ID %d", id)
-			}
-			if i > 0 && id <= ids[i-1] {
-				t.Fatalf("goroutine %d: ID %d after %d", g, id, ids[i-1])
-			}
-			seen[id] = true
-		}
-	}
-	if len(seen) != goroutines*perGoroutine {
-		t.Fatalf("%d unique IDs, want %d", len(seen), goroutines*perGoroutine)
+	if n := sidecartest.CheckUnique(t, results); n != goroutines*perGoroutine {
+		t.Fatalf("%d unique IDs, want %d", n, goroutines*perGoroutine)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 var _ sidecar.Source = (*sidecartest.Source)(nil)
@@ -93,4 +94,28 @@ func TestShortDirHoldsASocket(t *testing.T) {
 		}
 		c.Close()
 	})
+}
+
+func TestCheckUnique(t *testing.T) {
+	tests := []struct {
+		name  string
+		draws [][]int64
+		want  string // the failure, or "" for none
+	}{
+		{"unique", [][]int64{{1, 2, 5}, {3, 4}}, ""},
+		{"repeated across clients", [][]int64{{1, 2}, {2, 3}}, "duplicate ID 2"},
+		{"not increasing", [][]int64{{1, 3, 2}}, "client 0: ID 2 after 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n int
+			msg, failed := testproc.RunFatal(t, func(tb testing.TB) { n = sidecartest.CheckUnique(tb, tt.draws) })
+			if msg != tt.want || failed != (tt.want != "") {
+				t.Fatalf("CheckUnique failed %v with %q, want %q", failed, msg, tt.want)
+			}
+			if !failed && n != 5 {
+				t.Fatalf("CheckUnique = %d, want 5", n)
+			}
+		})
+	}
 }
