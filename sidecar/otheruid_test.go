@@ -91,12 +91,7 @@ func TestOtherUID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- s.Serve(ln) }()
-		t.Cleanup(func() {
-			s.Close()
-			<-done
-		})
+		sidecartest.Serve(t, s, ln)
 		return logs
 	}
 

@@ -73,12 +73,7 @@ func serve(t *testing.T, down string) (string, *sidecartest.Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
+	sidecartest.Serve(t, srv, l)
 	return path, src
 }
 

@@ -37,12 +37,7 @@ func serve(t *testing.T, edit func(*sidecar.Config)) (string, *sidecartest.Sourc
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		s.Close()
-		<-done
-	})
+	sidecartest.Serve(t, s, l)
 	return path, src
 }
 

@@ -1,11 +1,13 @@
 package sidecartest_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,21 +80,34 @@ func TestSourceHold(t *testing.T) {
 	}
 }
 
-// TestShortDirHoldsASocket listens in ShortDir from a test whose name alone
-// is too long for a socket path in t.TempDir().
-func TestShortDirHoldsASocket(t *testing.T) {
+// TestServeInShortDir serves a real sidecar from a Source on a socket in
+// ShortDir, from a test whose name alone is too long for a socket path in
+// t.TempDir().
+func TestServeInShortDir(t *testing.T) {
 	t.Run(strings.Repeat("long-test-name-", 8), func(t *testing.T) {
 		path := filepath.Join(sidecartest.ShortDir(t), "run", "idcoord.sock")
 		l, err := sidecar.Listen(path, 0)
 		if err != nil {
 			t.Fatalf("Listen(%s): %v", path, err)
 		}
-		defer l.Close()
+		s, err := sidecar.New(sidecar.Config{Source: sidecartest.NewSource(t, 4)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sidecartest.Serve(t, s, l)
 		c, err := net.DialTimeout("unix", path, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Close()
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write([]byte("1\n")); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if id, perr := strconv.ParseInt(strings.TrimSpace(line), 10, 64); err != nil || perr != nil || id <= 0 {
+			t.Fatalf("answer %q, %v; want one positive ID", line, err)
+		}
 	})
 }
 

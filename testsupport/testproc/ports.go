@@ -66,17 +66,18 @@ func FreePortPair() (int, error) {
 // MustFreePort returns FreePort's port, or fails tb.
 func MustFreePort(tb testing.TB) int {
 	tb.Helper()
-	port, err := FreePort()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return port
+	return portOrFail(tb, FreePort)
 }
 
 // MustFreePortPair returns FreePortPair's port, or fails tb.
 func MustFreePortPair(tb testing.TB) int {
 	tb.Helper()
-	port, err := FreePortPair()
+	return portOrFail(tb, FreePortPair)
+}
+
+func portOrFail(tb testing.TB, find func() (int, error)) int {
+	tb.Helper()
+	port, err := find()
 	if err != nil {
 		tb.Fatal(err)
 	}
