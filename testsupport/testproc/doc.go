@@ -1,7 +1,7 @@
 // Package testproc runs a real server process for a test helper: the etcd
 // binary for etcdtest, the ZooKeeper JVM for zktest, idcoord itself for
-// test/e2e. It is an ordinary
-// package, not a _test.go file, so both helpers can import it.
+// test/e2e. It is an ordinary package, not a _test.go file, so that the
+// helpers and the tests of every package can import it.
 //
 // Contract:
 //
