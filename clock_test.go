@@ -46,16 +46,21 @@ func manualMonotonic(c clockguard.WallClock) clockguard.Monotonic {
 	return func() time.Duration { return m.Now().Sub(origin) }
 }
 
+// clockNode is a node on etcd with a clock of the test's.
 type clockNode struct {
 	endpoint, cluster, name string
 	clock                   clockguard.WallClock
-	admin                   string
+	monotonic               clockguard.Monotonic // nil: manualMonotonic(clock)
+	admin                   string               // "": a /clock server on clock
 	layout                  snowflake.Layout
+	largeRollback           idcoord.LargeRollback
 }
 
+// startClockNode starts a node on o.clock that checks its peers' clocks
+// every 300ms; a started node is closed when the test ends.
 func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(testproc.Context(t), 20*time.Second)
 	defer cancel()
 	log := coordtest.Logger(t, zap.InfoLevel).Named(o.name)
 	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{o.endpoint}, Cluster: o.cluster, TTL: 3 * time.Second,
@@ -66,8 +71,11 @@ func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 	if o.admin == "" {
 		o.admin = clockServer(t, o.clock)
 	}
+	if o.monotonic == nil {
+		o.monotonic = manualMonotonic(o.clock)
+	}
 	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: o.name, Admin: o.admin, Clock: o.clock,
-		Monotonic: manualMonotonic(o.clock), Layout: o.layout, Logger: log,
+		Monotonic: o.monotonic, Layout: o.layout, Logger: log, LargeRollback: o.largeRollback,
 		PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
 	if err == nil {
 		t.Cleanup(func() { n.Close(context.Background()) })
@@ -219,7 +227,7 @@ func TestRollbackOf10s(t *testing.T) {
 				status.WorkerID, oldWorker, n.Ready(), status.Clock.FreshWorkerIDs)
 			if !tc.wantFresh {
 				clock.Step(10 * time.Second) // a forward step: served again once confirmed
-				waitFor(t, "serving after the clock passed the last ID", func() bool { return draw() == nil })
+				testproc.Eventually(t, "serving after the clock passed the last ID", func() bool { return draw() == nil })
 			}
 			for range 10 {
 				draw() //nolint:errcheck // only duplicates matter here
@@ -248,7 +256,7 @@ func TestForwardStepDoesNotReserveAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Step(time.Hour)
-	waitFor(t, "not ready after the forward step", func() bool { return n.Ready() != nil })
+	testproc.Eventually(t, "not ready after the forward step", func() bool { return n.Ready() != nil })
 	time.Sleep(time.Second) // real time: several refresh periods of the node
 	st := n.Status()
 	if ahead := time.Until(st.HighWater); ahead > time.Minute {
@@ -259,20 +267,8 @@ func TestForwardStepDoesNotReserveAhead(t *testing.T) {
 	}
 	t.Logf("an hour ahead: W %s ahead of the true time; %v", time.Until(st.HighWater).Round(time.Millisecond), n.Ready())
 	clock.Step(-time.Hour)
-	waitFor(t, "ready after the step back", func() bool { return n.Ready() == nil })
+	testproc.Eventually(t, "ready after the step back", func() bool { return n.Ready() == nil })
 	if _, err := n.NextID(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx := testproc.Context(t)
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("gave up waiting: %s", what)
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }

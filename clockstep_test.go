@@ -11,11 +11,9 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/clockguard"
-	"github.com/idcoord/idcoord/coord/coordtest"
 	"github.com/idcoord/idcoord/coord/etcd"
 	"github.com/idcoord/idcoord/snowflake"
 	"github.com/idcoord/idcoord/testsupport/etcdtest"
@@ -68,21 +66,8 @@ type steppedNode struct {
 // /clock (its own admin address is itself, which the peer check skips).
 func startSteppedNode(t *testing.T, o steppedNode) (*idcoord.Node, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(testproc.Context(t), 20*time.Second)
-	defer cancel()
-	log := coordtest.Logger(t, zap.InfoLevel).Named(o.name)
-	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{o.endpoint}, Cluster: o.cluster, TTL: 3 * time.Second,
-		FenceMargin: 500 * time.Millisecond, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: o.name, Admin: clockServer(t, o.clock), Clock: o.clock,
-		Monotonic: o.tt.Monotonic, Layout: o.layout, Logger: log, LargeRollback: o.largeRollback,
-		PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
-	if err == nil {
-		t.Cleanup(func() { n.Close(context.Background()) })
-	}
-	return n, err
+	return startClockNode(t, clockNode{endpoint: o.endpoint, cluster: o.cluster, name: o.name, clock: o.clock,
+		monotonic: o.tt.Monotonic, layout: o.layout, largeRollback: o.largeRollback})
 }
 
 // storedHighWater reads W of wid as the store holds it.
@@ -129,12 +114,12 @@ func TestLoneForwardStepDoesNotReserveAhead(t *testing.T) {
 	stepped := tt.Now()
 	// True time moves on; wait until the node has raised W for a true time
 	// that only came after the step (it raises W on every refresh).
-	waitFor(t, "W raised after the step", func() bool {
+	testproc.Eventually(t, "W raised after the step", func() bool {
 		tt.Advance(50 * time.Millisecond)
 		return n.Status().HighWater.After(stepped.Add(idcoord.DefaultWindow + 500*time.Millisecond))
 	})
 	tt.Advance(time.Second)
-	waitFor(t, "a forward step seen", func() bool { return n.Status().Clock.StepsForward > 0 })
+	testproc.Eventually(t, "a forward step seen", func() bool { return n.Status().Clock.StepsForward > 0 })
 	if w, limit := n.Status().HighWater, tt.Now().Add(idcoord.DefaultWindow); w.After(limit) {
 		t.Fatalf("W %s is %s past a window from the true time %s after an unconfirmed 1h step",
 			w.Format(time.RFC3339Nano), w.Sub(limit).Round(time.Millisecond), tt.Now().Format(time.RFC3339Nano))
@@ -201,7 +186,7 @@ func TestLargeRollbackPolicy(t *testing.T) {
 
 			if tc.wantSwitch {
 				var id int64
-				waitFor(t, "serving from a fresh WorkerId", func() bool {
+				testproc.Eventually(t, "serving from a fresh WorkerId", func() bool {
 					id, err = n.NextID(ctx)
 					return err == nil
 				})
@@ -218,9 +203,9 @@ func TestLargeRollbackPolicy(t *testing.T) {
 			// The serving loop handles one event at a time: a peer check
 			// that ends after the rollback was counted comes after its
 			// handling is done.
-			waitFor(t, "the rollback handled", func() bool { return n.Status().Clock.Rollbacks > 0 })
+			testproc.Eventually(t, "the rollback handled", func() bool { return n.Status().Clock.Rollbacks > 0 })
 			handled := time.Now()
-			waitFor(t, "the serving loop past the rollback", func() bool { return n.Status().Clock.LastPeerCheck.After(handled) })
+			testproc.Eventually(t, "the serving loop past the rollback", func() bool { return n.Status().Clock.LastPeerCheck.After(handled) })
 			st := n.Status()
 			if st.WorkerID != wid || st.Clock.FreshWorkerIDs != 0 {
 				t.Fatalf("wait: WorkerId %d (was %d), %d fresh WorkerIds after the rollback", st.WorkerID, wid, st.Clock.FreshWorkerIDs)
@@ -232,7 +217,7 @@ func TestLargeRollbackPolicy(t *testing.T) {
 			t.Logf("wait, 10s behind: %v", n.Ready())
 			tt.Advance(11 * time.Second) // true time passes the last ID
 			var id int64
-			waitFor(t, "serving once the clock passed the last ID", func() bool {
+			testproc.Eventually(t, "serving once the clock passed the last ID", func() bool {
 				id, err = n.NextID(ctx)
 				return err == nil
 			})

@@ -22,6 +22,10 @@ import (
 	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
+// zkSession is the session timeout the ZooKeeper nodes here ask for; the
+// test server grants it (its MinSessionTimeout is at most 2s).
+const zkSession = 2 * time.Second
+
 // layoutStore is a store for the layout tests: how to open a backend of a
 // cluster on it, and how to write a key under a cluster behind idcoord's
 // back.
@@ -59,7 +63,7 @@ func layoutStores(t *testing.T) []layoutStore {
 					SessionTimeout: zkSession, Logger: coordtest.Logger(t, zap.InfoLevel).Named(node)})
 			},
 			put: func(t *testing.T, cluster, key string, value []byte) {
-				c := rawZK(t, zk.Addr())
+				c := zktest.Dial(t, zk.Addr(), zkSession)
 				for _, p := range []string{"/idcoord", "/idcoord/" + cluster} {
 					if _, err := c.Create(p, nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil && !errors.Is(err, gozk.ErrNodeExists) {
 						t.Fatal(err)

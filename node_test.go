@@ -202,7 +202,7 @@ func TestEtcdRestart(t *testing.T) {
 	ctx := context.Background()
 	// Let the window reach its full width: W a window ahead, less one
 	// refresh period.
-	waitFor(t, "W 2s ahead of the clock", func() bool {
+	testproc.Eventually(t, "W 2s ahead of the clock", func() bool {
 		return n.Status().HighWaterAheadSeconds >= (idcoord.DefaultWindow - idcoord.DefaultRefreshEvery).Seconds()
 	})
 	drawer := startDrawing(n)
@@ -212,7 +212,7 @@ func TestEtcdRestart(t *testing.T) {
 	srv.Restart(t)
 	// The outage, as the node saw it, ends with its first raise of W after
 	// the restart.
-	waitFor(t, "W raised after the restart", func() bool { return n.Status().HighWater.After(w) })
+	testproc.Eventually(t, "W raised after the restart", func() bool { return n.Status().HighWater.After(w) })
 	outage := time.Since(stopped)
 	failures, total, errs := drawer.stop()
 	t.Logf("restart: the node's store was away %s; %d of %d draws failed", outage.Round(time.Millisecond), failures, total)
@@ -232,13 +232,13 @@ func TestEtcdRestart(t *testing.T) {
 	}
 
 	srv.Stop()
-	waitFor(t, "the node not ready in an etcd outage", func() bool { return n.Ready() != nil })
+	testproc.Eventually(t, "the node not ready in an etcd outage", func() bool { return n.Ready() != nil })
 	if _, err := n.NextID(ctx); !errors.Is(err, idcoord.ErrNotReady) {
 		t.Fatalf("NextID during the outage = %v, want ErrNotReady", err)
 	}
 	t.Logf("during the outage: %v", n.Ready())
 	srv.Restart(t)
-	waitFor(t, "the node ready again after the outage", func() bool { return n.Ready() == nil })
+	testproc.Eventually(t, "the node ready again after the outage", func() bool { return n.Ready() == nil })
 	if _, err := n.NextID(ctx); err != nil {
 		t.Fatal(err)
 	}

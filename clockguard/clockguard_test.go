@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
@@ -164,10 +165,6 @@ func TestManualClockSleep(t *testing.T) {
 
 func waitForSleeper(t *testing.T, c *clockguard.ManualClock) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); c.Waiters() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("nothing is sleeping on the manual clock")
-		}
-		time.Sleep(time.Millisecond) // real time: waiting for a goroutine, not moving the clock
-	}
+	// Real time: waiting for a goroutine, not moving the clock.
+	testproc.Within(t, 5*time.Second, "something sleeping on the manual clock", func() bool { return c.Waiters() > 0 })
 }

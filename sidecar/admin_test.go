@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/clockguard"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestAdmin(t *testing.T) {
@@ -62,8 +63,8 @@ func TestAdmin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts.src.setDown(tt.down)
-			defer ts.src.setDown("")
+			ts.src.SetDown(tt.down)
+			defer ts.src.SetDown("")
 			code, body := fetch(t, tt.method, tt.path)
 			if code != tt.wantCode {
 				t.Fatalf("status %d, want %d: %s", code, tt.wantCode, body)
@@ -110,7 +111,7 @@ func TestNewAdminNeedsSource(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	src := &testSource{}
+	src := &sidecartest.Source{}
 	tests := []struct {
 		name string
 		cfg  Config

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // readAll reads until the server closes the connection, or 5s pass.
@@ -116,7 +118,7 @@ func TestBadInput(t *testing.T) {
 			assertServing(t, ts.path)
 		})
 	}
-	eventually(t, "all connections closed", func() bool { return metricValue(ts.metrics.connsOpen) == 0 })
+	testproc.Within(t, 5*time.Second, "all connections closed", func() bool { return metricValue(ts.metrics.connsOpen) == 0 })
 }
 
 // checkLineAnswers checks that every complete line is IDs or an ERR line.

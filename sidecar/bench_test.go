@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/sidecar/client"
 	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/sidecar/client"
 )
 
 // benchConns is the number of client connections: 32 per processor, 64 on

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 // TestChecks covers the checks a caller applies to its users' values
@@ -43,7 +45,7 @@ func TestChecks(t *testing.T) {
 // TestValidateUsesTheChecks: Config.Validate refuses a set field that its
 // check refuses, and takes a zero field as its default.
 func TestValidateUsesTheChecks(t *testing.T) {
-	src := &testSource{}
+	src := sidecartest.NewSource(t, 1)
 	if err := (Config{Source: src}).Validate(); err != nil {
 		t.Fatalf("zero fields: %v", err)
 	}

@@ -204,7 +204,7 @@ func TestHTTPKeepAlive(t *testing.T) {
 func TestHTTPUnavailable(t *testing.T) {
 	ts := startServer(t, nil)
 	hc := httpClient(t, ts.path)
-	ts.src.setDown("lease fence passed")
+	ts.src.SetDown("lease fence passed")
 	for _, url := range []string{"/id", "/ids?count=3", "/ids?count=3"} {
 		accept := ""
 		if url == "/ids?count=3" {
@@ -216,7 +216,7 @@ func TestHTTPUnavailable(t *testing.T) {
 		}
 		wantJSONError("unavailable", "lease fence passed")(t, ctype, body)
 	}
-	ts.src.setDown("")
+	ts.src.SetDown("")
 	if code, _, body := get(t, hc, "GET", "http://idcoord/id", ""); code != 200 {
 		t.Fatalf("status %d after recovery: %s", code, body)
 	}

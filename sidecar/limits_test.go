@@ -5,10 +5,13 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 func TestMaxConns(t *testing.T) {
@@ -55,7 +58,7 @@ func TestMaxConns(t *testing.T) {
 
 	// A freed slot is usable again.
 	held[0].Close()
-	eventually(t, "a free slot", func() bool { return metricValue(ts.metrics.connsOpen) < limit })
+	testproc.Within(t, 5*time.Second, "a free slot", func() bool { return metricValue(ts.metrics.connsOpen) < limit })
 	assertServing(t, ts.path)
 }
 

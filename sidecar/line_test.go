@@ -98,11 +98,11 @@ func TestLineUnavailable(t *testing.T) {
 	ts := startServer(t, nil)
 	c := dialLine(t, ts.path)
 	parseIDs(t, c.ask("1\n"), 1)
-	ts.src.setDown("clock is past the reserved window\nsecond line")
+	ts.src.SetDown("clock is past the reserved window\nsecond line")
 	if got, want := c.ask("3\n"), "ERR UNAVAILABLE clock is past the reserved window second line"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	ts.src.setDown("")
+	ts.src.SetDown("")
 	parseIDs(t, c.ask("3\n"), 3)
 }
 

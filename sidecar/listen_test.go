@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestListenModes(t *testing.T) {
@@ -23,7 +25,7 @@ func TestListenModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(tempDir(t), "a", "b")
+			dir := filepath.Join(sidecartest.ShortDir(t), "a", "b")
 			path := filepath.Join(dir, "s.sock")
 			umaskBefore := currentUmask()
 			l, err := Listen(path, tt.mode)
@@ -62,7 +64,7 @@ func currentUmask() int {
 }
 
 func TestListenKeepsExistingFolderMode(t *testing.T) {
-	dir := filepath.Join(tempDir(t), "shared")
+	dir := filepath.Join(sidecartest.ShortDir(t), "shared")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestListenKeepsExistingFolderMode(t *testing.T) {
 }
 
 func TestListenRemovesSocketOnClose(t *testing.T) {
-	path := filepath.Join(tempDir(t), "s.sock")
+	path := filepath.Join(sidecartest.ShortDir(t), "s.sock")
 	l, err := Listen(path, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +93,7 @@ func TestListenRemovesSocketOnClose(t *testing.T) {
 }
 
 func TestListenStaleSocket(t *testing.T) {
-	path := filepath.Join(tempDir(t), "s.sock")
+	path := filepath.Join(sidecartest.ShortDir(t), "s.sock")
 	old, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +116,7 @@ func TestListenStaleSocket(t *testing.T) {
 }
 
 func TestListenRefuses(t *testing.T) {
-	dir := tempDir(t)
+	dir := sidecartest.ShortDir(t)
 	live := filepath.Join(dir, "live.sock")
 	l, err := Listen(live, 0)
 	if err != nil {

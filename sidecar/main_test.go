@@ -5,108 +5,30 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/idcoord/idcoord/snowflake"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testSource is a Source backed by a real generator, with a switch that
-// makes it unavailable and an optional gate that holds requests.
-type testSource struct {
-	gen  *snowflake.Generator
-	down atomic.Pointer[string]
-	// gate, if set, makes AppendIDs signal entered and wait for gate (or ctx).
-	gate    chan struct{}
-	entered chan struct{}
-}
-
-func newTestSource(t testing.TB) *testSource {
-	t.Helper()
-	g, err := snowflake.New(snowflake.Config{WorkerID: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testSource{gen: g}
-}
-
-func (s *testSource) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	if r := s.down.Load(); r != nil {
-		return dst, errors.New(*r)
-	}
-	if s.gate != nil {
-		s.entered <- struct{}{}
-		select {
-		case <-s.gate:
-		case <-ctx.Done():
-			return dst, ctx.Err()
-		}
-	}
-	return s.gen.AppendIDs(ctx, dst, n)
-}
-
-func (s *testSource) Ready() error {
-	if r := s.down.Load(); r != nil {
-		return errors.New(*r)
-	}
-	return nil
-}
-
-func (s *testSource) Layout() snowflake.Layout { return s.gen.Layout() }
-
-func (s *testSource) Status() any {
-	return map[string]any{"worker_id": s.gen.WorkerID(), "ready": s.Ready() == nil}
-}
-
-// setDown makes the source unavailable with reason, or available again with "".
-func (s *testSource) setDown(reason string) {
-	if reason == "" {
-		s.down.Store(nil)
-		return
-	}
-	s.down.Store(&reason)
-}
-
-// holdRequests makes AppendIDs wait until release is called.
-func (s *testSource) holdRequests() (release func()) {
-	s.gate = make(chan struct{})
-	s.entered = make(chan struct{}, 16)
-	return func() { close(s.gate) }
-}
-
-// tempDir returns a folder short enough for Unix socket paths.
-func tempDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	if len(dir) > 80 {
-		var err error
-		if dir, err = os.MkdirTemp("", "sc"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-	}
-	return dir
-}
-
 // testServer is a Server serving on a socket in a temporary folder.
 type testServer struct {
 	*Server
 	path string
-	src  *testSource
+	src  *sidecartest.Source
 	reg  *prometheus.Registry
 }
 
@@ -119,8 +41,8 @@ func startServer(t testing.TB, edit func(*Config)) *testServer {
 
 func startServerLogged(t testing.TB, log *zap.Logger, edit func(*Config)) *testServer {
 	t.Helper()
-	ts := &testServer{src: newTestSource(t), reg: prometheus.NewRegistry()}
-	ts.path = filepath.Join(tempDir(t), "run", "idcoord.sock")
+	ts := &testServer{src: sidecartest.NewSource(t, 7), reg: prometheus.NewRegistry()}
+	ts.path = filepath.Join(sidecartest.ShortDir(t), "run", "idcoord.sock")
 	cfg := Config{
 		Source:      ts.src,
 		Status:      ts.src.Status,
@@ -239,18 +161,6 @@ func assertServing(t testing.TB, path string) {
 	c := dialLine(t, path)
 	parseIDs(t, c.ask("1\n"), 1)
 	c.Close()
-}
-
-// eventually polls cond until it holds or 5s pass.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // metricValue reads a counter or gauge.

@@ -12,6 +12,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 // otherUIDClient is a line-protocol client run as another user: it prints
@@ -85,16 +87,11 @@ func TestOtherUID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(Config{Source: newTestSource(t), AllowedUIDs: allowed, Logger: zap.New(core)})
+		s, err := New(Config{Source: sidecartest.NewSource(t, 7), AllowedUIDs: allowed, Logger: zap.New(core)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- s.Serve(ln) }()
-		t.Cleanup(func() {
-			s.Close()
-			<-done
-		})
+		sidecartest.Serve(t, s, ln)
 		return logs
 	}
 

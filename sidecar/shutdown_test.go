@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"go.uber.org/zap/zaptest"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 // startBare starts a server without the cleanup of startServer, for tests
 // that shut it down themselves.
-func startBare(t *testing.T) (*Server, *testSource, string, chan error) {
+func startBare(t *testing.T) (*Server, *sidecartest.Source, string, chan error) {
 	t.Helper()
-	src := newTestSource(t)
-	path := filepath.Join(tempDir(t), "s.sock")
+	src := sidecartest.NewSource(t, 7)
+	path := filepath.Join(sidecartest.ShortDir(t), "s.sock")
 	s, err := New(Config{Source: src, Logger: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -42,10 +44,10 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	if code, _, _ := get(t, hc, "GET", "http://idcoord/id", ""); code != 200 {
 		t.Fatal(code)
 	}
-	release := src.holdRequests()
+	entered, release := src.Hold()
 	busy := dialLine(t, path)
 	busy.send("3\n")
-	<-src.entered
+	<-entered
 
 	shut := make(chan error, 1)
 	go func() { shut <- s.Shutdown(context.Background()) }()
@@ -74,17 +76,17 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 
 func TestShutdownAnswersBufferedPipeline(t *testing.T) {
 	s, src, path, served := startBare(t)
-	release := src.holdRequests()
+	entered, release := src.Hold()
 	c := dialLine(t, path)
 	c.send("1\n2\n3\n")
-	<-src.entered
+	<-entered
 	shut := make(chan error, 1)
 	go func() { shut <- s.Shutdown(context.Background()) }()
 	<-served
 	release()
 	parseIDs(t, c.line(), 1)
-	<-src.entered
-	<-src.entered
+	<-entered
+	<-entered
 	parseIDs(t, c.line(), 2)
 	parseIDs(t, c.line(), 3)
 	c.expectEOF()
@@ -95,10 +97,10 @@ func TestShutdownAnswersBufferedPipeline(t *testing.T) {
 
 func TestShutdownTimeoutThenClose(t *testing.T) {
 	s, src, path, served := startBare(t)
-	src.holdRequests() // never released
+	entered, _ := src.Hold() // never released
 	c := dialLine(t, path)
 	c.send("1\n")
-	<-src.entered
+	<-entered
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -132,7 +134,7 @@ func TestShutdownClosesIdleHTTP(t *testing.T) {
 
 func mustListen(t *testing.T) net.Listener {
 	t.Helper()
-	l, err := Listen(filepath.Join(tempDir(t), "again.sock"), 0)
+	l, err := Listen(filepath.Join(sidecartest.ShortDir(t), "again.sock"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/idcoord/idcoord/sidecar/client"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
 // TestParallelUniqueness draws 200k IDs from 8 goroutines at once, over the
@@ -55,19 +56,10 @@ func TestParallelUniqueness(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	seen := make(map[int64]bool, goroutines*perGoroutine)
 	for g, ids := range results {
 		if len(ids) < perGoroutine {
 			t.Fatalf("goroutine %d got %d IDs", g, len(ids))
 		}
-		for i, id := range ids {
-			if seen[id] {
-				t.Fatalf("duplicate ID %d", id)
-			}
-			if i > 0 && id <= ids[i-1] {
-				t.Fatalf("goroutine %d: ID %d after %d", g, id, ids[i-1])
-			}
-			seen[id] = true
-		}
 	}
+	sidecartest.CheckUnique(t, results)
 }

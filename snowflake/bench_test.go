@@ -27,11 +27,14 @@ func reportRate(b *testing.B, ids int, l snowflake.Layout) {
 	b.ReportMetric(100*perSec/l.Capacity(), "%cap")
 }
 
+// benchLayouts are the layouts every generator benchmark runs with.
+var benchLayouts = []struct {
+	name   string
+	layout snowflake.Layout
+}{{"twitter", snowflake.Twitter()}, {"uncapped", uncapped}}
+
 func BenchmarkNextID(b *testing.B) {
-	for _, c := range []struct {
-		name   string
-		layout snowflake.Layout
-	}{{"twitter", snowflake.Twitter()}, {"uncapped", uncapped}} {
+	for _, c := range benchLayouts {
 		b.Run(c.name, func(b *testing.B) {
 			g := benchGen(b, c.layout)
 			ctx := context.Background()
@@ -61,10 +64,7 @@ func BenchmarkNextID(b *testing.B) {
 }
 
 func BenchmarkAppendIDs1000(b *testing.B) {
-	for _, c := range []struct {
-		name   string
-		layout snowflake.Layout
-	}{{"twitter", snowflake.Twitter()}, {"uncapped", uncapped}} {
+	for _, c := range benchLayouts {
 		b.Run(c.name, func(b *testing.B) {
 			g := benchGen(b, c.layout)
 			ctx := context.Background()

@@ -119,7 +119,7 @@ func TestBenchUnavailable(t *testing.T) {
 
 func TestBenchErrors(t *testing.T) {
 	ts := startSidecar(t, 10000)
-	missing := filepath.Join(sidecartest.TempDir(t), "none.sock")
+	missing := filepath.Join(sidecartest.ShortDir(t), "none.sock")
 	for _, tc := range []struct {
 		name string
 		args []string

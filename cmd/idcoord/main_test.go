@@ -11,7 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/idcoord/idcoord/sidecar"
-	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/sidecar/testserver"
 )
 
 func TestMain(m *testing.M) {
@@ -139,10 +139,10 @@ func effective(t *testing.T, args ...string) map[string]configEntry {
 }
 
 // startSidecar starts a sidecar with the given max-batch, issuing IDs of
-// the twitter layout with WorkerId sidecartest.WorkerID.
-func startSidecar(t *testing.T, maxBatch int) *sidecartest.Server {
+// the twitter layout with WorkerId testserver.WorkerID.
+func startSidecar(t *testing.T, maxBatch int) *testserver.Server {
 	t.Helper()
-	return sidecartest.Start(t, sidecar.Config{MaxBatch: maxBatch})
+	return testserver.Start(t, sidecar.Config{MaxBatch: maxBatch})
 }
 
 func TestOneLine(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/idcoord/idcoord/sidecar/client"
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/sidecar/testserver"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -30,8 +31,8 @@ func parseOutputIDs(t *testing.T, out string, n int) []int64 {
 		if i > 0 && id <= ids[i-1] {
 			t.Fatalf("line %d: %d does not increase on %d", i, id, ids[i-1])
 		}
-		if p, err := l.Decompose(id); err != nil || p.WorkerID != sidecartest.WorkerID {
-			t.Fatalf("line %d: %d decomposes to %+v, %v; want WorkerId %d", i, id, p, err, sidecartest.WorkerID)
+		if p, err := l.Decompose(id); err != nil || p.WorkerID != testserver.WorkerID {
+			t.Fatalf("line %d: %d decomposes to %+v, %v; want WorkerId %d", i, id, p, err, testserver.WorkerID)
 		}
 		ids[i] = id
 	}
@@ -73,7 +74,7 @@ func TestNextErrors(t *testing.T) {
 	small := startSidecar(t, 100)
 	down := startSidecar(t, 10000)
 	down.Source.SetDown("clock stepped back 2s")
-	missing := filepath.Join(sidecartest.TempDir(t), "none.sock")
+	missing := filepath.Join(sidecartest.ShortDir(t), "none.sock")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -108,7 +109,7 @@ func TestNextErrors(t *testing.T) {
 func TestNextErrorsWrapSentinels(t *testing.T) {
 	down := startSidecar(t, 10000)
 	down.Source.SetDown("not ready")
-	missing := filepath.Join(sidecartest.TempDir(t), "none.sock")
+	missing := filepath.Join(sidecartest.ShortDir(t), "none.sock")
 	for _, tc := range []struct {
 		args []string
 		want error

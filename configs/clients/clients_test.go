@@ -2,7 +2,6 @@ package clients_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -22,7 +21,7 @@ import (
 	// The Go snippet's client, linked in so that a change to it runs these
 	// tests again instead of taking their cached result.
 	_ "github.com/idcoord/idcoord/sidecar/client"
-	"github.com/idcoord/idcoord/snowflake"
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 
 	"github.com/idcoord/idcoord/testsupport/testproc"
 )
@@ -58,75 +57,23 @@ var snippets = []snippet{
 	{name: "node", file: "node/next_id.js", lang: "js", tool: "node", args: []string{"node/next_id.js"}},
 }
 
-// recordingSource serves IDs from a real generator and records the count of
-// every request. With down set, it refuses with that reason.
-type recordingSource struct {
-	gen  *snowflake.Generator
-	down string
-	mu   struct {
-		sync.Mutex
-		counts []int
-	}
-}
-
-func (s *recordingSource) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
-	s.mu.Lock()
-	s.mu.counts = append(s.mu.counts, n)
-	s.mu.Unlock()
-	if s.down != "" {
-		return dst, errors.New(s.down)
-	}
-	return s.gen.AppendIDs(ctx, dst, n)
-}
-
-func (s *recordingSource) Ready() error {
-	if s.down != "" {
-		return errors.New(s.down)
-	}
-	return nil
-}
-
-func (s *recordingSource) Layout() snowflake.Layout { return s.gen.Layout() }
-
-// takeCounts returns the counts asked for since the last call.
-func (s *recordingSource) takeCounts() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.mu.counts
-	s.mu.counts = nil
-	return c
-}
-
 // serve starts a sidecar server on a socket in a new short temporary folder
 // (a socket path holds at most 107 bytes) and returns the path. A non-empty
 // down makes every request fail with that reason.
-func serve(t *testing.T, down string) (string, *recordingSource) {
+func serve(t *testing.T, down string) (string, *sidecartest.Source) {
 	t.Helper()
-	gen, err := snowflake.New(snowflake.Config{WorkerID: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := &recordingSource{gen: gen, down: down}
+	src := sidecartest.NewSource(t, 5)
+	src.SetDown(down)
 	srv, err := sidecar.New(sidecar.Config{Source: src, Logger: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "idc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "idcoord.sock")
+	path := filepath.Join(sidecartest.ShortDir(t), "idcoord.sock")
 	l, err := sidecar.Listen(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		os.RemoveAll(dir)
-	})
+	sidecartest.Serve(t, srv, l)
 	return path, src
 }
 
@@ -162,7 +109,7 @@ func TestSnippetsGetIDs(t *testing.T) {
 					t.Errorf("ID %d decodes to %+v, %v; want WorkerId 5", id, p, err)
 				}
 			}
-			if got := src.takeCounts(); !slices.Equal(got, []int{3}) {
+			if got := src.TakeCounts(); !slices.Equal(got, []int{3}) {
 				t.Errorf("the sidecar got requests for %v IDs, want one request for 3", got)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // TestServerCrash kills ZooKeeper with SIGKILL and starts it again on the
@@ -27,12 +28,12 @@ func TestServerCrash(t *testing.T) {
 
 			zk.Kill()
 			killed := time.Now()
-			waitFor(t, 2*testTimeout, "fence passes while the server is down", func() bool { return time.Now().After(a.Deadline()) })
+			testproc.Within(t, 2*testTimeout, "fence passes while the server is down", func() bool { return time.Now().After(a.Deadline()) })
 			t.Logf("fence passed %v after the kill", time.Since(killed).Round(time.Millisecond))
 			zk.Restart(t)
 
 			var held coord.Lease
-			waitFor(t, 4*testTimeout, "the holder recovers", func() bool {
+			testproc.Within(t, 4*testTimeout, "the holder recovers", func() bool {
 				select {
 				case <-a.Done():
 					l, err := ab.Acquire(ctx, claimFor("a", 15))

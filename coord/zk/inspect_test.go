@@ -7,6 +7,7 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 func TestInspect(t *testing.T) {
@@ -80,7 +81,7 @@ func TestInspect(t *testing.T) {
 			if holder, err := ops.Revoke(ctx, a.WorkerID()); err != nil || holder != "a" {
 				t.Fatalf("Revoke(%d) = %q, %v; want a", a.WorkerID(), holder, err)
 			}
-			waitFor(t, 10*time.Second, "the revoked lease is Done", func() bool {
+			testproc.Within(t, 10*time.Second, "the revoked lease is Done", func() bool {
 				select {
 				case <-a.Done():
 					return true

@@ -81,18 +81,6 @@ func mustAcquire(t testing.TB, b *Backend, c coord.Claim) coord.Lease {
 	return l
 }
 
-// waitFor polls cond every 20ms until it holds or wait passes.
-func waitFor(t testing.TB, wait time.Duration, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("%s: not within %s", what, wait)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // wantErr fails the test unless err wraps want.
 func wantErr(t testing.TB, err, want error) {
 	t.Helper()

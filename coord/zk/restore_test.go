@@ -38,7 +38,7 @@ func TestRestoredServerGetsANewSession(t *testing.T) {
 	if d := l.Deadline(); d.After(time.Now()) {
 		t.Fatalf("the lost lease's deadline %v is ahead", time.Until(d))
 	}
-	waitFor(t, 10*time.Second, "a new session", func() bool {
+	testproc.Within(t, 10*time.Second, "a new session", func() bool {
 		s := b.currentSession()
 		return s.id != 0 && s.id != old.id && b.state().String() == "StateHasSession"
 	})

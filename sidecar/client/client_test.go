@@ -14,6 +14,7 @@ import (
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/sidecar/client"
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/sidecar/testserver"
 )
 
 func TestMain(m *testing.M) {
@@ -28,7 +29,7 @@ func serve(t *testing.T, edit func(*sidecar.Config)) (string, *sidecartest.Sourc
 	if edit != nil {
 		edit(&cfg)
 	}
-	ts := sidecartest.Start(t, cfg)
+	ts := testserver.Start(t, cfg)
 	return ts.Path, ts.Source
 }
 
@@ -75,21 +76,18 @@ func TestErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		n    int
-		down bool
+		down string
 		want error
 		text string
 	}{
-		{"over max-batch", 1001, false, client.ErrTooMany, "client: too many IDs asked for: count 1001 exceeds max-batch 1000"},
-		{"zero", 0, false, client.ErrBadRequest, "client: bad request: count must be at least 1, got 0"},
-		{"unavailable", 1, true, client.ErrUnavailable, "client: unavailable: not safe to issue: lease fence passed"},
-		{"recovered", 5, false, nil, ""},
+		{"over max-batch", 1001, "", client.ErrTooMany, "client: too many IDs asked for: count 1001 exceeds max-batch 1000"},
+		{"zero", 0, "", client.ErrBadRequest, "client: bad request: count must be at least 1, got 0"},
+		{"unavailable", 1, "not safe to issue: lease fence passed", client.ErrUnavailable, "client: unavailable: not safe to issue: lease fence passed"},
+		{"recovered", 5, "", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src.SetDown("")
-			if tt.down {
-				src.SetDown("not safe to issue: lease fence passed")
-			}
+			src.SetDown(tt.down)
 			ids, err := c.NextIDs(ctx, tt.n)
 			if !errors.Is(err, tt.want) || (err != nil && err.Error() != tt.text) {
 				t.Fatalf("got %v, want %q", err, tt.text)
@@ -113,7 +111,7 @@ func TestDialFails(t *testing.T) {
 func TestContextDeadline(t *testing.T) {
 	path, src := serve(t, nil)
 	c := dial(t, path)
-	release := src.Hold()
+	_, release := src.Hold()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := c.NextID(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -181,20 +179,8 @@ func TestParallelUniqueness(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	seen := make(map[int64]bool, goroutines*perGoroutine)
-	for g, ids := range results {
-		for i, id := range ids {
-			if seen[id] {
-				t.Fatalf("duplicate ID %d", id)
-			}
-			if i > 0 && id <= ids[i-1] {
-				t.Fatalf("goroutine %d: ID %d after %d", g, id, ids[i-1])
-			}
-			seen[id] = true
-		}
-	}
-	if len(seen) != goroutines*perGoroutine {
-		t.Fatalf("%d unique IDs, want %d", len(seen), goroutines*perGoroutine)
+	if n := sidecartest.CheckUnique(t, results); n != goroutines*perGoroutine {
+		t.Fatalf("%d unique IDs, want %d", n, goroutines*perGoroutine)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/idcoord/idcoord/sidecar"
-	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/sidecar/testserver"
 )
 
 func TestMain(m *testing.M) {
@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 // reason unless it is "", and returns its socket.
 func serve(t *testing.T, down string) string {
 	t.Helper()
-	ts := sidecartest.Start(t, sidecar.Config{MaxBatch: 1000})
+	ts := testserver.Start(t, sidecar.Config{MaxBatch: 1000})
 	ts.Source.SetDown(down)
 	return ts.Path
 }

@@ -5,47 +5,47 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // coldNoStore is a node started with its clock 20s behind while its store
 // never answers: it must refuse to serve and exit non-zero once it gives
 // up (after about 30s), so it runs beside the rest of the matrix.
 type coldNoStore struct {
-	cmd     *exec.Cmd
+	proc    *testproc.Process
 	socket  string
-	log     *syncBuffer
-	exited  chan struct{}
+	exited  chan struct{} // closed once ended is set, after proc is done
 	started time.Time
 	ended   time.Duration // since started; set before exited is closed
 	probe1  chan string
 }
 
 func startColdNoStore(t *testing.T) *coldNoStore {
-	dir := shortDir(t)
-	c := &coldNoStore{socket: filepath.Join(dir, "s.sock"), log: &syncBuffer{}, exited: make(chan struct{}), started: time.Now(),
+	dir := sidecartest.ShortDir(t)
+	c := &coldNoStore{socket: filepath.Join(dir, "s.sock"), exited: make(chan struct{}), started: time.Now(),
 		probe1: make(chan string, 1)}
-	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t, false)) // nothing listens here
-	c.cmd = exec.Command(idcoordBin, "serve", "--coord", "etcd", "--etcd.endpoints", dead, "--cluster", "cold",
-		"--node.name", "cold-0", "--socket", c.socket, "--admin.addr", fmt.Sprintf("127.0.0.1:%d", freePort(t, false)),
-		"--layout.worker-bits", workerBits, "--lease.ttl", fleetTTL.String(), "--log.format", "console")
-	c.cmd.Env = append(os.Environ(), "IDCOORD_FAULTCLOCK_OFFSET=-20s")
-	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
+	dead := fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(t)) // nothing listens here
+	p, err := testproc.Start(testproc.Command{Bin: idcoordBin, Args: []string{"serve", "--coord", "etcd",
+		"--etcd.endpoints", dead, "--cluster", "cold", "--node.name", "cold-0", "--socket", c.socket,
+		"--admin.addr", fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(t)),
+		"--layout.worker-bits", workerBits, "--lease.ttl", fleetTTL.String(), "--log.format", "console"},
+		Env: append(os.Environ(), "IDCOORD_FAULTCLOCK_OFFSET=-20s"), LogPath: filepath.Join(dir, "node.log")})
+	if err != nil {
 		t.Fatal(err)
 	}
+	c.proc = p
 	go func() {
-		c.cmd.Wait() //nolint:errcheck // the exit code is read from ProcessState
+		<-p.Done()
 		c.ended = time.Since(c.started)
 		close(c.exited)
 	}()
-	t.Cleanup(func() { c.cmd.Process.Kill(); <-c.exited }) //nolint:errcheck
+	t.Cleanup(func() { p.Kill(); <-c.exited })
 	go func() {
 		time.Sleep(2 * time.Second)
 		c.probe1 <- c.probe()
@@ -81,12 +81,12 @@ func (c *coldNoStore) finish(t *testing.T) row {
 	code, ran := -1, time.Since(c.started)
 	select {
 	case <-c.exited:
-		code = c.cmd.ProcessState.ExitCode()
+		code = c.proc.ExitCode()
 		ran = c.ended
 	default:
 	}
 	last := ""
-	if l := lines(c.log.String()); len(l) > 0 {
+	if l := lines(c.proc.LogSince()); len(l) > 0 {
 		last = l[len(l)-1]
 	}
 	if code <= 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // restartBackoff is how long the supervisor waits before it starts a node
@@ -44,13 +46,12 @@ type fleetNode struct {
 
 	mu struct {
 		sync.Mutex
-		cmd    *exec.Cmd
-		inc    int64 // of cmd
-		exited chan struct{}
-		hold   chan struct{} // non-nil: stay down until closed
-		env    []string      // extra environment of the next start
-		auto   bool          // restart after an exit the test did not cause
-		exits  []exitRecord
+		proc  *testproc.Process
+		inc   int64         // of proc
+		hold  chan struct{} // non-nil: stay down until closed
+		env   []string      // extra environment of the next start
+		auto  bool          // restart after an exit the test did not cause
+		exits []exitRecord
 		// offsets is every offset the node ran with, in time order.
 		offsets []offsetChange
 	}
@@ -79,22 +80,15 @@ func (n *fleetNode) launchLocked() error {
 		}
 	}
 	n.mu.offsets = append(n.mu.offsets, offsetChange{At: n.f.since(), Offset: offset})
-	cmd := exec.Command(idcoordBin, n.args...)
+	c := testproc.Command{Bin: idcoordBin, Args: n.args, Env: append(os.Environ(), n.mu.env...), LogPath: n.logPath}
 	if n.ns != nil {
-		cmd = n.ns.command(idcoordBin, n.args...)
+		c.Bin, c.Args = n.ns.command(idcoordBin, n.args...)
 	}
-	cmd.Env = append(os.Environ(), n.mu.env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	p, err := testproc.Start(c)
+	if err != nil {
 		return err
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait() //nolint:errcheck // the exit code is read from ProcessState
-		close(exited)
-	}()
-	n.mu.cmd, n.mu.exited, n.mu.inc = cmd, exited, inc
+	n.mu.proc, n.mu.inc = p, inc
 	return nil
 }
 
@@ -104,17 +98,17 @@ func (n *fleetNode) launchLocked() error {
 func (n *fleetNode) supervise(ctx context.Context) {
 	for {
 		n.mu.Lock()
-		cmd, exited, inc := n.mu.cmd, n.mu.exited, n.mu.inc
+		p, inc := n.mu.proc, n.mu.inc
 		n.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
-		case <-exited:
+		case <-p.Done():
 		}
 		n.mu.Lock()
 		n.mu.exits = append(n.mu.exits, exitRecord{Incarnation: inc, At: n.f.since(),
-			Code: cmd.ProcessState.ExitCode(), LastLine: lastLogLine(n.logPath)})
-		if n.mu.exited != exited { // up() already started the next one
+			Code: p.ExitCode(), LastLine: lastLogLine(n.logPath)})
+		if n.mu.proc != p { // up() already started the next one
 			n.mu.Unlock()
 			continue
 		}
@@ -138,7 +132,7 @@ func (n *fleetNode) supervise(ctx context.Context) {
 		case <-time.After(restartBackoff):
 		}
 		n.mu.Lock()
-		if n.mu.hold == nil && n.mu.auto && n.mu.exited == exited {
+		if n.mu.hold == nil && n.mu.auto && n.mu.proc == p {
 			if err := n.launchLocked(); err != nil {
 				n.f.logf("restarting %s: %v", n.name, err)
 			}
@@ -154,14 +148,13 @@ func (n *fleetNode) down(sig syscall.Signal) {
 	if n.mu.hold == nil {
 		n.mu.hold = make(chan struct{})
 	}
-	cmd, exited := n.mu.cmd, n.mu.exited
+	p := n.mu.proc
 	n.mu.Unlock()
-	cmd.Process.Signal(sig) //nolint:errcheck // it may have exited already
+	p.Signal(sig)
 	select {
-	case <-exited:
+	case <-p.Done():
 	case <-time.After(20 * time.Second):
-		cmd.Process.Kill() //nolint:errcheck
-		<-exited
+		p.Kill()
 	}
 }
 
@@ -185,7 +178,7 @@ func (n *fleetNode) up(auto bool, env ...string) error {
 func (n *fleetNode) signal(sig syscall.Signal) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.mu.cmd.Process.Signal(sig) //nolint:errcheck // it may have exited
+	n.mu.proc.Signal(sig)
 }
 
 // exitOf waits up to timeout for the exit record of incarnation inc: the
@@ -224,7 +217,7 @@ func (n *fleetNode) waitReady(t *testing.T, timeout time.Duration) {
 func (n *fleetNode) exitedCh() <-chan struct{} {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.mu.exited
+	return n.mu.proc.Done()
 }
 
 // exits returns the exits seen so far.
@@ -237,11 +230,10 @@ func (n *fleetNode) exits() []exitRecord {
 // kill ends the current incarnation with SIGKILL and waits for it.
 func (n *fleetNode) kill() {
 	n.mu.Lock()
-	cmd, exited := n.mu.cmd, n.mu.exited
+	p := n.mu.proc
 	n.mu.auto = false
 	n.mu.Unlock()
-	cmd.Process.Kill() //nolint:errcheck
-	<-exited
+	p.Kill()
 }
 
 // setClock posts to the node's faultclock endpoint (for example
@@ -319,8 +311,8 @@ type nodePlace struct {
 
 // newFleetNode prepares (does not start) a node.
 func newFleetNode(f *fleet, name string, extra []string, place nodePlace) *fleetNode {
-	dir := shortDir(f.t)
-	port := freePort(f.t, false)
+	dir := sidecartest.ShortDir(f.t)
+	port := testproc.MustFreePort(f.t)
 	n := &fleetNode{f: f, name: name, ns: place.ns,
 		socket:  filepath.Join(dir, "s.sock"),
 		admin:   fmt.Sprintf("127.0.0.1:%d", port),

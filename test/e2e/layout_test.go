@@ -34,8 +34,8 @@ func TestServeRefusesAnotherLayout(t *testing.T) {
 	other.wantExit(1, "^"+regexp.QuoteMeta(`idcoord: refusing to start: coord: two layouts in one cluster: cluster "orders" `+
 		`uses layout 41/10/12 @1ms epoch 2010-11-04T01:42:54.657Z; this node's is 41/8/14 @1ms epoch 2010-11-04T01:42:54.657Z, `+
 		`and IDs of one repeat IDs of the other; start this node under a new cluster name (--cluster), or with the cluster's layout`)+"$")
-	if strings.Contains(other.log.String(), "worker-id") {
-		t.Fatalf("the refused node claimed a WorkerId; log:\n%s", other.log.String())
+	if strings.Contains(other.logText(), "worker-id") {
+		t.Fatalf("the refused node claimed a WorkerId; log:\n%s", other.logText())
 	}
 
 	cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 5 * time.Second})
@@ -77,11 +77,11 @@ func readyWithin(ctx context.Context, n *node) {
 			return
 		}
 		select {
-		case <-n.exited:
-			n.t.Fatalf("%s exited before it was ready (%v); log:\n%s", n.name, n.err, n.log.String())
+		case <-n.proc.Done():
+			n.t.Fatalf("%s exited before it was ready (%s); log:\n%s", n.name, n.proc.ExitStatus(), n.logText())
 		case <-ctx.Done():
 			_, body := n.get("/readyz")
-			n.t.Fatalf("%s not ready by the test's deadline: %s; log:\n%s", n.name, body, n.log.String())
+			n.t.Fatalf("%s not ready by its deadline: %s; log:\n%s", n.name, body, n.logText())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -91,9 +91,9 @@ func readyWithin(ctx context.Context, n *node) {
 func exitWithin(ctx context.Context, n *node) {
 	n.t.Helper()
 	select {
-	case <-n.exited:
+	case <-n.proc.Done():
 	case <-ctx.Done():
-		n.t.Fatalf("%s did not exit by the test's deadline; log:\n%s", n.name, n.log.String())
+		n.t.Fatalf("%s did not exit by the test's deadline; log:\n%s", n.name, n.logText())
 	}
 }
 

@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // idcoordBin is the idcoord binary under test, built once by TestMain with
@@ -49,5 +52,14 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	// The nodes are processes of their own; what goleak sees is this
+	// binary's side of them: reapers, supervisors, forwarders, HTTP clients.
+	if code == 0 {
+		http.DefaultClient.CloseIdleConnections()
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }

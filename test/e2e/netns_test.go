@@ -61,9 +61,10 @@ func (ns *netns) exec(args ...string) error {
 	return runCmd(append([]string{"ip", "netns", "exec", ns.name}, args...)...)
 }
 
-// command returns a command that runs bin inside the namespace.
-func (ns *netns) command(bin string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", ns.name, bin}, args...)...)
+// command returns the binary and arguments that run bin inside the
+// namespace.
+func (ns *netns) command(bin string, args ...string) (string, []string) {
+	return "ip", append([]string{"netns", "exec", ns.name, bin}, args...)
 }
 
 // remove deletes the namespace (its veth end goes with it, and so does the

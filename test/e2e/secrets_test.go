@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 	"github.com/idcoord/idcoord/testsupport/etcdtest"
 	"github.com/idcoord/idcoord/testsupport/zktest"
 )
@@ -96,12 +97,12 @@ func TestSecretsNeverShown(t *testing.T) {
 		if code := n.wait(20 * time.Second); code != 0 {
 			t.Errorf("%s serve exited %d", store.name, code)
 		}
-		record(store.name+" serve log", n.log.String())
+		record(store.name+" serve log", n.logText())
 	}
 
 	// A start with the wrong password fails at once with a clear reason.
 	start := time.Now()
-	code, out, errOut := cli(t, append([]string{"serve", "--node.name", "sec-wrong", "--socket", filepath.Join(shortDir(t), "s.sock"),
+	code, out, errOut := cli(t, append([]string{"serve", "--node.name", "sec-wrong", "--socket", filepath.Join(sidecartest.ShortDir(t), "s.sock"),
 		"--admin.addr", "127.0.0.1:0", "--log.level", "debug"}, etcdArgs(write("wrong", wrongPass))...)...)
 	record("serve with a wrong password", out+errOut)
 	if code == 0 || !strings.Contains(errOut, "authentication failed") {

@@ -17,6 +17,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 	"github.com/idcoord/idcoord/testsupport/etcdtest"
 	"github.com/idcoord/idcoord/testsupport/testproc"
 )
@@ -93,7 +94,7 @@ func stopGracefully(t *testing.T, n *node) {
 	t.Helper()
 	n.signal(syscall.SIGTERM)
 	if code := n.wait(20 * time.Second); code != 0 {
-		t.Fatalf("%s exited %d after SIGTERM; log:\n%s", n.name, code, n.log.String())
+		t.Fatalf("%s exited %d after SIGTERM; log:\n%s", n.name, code, n.logText())
 	}
 	if _, err := os.Lstat(n.socket); !os.IsNotExist(err) {
 		t.Fatalf("socket %s still there after SIGTERM: %v", n.socket, err)
@@ -101,8 +102,8 @@ func stopGracefully(t *testing.T, n *node) {
 }
 
 func TestServeEmbeddedDefault(t *testing.T) {
-	data := filepath.Join(shortDir(t), "data")
-	endpoint := fmt.Sprintf("127.0.0.1:%d", freePort(t, true))
+	data := filepath.Join(sidecartest.ShortDir(t), "data")
+	endpoint := fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePortPair(t))
 	flags := []string{"--etcd.endpoints", endpoint, "--data-dir", data} // coord defaults to embedded
 	n := startNode(t, "solo-0", flags...)
 	n.waitReady(30 * time.Second)

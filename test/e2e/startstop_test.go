@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idcoord/idcoord/sidecar/sidecartest"
 	"github.com/idcoord/idcoord/testsupport/etcdtest"
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // waitLog waits until the node's output holds want, failing the test if
@@ -19,14 +21,14 @@ import (
 func (n *node) waitLog(want string, timeout time.Duration) {
 	n.t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !strings.Contains(n.log.String(), want) {
+	for !strings.Contains(n.logText(), want) {
 		select {
-		case <-n.exited:
-			n.t.Fatalf("%s exited before it logged %q; log:\n%s", n.name, want, n.log.String())
+		case <-n.proc.Done():
+			n.t.Fatalf("%s exited before it logged %q; log:\n%s", n.name, want, n.logText())
 		default:
 		}
 		if time.Now().After(deadline) {
-			n.t.Fatalf("%s did not log %q within %s; log:\n%s", n.name, want, timeout, n.log.String())
+			n.t.Fatalf("%s did not log %q within %s; log:\n%s", n.name, want, timeout, n.logText())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -35,7 +37,7 @@ func (n *node) waitLog(want string, timeout time.Duration) {
 // stderrLines returns the lines idcoord printed itself ("idcoord: ..."),
 // and every error-level log line.
 func (n *node) stderrLines() (own, errorLogs []string) {
-	for _, l := range lines(n.log.String()) {
+	for _, l := range lines(n.logText()) {
 		switch {
 		case strings.HasPrefix(l, "idcoord: "):
 			own = append(own, l)
@@ -51,7 +53,7 @@ func (n *node) stderrLines() (own, errorLogs []string) {
 func (n *node) wantExit(code int, want ...string) {
 	n.t.Helper()
 	if got := n.wait(30 * time.Second); got != code {
-		n.t.Fatalf("%s exited %d, want %d; log:\n%s", n.name, got, code, n.log.String())
+		n.t.Fatalf("%s exited %d, want %d; log:\n%s", n.name, got, code, n.logText())
 	}
 	own, errorLogs := n.stderrLines()
 	if len(own) != len(want) {
@@ -71,18 +73,18 @@ func (n *node) wantExit(code int, want ...string) {
 }
 
 func embeddedFlags(t *testing.T, data string) []string {
-	return []string{"--etcd.endpoints", fmt.Sprintf("127.0.0.1:%d", freePort(t, true)), "--data-dir", data}
+	return []string{"--etcd.endpoints", fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePortPair(t)), "--data-dir", data}
 }
 
 // TestServeDataDirInUse starts a second serve on a data-dir in use: it
 // fails at once, naming the folder and the holder, and the first serves on.
 func TestServeDataDirInUse(t *testing.T) {
-	data := filepath.Join(shortDir(t), "data")
+	data := filepath.Join(sidecartest.ShortDir(t), "data")
 	first := startNode(t, "first", embeddedFlags(t, data)...)
 	first.waitReady(30 * time.Second)
 	second := startNode(t, "second", embeddedFlags(t, data)...)
 	second.wantExit(1, regexp.QuoteMeta(fmt.Sprintf(
-		"idcoord: data-dir %s is in use by another idcoord (pid %d); stop it or choose another --data-dir", data, first.cmd.Process.Pid)))
+		"idcoord: data-dir %s is in use by another idcoord (pid %d); stop it or choose another --data-dir", data, first.proc.PID())))
 	if code, _ := first.get("/readyz"); code != 200 {
 		t.Fatal("the first node was disturbed")
 	}
@@ -96,7 +98,7 @@ func TestServeDataDirInUse(t *testing.T) {
 // that can wait: SIGINT exits 130 after one line, "interrupted"; SIGTERM
 // exits 0 saying nothing. Neither logs an error.
 func TestServeSignalWhileStarting(t *testing.T) {
-	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t, false)) // nothing listens here
+	dead := fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(t)) // nothing listens here
 	phases := []struct {
 		name  string
 		flags func(t *testing.T) []string
@@ -106,7 +108,7 @@ func TestServeSignalWhileStarting(t *testing.T) {
 			return []string{"--coord", "etcd", "--etcd.endpoints", dead}
 		}, "store unreachable, retrying"},
 		{"embedded etcd waiting for its database", func(t *testing.T) []string {
-			data := filepath.Join(shortDir(t), "data")
+			data := filepath.Join(sidecartest.ShortDir(t), "data")
 			lockDatabase(t, data) // as a process that is not idcoord would
 			return embeddedFlags(t, data)
 		}, "Running http and grpc server on single port"},
@@ -159,15 +161,15 @@ func lockDatabase(t *testing.T, data string) {
 // streams; the second says in one line that its WorkerId was not released
 // and frees itself, and exits 1.
 func TestServeStopsQuickly(t *testing.T) {
-	endpoint := fmt.Sprintf("127.0.0.1:%d", freePort(t, true))
-	hub := startNode(t, "hub", "--etcd.endpoints", endpoint, "--data-dir", filepath.Join(shortDir(t), "data"))
+	endpoint := fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePortPair(t))
+	hub := startNode(t, "hub", "--etcd.endpoints", endpoint, "--data-dir", filepath.Join(sidecartest.ShortDir(t), "data"))
 	hub.waitReady(30 * time.Second)
 	other := startNode(t, "other", "--coord", "etcd", "--etcd.endpoints", endpoint)
 	other.waitReady(30 * time.Second)
 	hub.signal(syscall.SIGINT)
 	hub.wantExit(130, "^idcoord: interrupted$")
-	if !strings.Contains(hub.log.String(), "stopped; WorkerId released") {
-		t.Fatalf("hub did not release its WorkerId; log:\n%s", hub.log.String())
+	if !strings.Contains(hub.logText(), "stopped; WorkerId released") {
+		t.Fatalf("hub did not release its WorkerId; log:\n%s", hub.logText())
 	}
 	wid := workerOfLog(t, other)
 	other.signal(syscall.SIGTERM)
@@ -177,9 +179,9 @@ func TestServeStopsQuickly(t *testing.T) {
 // workerOfLog reads the WorkerId a node logged when it started serving.
 func workerOfLog(t *testing.T, n *node) int64 {
 	t.Helper()
-	m := regexp.MustCompile(`serving\t.*"worker-id": (\d+)`).FindStringSubmatch(n.log.String())
+	m := regexp.MustCompile(`serving\t.*"worker-id": (\d+)`).FindStringSubmatch(n.logText())
 	if m == nil {
-		t.Fatalf("%s logged no WorkerId; log:\n%s", n.name, n.log.String())
+		t.Fatalf("%s logged no WorkerId; log:\n%s", n.name, n.logText())
 	}
 	var wid int64
 	fmt.Sscan(m[1], &wid) //nolint:errcheck // the pattern matched digits

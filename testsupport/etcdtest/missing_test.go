@@ -1,25 +1,11 @@
 package etcdtest
 
 import (
-	"fmt"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
-
-// fatalRecorder is a testing.TB whose Fatalf records the message and ends the
-// calling goroutine, as the real one does.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Helper() {}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
 
 func TestMissingBinaryNamesMakeDeps(t *testing.T) {
 	t.Setenv("PATH", t.TempDir()) // a folder with no etcd in it
@@ -32,15 +18,8 @@ func TestMissingBinaryNamesMakeDeps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &fatalRecorder{TB: t}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				tt.start(rec)
-			}()
-			<-done
-			if !strings.Contains(rec.msg, "make deps") {
-				t.Fatalf("Fatalf message %q does not name `make deps`", rec.msg)
+			if msg, _ := testproc.RunFatal(t, tt.start); !strings.Contains(msg, "make deps") {
+				t.Fatalf("Fatalf message %q does not name `make deps`", msg)
 			}
 		})
 	}

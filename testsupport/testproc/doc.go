@@ -1,6 +1,7 @@
 // Package testproc runs a real server process for a test helper: the etcd
-// binary for etcdtest, the ZooKeeper JVM for zktest. It is an ordinary
-// package, not a _test.go file, so both helpers can import it.
+// binary for etcdtest, the ZooKeeper JVM for zktest, idcoord itself for
+// test/e2e. It is an ordinary package, not a _test.go file, so that the
+// helpers and the tests of every package can import it.
 //
 // Contract:
 //
@@ -17,6 +18,13 @@
 //     returns are distinct; they can still be taken by another process before
 //     the server binds them, which IsBindConflict recognizes and a helper
 //     retries up to BindAttempts times.
+//   - Within and Eventually poll a condition every PollInterval: Within
+//     fails the test after the bound it is given, which is part of what the
+//     test checks; Eventually after Context's deadline, for a state that
+//     comes late on a busy machine but comes.
+//   - RunFatal runs a helper with a testing.TB whose Fatal and Fatalf
+//     record the message instead of failing the test, for the tests of
+//     helpers that must stop a test.
 //   - Process and Runner methods are safe for concurrent use; a Runner
 //     serializes Stop, Kill and Relaunch.
 //

@@ -1,9 +1,11 @@
 package testproc
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"testing"
 )
 
 // BindAttempts is how many sets of ports a start tries before it gives up.
@@ -39,6 +41,47 @@ func FreePort() (int, error) {
 		return 0, err
 	}
 	return ports[0], nil
+}
+
+// FreePortPair returns a TCP port p on 127.0.0.1 such that p and p+1 were
+// both free a moment ago, for a server that binds a port and the next one
+// (idcoord's embedded etcd: its client port and, next to it, its peer port).
+func FreePortPair() (int, error) {
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("testproc: find a free port on 127.0.0.1: %w", err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		next, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1))
+		_ = ln.Close()
+		if err == nil {
+			_ = next.Close()
+			return port, nil
+		}
+	}
+	return 0, errors.New("testproc: no two consecutive free ports on 127.0.0.1 in 100 tries")
+}
+
+// MustFreePort returns FreePort's port, or fails tb.
+func MustFreePort(tb testing.TB) int {
+	tb.Helper()
+	return portOrFail(tb, FreePort)
+}
+
+// MustFreePortPair returns FreePortPair's port, or fails tb.
+func MustFreePortPair(tb testing.TB) int {
+	tb.Helper()
+	return portOrFail(tb, FreePortPair)
+}
+
+func portOrFail(tb testing.TB, find func() (int, error)) int {
+	tb.Helper()
+	port, err := find()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return port
 }
 
 // IsBindConflict reports whether a server's log or error says a port was

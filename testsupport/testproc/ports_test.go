@@ -1,6 +1,10 @@
 package testproc
 
-import "testing"
+import (
+	"fmt"
+	"net"
+	"testing"
+)
 
 func TestFreePortsAreDistinct(t *testing.T) {
 	const n = 8
@@ -40,5 +44,19 @@ func TestIsBindConflict(t *testing.T) {
 				t.Fatalf("IsBindConflict(%q) = %v, want %v", tt.text, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFreePortPair(t *testing.T) {
+	p, err := FreePortPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range []int{p, p + 1} {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatalf("FreePortPair() = %d, but %d cannot be bound: %v", p, port, err)
+		}
+		ln.Close()
 	}
 }

@@ -34,6 +34,7 @@ type Process struct {
 	cmd     *exec.Cmd
 	done    chan struct{} // closed once the process has exited and been reaped
 	state   string        // exit status; read only after done is closed
+	code    int           // exit code, -1 if killed by a signal; read only after done is closed
 	logPath string
 	logFrom int64 // size of the log when this run started
 }
@@ -63,6 +64,7 @@ func Start(c Command) (*Process, error) {
 	go func() {
 		_ = cmd.Wait()
 		p.state = cmd.ProcessState.String()
+		p.code = cmd.ProcessState.ExitCode()
 		close(p.done)
 	}()
 	return p, nil
@@ -91,6 +93,15 @@ func (p *Process) ExitStatus() string {
 		return ""
 	}
 	return p.state
+}
+
+// ExitCode returns the exit code once the process has been reaped: -1 if a
+// signal ended it, and -1 before it has ended.
+func (p *Process) ExitCode() int {
+	if !p.Exited() {
+		return -1
+	}
+	return p.code
 }
 
 // Signal sends sig; a process that has already ended is not an error.

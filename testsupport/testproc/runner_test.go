@@ -95,3 +95,35 @@ func TestLogSinceIsThisRun(t *testing.T) {
 		t.Fatalf("LogTail of a missing file = %q, want a note", got)
 	}
 }
+
+func TestExitCode(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		script string
+		kill   bool
+		want   int
+	}{
+		{"zero", "exit 0", false, 0},
+		{"non-zero", "exit 3", false, 3},
+		{"killed", "exec sleep 60", true, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Start(command(t, dir, tt.script))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.kill {
+				if got := p.ExitCode(); got != -1 {
+					t.Fatalf("ExitCode while running = %d, want -1", got)
+				}
+				p.Kill()
+			}
+			<-p.Done()
+			if got := p.ExitCode(); got != tt.want {
+				t.Fatalf("ExitCode = %d, want %d (%s)", got, tt.want, p.ExitStatus())
+			}
+		})
+	}
+}

@@ -1,38 +1,18 @@
 package zktest
 
 import (
-	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
-
-// fatalRecorder is a testing.TB whose Fatalf records the message and ends the
-// calling goroutine, as the real one does.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Helper() {}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
 
 // startFails runs start with a recording TB and returns its Fatalf message.
 func startFails(t *testing.T, start func(testing.TB)) string {
 	t.Helper()
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		start(rec)
-	}()
-	<-done
-	return rec.msg
+	msg, _ := testproc.RunFatal(t, start)
+	return msg
 }
 
 func TestMissingJavaNamesMakeDeps(t *testing.T) {
