@@ -131,8 +131,14 @@ type Backend struct {
 		// granted holds the leases this Backend granted and has not seen
 		// end: a peer record under one of them is this process's own.
 		granted map[clientv3.LeaseID]bool
+		// live holds the leases not lost yet: Close ends them.
+		live   map[*lease]struct{}
+		closed bool
 	}
 }
+
+// errClosed is the error of a lease or call of a closed Backend.
+func errClosed() error { return fmt.Errorf("%w: the etcd backend was closed", coord.ErrClosed) }
 
 var _ coord.Backend = (*Backend)(nil)
 
@@ -179,14 +185,70 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 // Client returns the underlying client, for operator tools.
 func (b *Backend) Client() *clientv3.Client { return b.client }
 
-// Close closes the client. Leases are not released.
-func (b *Backend) Close() error { return b.client.Close() }
+// Close ends every live lease with an error wrapping coord.ErrClosed (Done
+// closed, Deadline past), waits for its goroutines, then closes the client.
+// Leases are not released: no final W is written (W as last reserved covers
+// every ID issued), and etcd expires each lease, with its WorkerID and peer
+// record, a TTL after its last keepalive. Acquire then fails with
+// coord.ErrClosed. Closing twice does nothing.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	if b.mu.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.closed = true
+	live := make([]*lease, 0, len(b.mu.live))
+	for l := range b.mu.live {
+		live = append(live, l)
+	}
+	b.mu.Unlock()
+	for _, l := range live {
+		l.lose(errClosed())
+	}
+	// Before the client goes: a goroutine left running would retry against
+	// the closed client for ever.
+	for _, l := range live {
+		l.wg.Wait()
+	}
+	return b.client.Close()
+}
+
+// register adds l to the live leases, unless the Backend is closed.
+func (b *Backend) register(l *lease) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.mu.closed {
+		return errClosed()
+	}
+	if b.mu.live == nil {
+		b.mu.live = map[*lease]struct{}{}
+	}
+	b.mu.live[l] = struct{}{}
+	return nil
+}
+
+// forget removes a lost lease from the live ones.
+func (b *Backend) forget(l *lease) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.mu.live, l)
+}
+
+func (b *Backend) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.mu.closed
+}
 
 // Acquire claims a WorkerID: the sticky one, the StatefulSet ordinal, then a
 // probe from a hash of the node name. Each try is one transaction; after the
 // preferred ones fail, it lists the held WorkerIDs once and tries only free
 // ones, so acquisition takes a bounded number of round trips.
 func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, error) {
+	if b.isClosed() {
+		return nil, errClosed()
+	}
 	sent := time.Now() // the server starts the TTL after this instant
 	roundTrips.Add(1)
 	grant, err := b.client.Grant(ctx, int64(b.cfg.TTL/time.Second))
@@ -300,7 +362,10 @@ func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted
 		}
 		w = hw.Time()
 	}
-	l := newLease(b, c, id, wid, resp.Header.Revision, w, granted, era)
+	l, err := newLease(b, c, id, wid, resp.Header.Revision, w, granted, era)
+	if err != nil {
+		return nil, false, err // closed meanwhile; Acquire revokes the lease if it can
+	}
 	b.cfg.Logger.Info("claimed WorkerId", zap.Int64("worker-id", wid), zap.String("node", c.Node),
 		zap.Time("high-water", w), zap.Int64("create-revision", resp.Header.Revision))
 	return l, true, nil

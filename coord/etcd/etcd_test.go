@@ -26,11 +26,14 @@ func clusterOf(t testing.TB) string {
 	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 }
 
+// newBackend opens a Backend with a 3s TTL, closed when the test ends.
 func newBackend(t testing.TB, endpoints []string, cluster string) *etcd.Backend {
 	t.Helper()
 	return newBackendTTL(t, endpoints, cluster, 3*time.Second)
 }
 
+// newBackendTTL opens a Backend with the given TTL, closed when the test
+// ends (a test may close it earlier: closing twice does nothing).
 func newBackendTTL(t testing.TB, endpoints []string, cluster string, ttl time.Duration) *etcd.Backend {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -40,6 +43,7 @@ func newBackendTTL(t testing.TB, endpoints []string, cluster string, ttl time.Du
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { b.Close() })
 	return b
 }
 

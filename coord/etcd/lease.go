@@ -49,7 +49,9 @@ type lease struct {
 
 var _ coord.Lease = (*lease)(nil)
 
-func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w, granted time.Time, era int) *lease {
+// newLease starts the keepalives and the watch of a claimed WorkerID, unless
+// b is closed.
+func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w, granted time.Time, era int) (*lease, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	l := &lease{
 		b: b, claim: c, id: id, wid: wid, rev: rev, era: era, highWater: w,
@@ -61,10 +63,16 @@ func newLease(b *Backend, c coord.Claim, id clientv3.LeaseID, wid, rev int64, w,
 	l.mu.w = w
 	l.extend(granted.Add(b.cfg.TTL - b.cfg.FenceMargin))
 	l.acked.Store(int64(time.Since(granted)))
+	// Counted before Close can see the lease, so that it waits for both.
 	l.wg.Add(2)
+	if err := b.register(l); err != nil {
+		l.wg.Add(-2)
+		stop()
+		return nil, err
+	}
 	go l.keepAlive(ctx)
 	go l.watchHolder(ctx)
-	return l
+	return l, nil
 }
 
 func (l *lease) WorkerID() int64       { return l.wid }
@@ -92,17 +100,22 @@ func (l *lease) extend(d time.Time) {
 	}
 }
 
-// lose marks the lease lost for good with err, the first time only.
+// lose marks the lease lost for good with err, the first time only, and
+// stops its goroutines without waiting for them. The deadline goes back to
+// the send time of the grant, before any clock reading taken while the
+// lease was held.
 func (l *lease) lose(err error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.mu.err != nil {
+		l.mu.Unlock()
 		return
 	}
 	l.mu.err = err
 	l.deadline.Store(0)
 	close(l.done)
 	l.stop()
+	l.mu.Unlock()
+	l.b.forget(l)
 	if !errors.Is(err, coord.ErrClosed) {
 		l.log.Warn("lost WorkerId", zap.Error(err))
 	}
@@ -237,6 +250,9 @@ func (l *lease) putHighWater(ctx context.Context, w time.Time) error {
 }
 
 func (l *lease) Report(ctx context.Context, r coord.Report) error {
+	if l.b.isClosed() {
+		return errClosed()
+	}
 	resp, err := l.b.kv.Put(ctx, foreverKey(l.claim.Node), encode(r))
 	if err != nil {
 		return fmt.Errorf("%w: reporting the clock: %v", storeFault(err), err)
