@@ -89,8 +89,8 @@ type Claim struct {
 type Backend interface {
 	// Acquire claims a WorkerID for c and returns the Lease that holds it.
 	// The returned lease's HighWater is the W read in the same step as the
-	// claim. Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable or ctx's
-	// error. c.Node must not be live through another lease or session: the
+	// claim. Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable,
+	// ErrClosed (after Close) or ctx's error. c.Node must not be live through another lease or session: the
 	// claim is refused with ErrNodeLive, so that one node name is one
 	// process.
 	Acquire(ctx context.Context, c Claim) (Lease, error)
@@ -108,7 +108,10 @@ type Backend interface {
 	// ErrUnreachable, ErrDenied, or ctx's error. A node calls it before it
 	// claims a WorkerID: two layouts in one cluster would repeat IDs.
 	Layout(ctx context.Context, proposed LayoutRecord) (LayoutRecord, error)
-	// Close releases the backend's client. It does not release leases.
+	// Close releases the backend's client. It does not release leases (no
+	// final W is written; the store expires them): it ends every live lease
+	// with an error wrapping ErrClosed (Done closed, Deadline in the past)
+	// and waits for the lease's goroutines. Closing twice does nothing.
 	Close() error
 }
 
