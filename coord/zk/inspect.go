@@ -89,6 +89,22 @@ func (b *Backend) children(ctx context.Context, dir string) ([]string, error) {
 	return names, nil
 }
 
+// readData reads the data of the znode at p; false, and no error, when there
+// is no such znode. An error names what was being done.
+func (b *Backend) readData(ctx context.Context, p, what string) ([]byte, bool, error) {
+	data, err := do(ctx, b, func(c *gozk.Conn) ([]byte, error) {
+		data, _, err := c.Get(p)
+		return data, err
+	})
+	if errors.Is(err, gozk.ErrNoNode) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, b.opErr(what, err)
+	}
+	return data, true, nil
+}
+
 // readDir reads every child of dir; a missing dir has none.
 func (b *Backend) readDir(ctx context.Context, dir string) ([]string, []znode, error) {
 	names, err := b.children(ctx, dir)

@@ -84,15 +84,9 @@ func (b *Backend) LastReport(ctx context.Context, node string) (coord.Report, bo
 		return coord.Report{}, false, err
 	}
 	p := b.p.report(node)
-	data, err := do(ctx, b, func(c *gozk.Conn) ([]byte, error) {
-		data, _, err := c.Get(p)
-		return data, err
-	})
-	if errors.Is(err, gozk.ErrNoNode) {
-		return coord.Report{}, false, nil
-	}
-	if err != nil {
-		return coord.Report{}, false, b.opErr("reading "+p, err)
+	data, ok, err := b.readData(ctx, p, "reading "+p)
+	if !ok || err != nil {
+		return coord.Report{}, false, err
 	}
 	r, err := decodeJSON[coord.Report](p, data)
 	return r, err == nil, err
