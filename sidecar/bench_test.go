@@ -30,6 +30,19 @@ func startBenchServer(b *testing.B) *testServer {
 	return startServerLogged(b, zap.NewNop(), func(c *Config) { c.MaxConns = 4096 })
 }
 
+// onBenchConn runs fn with a new line connection to the server at path,
+// closed after it; a failed dial is reported with b.Error and fn is not run.
+func onBenchConn(b *testing.B, path string, fn func(ctx context.Context, c *client.Conn)) {
+	ctx := context.Background()
+	c, err := client.DialConn(ctx, path)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer c.Close()
+	fn(ctx, c)
+}
+
 // benchLine asks for batch IDs per request over many line connections. The
 // load generator runs in the same process, so allocs/op counts both sides.
 func benchLine(b *testing.B, batch int) {
@@ -38,20 +51,16 @@ func benchLine(b *testing.B, batch int) {
 	b.SetParallelism(benchConnsPerProc)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		c, err := client.DialConn(ctx, ts.path)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		defer c.Close()
-		ids := make([]int64, 0, batch)
-		for pb.Next() {
-			if ids, err = c.AppendIDs(ctx, ids[:0], batch); err != nil {
-				b.Error(err)
-				return
+		onBenchConn(b, ts.path, func(ctx context.Context, c *client.Conn) {
+			ids := make([]int64, 0, batch)
+			for pb.Next() {
+				var err error
+				if ids, err = c.AppendIDs(ctx, ids[:0], batch); err != nil {
+					b.Error(err)
+					return
+				}
 			}
-		}
+		})
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "IDs/s")
@@ -187,22 +196,17 @@ func BenchmarkLineLatency8(b *testing.B) {
 	var wg sync.WaitGroup
 	for g := range conns {
 		wg.Go(func() {
-			ctx := context.Background()
-			c, err := client.DialConn(ctx, ts.path)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			defer c.Close()
-			var ids [1]int64
-			for next.Add(1) <= int64(b.N) {
-				start := time.Now()
-				if _, err := c.AppendIDs(ctx, ids[:0], 1); err != nil {
-					b.Error(err)
-					return
+			onBenchConn(b, ts.path, func(ctx context.Context, c *client.Conn) {
+				var ids [1]int64
+				for next.Add(1) <= int64(b.N) {
+					start := time.Now()
+					if _, err := c.AppendIDs(ctx, ids[:0], 1); err != nil {
+						b.Error(err)
+						return
+					}
+					lat[g] = append(lat[g], time.Since(start))
 				}
-				lat[g] = append(lat[g], time.Since(start))
-			}
+			})
 		})
 	}
 	wg.Wait()

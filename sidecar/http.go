@@ -189,12 +189,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 		s.httpError(w, http.StatusInternalServerError, resultInternal, fmt.Sprintf("encoding the answer: %v", err))
 		return
 	}
-	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["X-Content-Type-Options"] = hdrNoSniff
-	w.WriteHeader(code)
-	w.Write(append(body, '\n'))
-	s.metrics.count(protoHTTP, resultOK, 0)
+	s.answer(w, code, body, resultOK)
 }
 
 // httpError writes {"error": "<result>", "reason": "..."} with code, and
@@ -204,6 +199,12 @@ func (s *Server) httpError(w http.ResponseWriter, code int, res result, reason s
 		Error  string `json:"error"`
 		Reason string `json:"reason"`
 	}{res.String(), reason})
+	s.answer(w, code, body, res)
+}
+
+// answer writes body, a JSON document, with code and a newline, and counts
+// the request as res.
+func (s *Server) answer(w http.ResponseWriter, code int, body []byte, res result) {
 	h := w.Header()
 	h["Content-Type"] = hdrJSON
 	h["X-Content-Type-Options"] = hdrNoSniff

@@ -56,22 +56,14 @@ type metrics struct {
 // collector already registered under the same name (a second Server on the
 // same registry) is shared rather than refused.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	ids := prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "idcoord", Subsystem: "sidecar", Name: "ids_issued_total",
-		Help: "IDs sent to clients over the socket.",
-	})
-	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "idcoord", Subsystem: "sidecar", Name: "requests_total",
-		Help: "Socket requests by protocol (line, http) and result.",
-	}, []string{"protocol", "result"})
-	open := prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: "idcoord", Subsystem: "sidecar", Name: "connections_open",
-		Help: "Socket connections being served.",
-	})
-	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "idcoord", Subsystem: "sidecar", Name: "connections_refused_total",
-		Help: "Socket connections refused, by reason (limit: too many connections; peer: uid not allowed).",
-	}, []string{"reason"})
+	ids := prometheus.NewCounter(prometheus.CounterOpts(opts("ids_issued_total",
+		"IDs sent to clients over the socket.")))
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts(opts("requests_total",
+		"Socket requests by protocol (line, http) and result.")), []string{"protocol", "result"})
+	open := prometheus.NewGauge(prometheus.GaugeOpts(opts("connections_open",
+		"Socket connections being served.")))
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts(opts("connections_refused_total",
+		"Socket connections refused, by reason (limit: too many connections; peer: uid not allowed).")), []string{"reason"})
 	if reg != nil {
 		var err error
 		if ids, err = register(reg, ids); err != nil {
@@ -96,6 +88,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.connsRefused[0] = refused.WithLabelValues(refusedLimit)
 	m.connsRefused[1] = refused.WithLabelValues(refusedPeer)
 	return m, nil
+}
+
+// opts names a metric of the sidecar: idcoord_sidecar_<name>.
+func opts(name, help string) prometheus.Opts {
+	return prometheus.Opts{Namespace: "idcoord", Subsystem: "sidecar", Name: name, Help: help}
 }
 
 // register registers c, or returns the collector already registered in its

@@ -17,6 +17,14 @@ import (
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
 )
 
+// shutdownAsync starts s.Shutdown, with no deadline, and returns the
+// channel its result arrives on.
+func shutdownAsync(s *Server) <-chan error {
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	return shut
+}
+
 // startBare starts a server without the cleanup of startServer, for tests
 // that shut it down themselves.
 func startBare(t *testing.T) (*Server, *sidecartest.Source, string, chan error) {
@@ -49,8 +57,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	busy.send("3\n")
 	<-entered
 
-	shut := make(chan error, 1)
-	go func() { shut <- s.Shutdown(context.Background()) }()
+	shut := shutdownAsync(s)
 	if err := <-served; !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Serve returned %v", err)
 	}
@@ -80,8 +87,7 @@ func TestShutdownAnswersBufferedPipeline(t *testing.T) {
 	c := dialLine(t, path)
 	c.send("1\n2\n3\n")
 	<-entered
-	shut := make(chan error, 1)
-	go func() { shut <- s.Shutdown(context.Background()) }()
+	shut := shutdownAsync(s)
 	<-served
 	release()
 	parseIDs(t, c.line(), 1)

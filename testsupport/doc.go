@@ -5,6 +5,7 @@
 //	etcdtest    real etcd: the Debian binary (one member or a cluster), the embedded server
 //	zktest      real ZooKeeper: a standalone server or an ensemble
 //	faultproxy  a TCP proxy that delays, drops and cuts links
+//	markdown    a section of a README, by its heading, for tests that hold docs to the code
 //
 // They are ordinary packages, not _test.go files, so the tests of every
 // package can import them; nothing outside tests does. The conformance suite

@@ -96,10 +96,19 @@ func strictJSON(t *testing.T, out string, v any) {
 	}
 }
 
-// wantKeys checks that every object of list has exactly keys.
-func wantKeys(t *testing.T, list []map[string]json.RawMessage, keys []string) {
+// wantKeys checks that every object of the list named list in the JSON
+// document out has exactly keys: no field left out, none added.
+func wantKeys(t *testing.T, out, list string, keys []string) {
 	t.Helper()
-	for _, obj := range list {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var objs []map[string]json.RawMessage
+	if err := json.Unmarshal(doc[list], &objs); err != nil {
+		t.Fatalf("%s: %v", list, err)
+	}
+	for _, obj := range objs {
 		var got []string
 		for k := range obj {
 			got = append(got, k)
@@ -118,13 +127,7 @@ func (f *fleet) leaseList(t *testing.T) lsJSON {
 	out := f.mustCLI(t, "lease", "ls", "-o", "json")
 	var doc lsJSON
 	strictJSON(t, out, &doc)
-	var raw struct {
-		Holders []map[string]json.RawMessage `json:"holders"`
-	}
-	if err := json.Unmarshal([]byte(out), &raw); err != nil {
-		t.Fatal(err)
-	}
-	wantKeys(t, raw.Holders, holderKeys)
+	wantKeys(t, out, "holders", holderKeys)
 	return doc
 }
 

@@ -16,25 +16,6 @@ import (
 	"github.com/idcoord/idcoord/coord/store"
 )
 
-// Errors of the operator commands (lease ls|show|revoke, clock), wrapped
-// with the details and tested with errors.Is.
-var (
-	// errBadWorkerID: a WorkerId argument is not a number the layout holds.
-	errBadWorkerID = errors.New("bad WorkerId")
-	// errNoHolding: lease show found no WorkerId or node by that name.
-	errNoHolding = errors.New("no such WorkerId or node")
-	// errNoRecords: the cluster has nothing in the store, which most often
-	// means a mistyped cluster or another store.
-	errNoRecords = errors.New("no records")
-	// errNoInspector: the configured store cannot be inspected.
-	errNoInspector = errors.New("store cannot be inspected")
-	// errNodeDrift: a live node's clock is further from this machine's than
-	// clock.max-drift.
-	errNodeDrift = errors.New("node clock past clock.max-drift")
-	// errNoClock: a live node did not answer on /clock.
-	errNoClock = errors.New("node clock unreadable")
-)
-
 // operatorTimeout bounds one operator command, connecting included.
 const operatorTimeout = 30 * time.Second
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/idcoord/idcoord/testsupport/markdown"
 )
 
 // referenceHeading starts the README section that lists every config key.
@@ -21,7 +23,7 @@ func TestReadmeConfigReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	section, ok := readmeSection(string(data), referenceHeading)
+	section, ok := markdown.Section(string(data), referenceHeading)
 	if !ok {
 		t.Fatalf("README.md has no %q section", referenceHeading)
 	}
@@ -79,21 +81,6 @@ var dottedName = regexp.MustCompile("`([a-z][a-z-]*(?:\\.[a-z][a-z-]*)+)`")
 
 // notKeys are dotted names the reference may show that are not keys.
 var notKeys = []string{"leaf.name"}
-
-// readmeSection returns the text from the heading line to the next heading
-// of the same level, or to the end.
-func readmeSection(doc, heading string) (string, bool) {
-	start := strings.Index(doc, "\n"+heading+"\n")
-	if start < 0 {
-		return "", false
-	}
-	rest := doc[start+1:]
-	level := heading[:strings.IndexByte(heading, ' ')]
-	if end := strings.Index(rest[len(heading):], "\n"+level+" "); end >= 0 {
-		return rest[:len(heading)+end+1], true
-	}
-	return rest, true
-}
 
 // referenceRows returns the cells of the table rows whose first cell is a
 // backticked name; the header and the separator row are skipped.

@@ -23,6 +23,7 @@ import (
 	_ "github.com/idcoord/idcoord/sidecar/client"
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
 
+	"github.com/idcoord/idcoord/testsupport/markdown"
 	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
@@ -270,7 +271,7 @@ func TestReadmeShowsSnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	section, ok := markdownSection(string(readme), "## Clients")
+	section, ok := markdown.Section(string(readme), "## Clients")
 	if !ok {
 		t.Fatal(`README.md has no "## Clients" section`)
 	}
@@ -290,21 +291,6 @@ func TestReadmeShowsSnippets(t *testing.T) {
 			t.Errorf("the ```%s block of the Clients section differs from %s; paste the file in again", sn.lang, sn.file)
 		}
 	}
-}
-
-// markdownSection returns the text from the heading line to the next
-// heading of the same level, or to the end.
-func markdownSection(doc, heading string) (string, bool) {
-	start := strings.Index(doc, "\n"+heading+"\n")
-	if start < 0 {
-		return "", false
-	}
-	rest := doc[start+1:]
-	level := heading[:strings.IndexByte(heading, ' ')]
-	if end := strings.Index(rest[len(heading):], "\n"+level+" "); end >= 0 {
-		return rest[:len(heading)+end+1], true
-	}
-	return rest, true
 }
 
 // codeBlocks returns the fenced code blocks of text by their info string,

@@ -81,6 +81,17 @@ func claim(h Harness, node string) coord.Claim {
 	return coord.Claim{Node: node, Admin: "127.0.0.1:7070", MaxWorkerID: h.MaxWorkerID, Reserved: []int64{0}}
 }
 
+// acquire claims a WorkerId for a node named after name on a new backend,
+// and fails the test if it cannot.
+func acquire(ctx context.Context, t *testing.T, h Harness, name string) coord.Lease {
+	t.Helper()
+	l, err := open(t, h).Acquire(ctx, claim(h, node(t, name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func release(t *testing.T, l coord.Lease) {
 	t.Helper()
 	if err := l.Release(ctxFor(t), l.HighWater()); err != nil {
@@ -126,10 +137,7 @@ func testExclusive(t *testing.T, h Harness) {
 
 func testHighWaterHandover(t *testing.T, h Harness) {
 	ctx := ctxFor(t)
-	a, err := open(t, h).Acquire(ctx, claim(h, node(t, "hw-a")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := acquire(ctx, t, h, "hw-a")
 	w := time.Now().Add(3 * time.Second).Truncate(time.Millisecond)
 	if err := a.Reserve(ctx, w); err != nil {
 		t.Fatal(err)
@@ -146,10 +154,7 @@ func testHighWaterHandover(t *testing.T, h Harness) {
 	if err := a.Reserve(ctx, w.Add(time.Second)); err == nil {
 		t.Fatal("Reserve after Release succeeded")
 	}
-	b, err := open(t, h).Acquire(ctx, claim(h, node(t, "hw-b")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := acquire(ctx, t, h, "hw-b")
 	defer release(t, b)
 	switch {
 	case h.Recycles && b.WorkerID() != a.WorkerID():
@@ -189,10 +194,7 @@ func testSticky(t *testing.T, h Harness) {
 
 func testReserve(t *testing.T, h Harness) {
 	ctx := ctxFor(t)
-	l, err := open(t, h).Acquire(ctx, claim(h, node(t, "reserve")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := acquire(ctx, t, h, "reserve")
 	high := time.Now().Add(5 * time.Second).Truncate(time.Millisecond)
 	if err := l.Reserve(ctx, high); err != nil {
 		t.Fatal(err)
@@ -206,10 +208,7 @@ func testReserve(t *testing.T, h Harness) {
 	// Release may move W down to the last issued time, never below the W
 	// read at claim.
 	if h.Recycles {
-		next, err := open(t, h).Acquire(ctx, claim(h, node(t, "reserve-next")))
-		if err != nil {
-			t.Fatal(err)
-		}
+		next := acquire(ctx, t, h, "reserve-next")
 		defer release(t, next)
 		if next.WorkerID() == l.WorkerID() && next.HighWater().Before(l.HighWater()) {
 			t.Fatalf("W went below the claim-time W: %s < %s", next.HighWater(), l.HighWater())
@@ -267,10 +266,7 @@ func testStolen(t *testing.T, h Harness) {
 		t.Skip("the backend has no way to steal a WorkerId behind a holder's back")
 	}
 	ctx := ctxFor(t)
-	l, err := open(t, h).Acquire(ctx, claim(h, node(t, "stolen")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := acquire(ctx, t, h, "stolen")
 	h.Steal(t, l)
 	select {
 	case <-l.Done():

@@ -34,13 +34,8 @@ func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
 	var live []coord.Holding
 	leases := make(map[int64]clientv3.LeaseID)
 	for _, kv := range resp.Responses[0].GetResponseRange().Kvs {
-		wid, ok := b.workerIDOf(kv, workersDir)
+		wid, h, ok := workerRecord[Holder](b, kv, workersDir, "holder record")
 		if !ok {
-			continue
-		}
-		h, err := decode[Holder](string(kv.Key), kv.Value)
-		if err != nil {
-			b.cfg.Logger.Warn("skipping a bad holder record", zap.Error(err))
 			continue
 		}
 		live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since})
@@ -48,13 +43,8 @@ func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
 	}
 	var marks []coord.Mark
 	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
-		wid, ok := b.workerIDOf(kv, highWaterDir)
+		wid, hw, ok := workerRecord[HighWater](b, kv, highWaterDir, "W record")
 		if !ok {
-			continue
-		}
-		hw, err := decode[HighWater](string(kv.Key), kv.Value)
-		if err != nil {
-			b.cfg.Logger.Warn("skipping a bad W record", zap.Error(err))
 			continue
 		}
 		marks = append(marks, coord.Mark{WorkerID: wid, W: hw.Time(), Holder: hw.Holder})
@@ -103,6 +93,23 @@ func (b *Backend) workerIDOf(kv *mvccpb.KeyValue, dir string) (int64, bool) {
 		return 0, false
 	}
 	return wid, true
+}
+
+// workerRecord reads a key under dir as a WorkerID and its record of type
+// T. It returns false, after a warning that names what the record is, when
+// the key names no WorkerID or the record cannot be read.
+func workerRecord[T any](b *Backend, kv *mvccpb.KeyValue, dir, what string) (int64, T, bool) {
+	var rec T
+	wid, ok := b.workerIDOf(kv, dir)
+	if !ok {
+		return 0, rec, false
+	}
+	rec, err := decode[T](string(kv.Key), kv.Value)
+	if err != nil {
+		b.cfg.Logger.Warn("skipping a bad "+what, zap.Error(err))
+		return 0, rec, false
+	}
+	return wid, rec, true
 }
 
 // leaseLeft is the time the server gives lease id, 0 when it has expired or

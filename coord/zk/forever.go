@@ -42,15 +42,9 @@ type ForeverNode struct {
 // ListForever lists the forever tree's identities, markers left out,
 // sorted by WorkerID. Errors wrap coord.ErrUnreachable or ctx's error.
 func (b *Backend) ListForever(ctx context.Context) ([]ForeverNode, error) {
-	names, err := do(ctx, b, func(c *gozk.Conn) ([]string, error) {
-		names, _, err := c.Children(b.p.forever)
-		return names, err
-	})
-	if errors.Is(err, gozk.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, b.opErr("listing "+b.p.forever, err)
+	names, err := b.children(ctx, b.p.forever)
+	if err != nil || names == nil {
+		return nil, err
 	}
 	held, err := b.heldWorkers(ctx)
 	if err != nil && !errors.Is(err, gozk.ErrNoNode) {
@@ -115,32 +109,20 @@ func (b *Backend) DeleteForever(ctx context.Context, p string) error {
 	if path.Clean(dir) != b.p.forever || !ok || id == markerIdentity {
 		return fmt.Errorf("%w: %q is not <ip:port>-<sequence> under %s", ErrNotForever, p, b.p.forever)
 	}
-	st, err := do(ctx, b, func(c *gozk.Conn) (*gozk.Stat, error) {
-		ok, st, err := c.Exists(p)
-		if !ok {
-			st = nil
-		}
-		return st, err
-	})
+	st, err := b.stat(ctx, p)
 	if err != nil {
-		return b.opErr("checking "+p, err)
+		return err
 	}
 	if st == nil {
 		return nil
 	}
-	owner, err := do(ctx, b, func(c *gozk.Conn) (int64, error) {
-		ok, st, err := c.Exists(b.p.worker(seq))
-		if !ok {
-			return 0, err
-		}
-		return st.EphemeralOwner, err
-	})
+	held, err := b.stat(ctx, b.p.worker(seq))
 	if err != nil {
-		return b.opErr("checking "+b.p.worker(seq), err)
+		return err
 	}
-	if owner != 0 {
+	if held != nil && held.EphemeralOwner != 0 {
 		return fmt.Errorf("%w: WorkerId %d of identity %s is held by ZooKeeper session %s; not deleting %s",
-			coord.ErrNodeLive, seq, id, sessionHex(owner), p)
+			coord.ErrNodeLive, seq, id, sessionHex(held.EphemeralOwner), p)
 	}
 	// The version read above: a claim rewrites the znode, so a process that
 	// claims it meanwhile makes this delete fail.

@@ -74,17 +74,42 @@ func otherMode(m Mode) Mode {
 	return ModeEphemeral
 }
 
-// readDir reads every child of dir; a missing dir has none.
-func (b *Backend) readDir(ctx context.Context, dir string) ([]string, []znode, error) {
+// children lists the names of dir's children; a missing dir has none.
+func (b *Backend) children(ctx context.Context, dir string) ([]string, error) {
 	names, err := do(ctx, b, func(c *gozk.Conn) ([]string, error) {
 		names, _, err := c.Children(dir)
 		return names, err
 	})
 	if errors.Is(err, gozk.ErrNoNode) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, b.opErr("listing "+dir, err)
+		return nil, b.opErr("listing "+dir, err)
+	}
+	return names, nil
+}
+
+// readData reads the data of the znode at p; false, and no error, when there
+// is no such znode. An error names what was being done.
+func (b *Backend) readData(ctx context.Context, p, what string) ([]byte, bool, error) {
+	data, err := do(ctx, b, func(c *gozk.Conn) ([]byte, error) {
+		data, _, err := c.Get(p)
+		return data, err
+	})
+	if errors.Is(err, gozk.ErrNoNode) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, b.opErr(what, err)
+	}
+	return data, true, nil
+}
+
+// readDir reads every child of dir; a missing dir has none.
+func (b *Backend) readDir(ctx context.Context, dir string) ([]string, []znode, error) {
+	names, err := b.children(ctx, dir)
+	if err != nil || names == nil {
+		return nil, nil, err
 	}
 	zs, err := b.getAll(ctx, dir, names)
 	if err != nil {
@@ -95,24 +120,36 @@ func (b *Backend) readDir(ctx context.Context, dir string) ([]string, []znode, e
 
 // liveHoldings reads the holder records under workers/.
 func (b *Backend) liveHoldings(ctx context.Context) ([]coord.Holding, error) {
-	names, zs, err := b.readDir(ctx, b.p.workers)
-	if err != nil {
-		return nil, err
-	}
 	var live []coord.Holding
+	err := eachWorkerRecord(ctx, b, b.p.workers, b.p.worker, decodeJSON[holder], "holder record", func(wid int64, h holder) {
+		live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since})
+	})
+	return live, err
+}
+
+// eachWorkerRecord reads the znodes under dir, named by WorkerID, and calls
+// fn with each one's record, read by decode from the znode at(wid). It skips
+// a name that is not a WorkerID, a znode gone since the listing, and a
+// record that cannot be read (after a warning that names what it is).
+func eachWorkerRecord[T any](ctx context.Context, b *Backend, dir string, at func(wid int64) string,
+	decode func(path string, data []byte) (T, error), what string, fn func(wid int64, rec T)) error {
+	names, zs, err := b.readDir(ctx, dir)
+	if err != nil {
+		return err
+	}
 	for i, name := range names {
 		wid, err := strconv.ParseInt(name, 10, 64)
 		if err != nil || zs[i].data == nil {
 			continue // not a WorkerID, or gone since the listing
 		}
-		h, err := decodeJSON[holder](b.p.worker(wid), zs[i].data)
+		rec, err := decode(at(wid), zs[i].data)
 		if err != nil {
-			b.log.Warn("skipping a bad holder record", zap.Error(err))
+			b.log.Warn("skipping a bad "+what, zap.Error(err))
 			continue
 		}
-		live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since})
+		fn(wid, rec)
 	}
-	return live, nil
+	return nil
 }
 
 // marks reads W as mode keeps it: hw/<wid> in ephemeral mode, the forever
@@ -130,24 +167,11 @@ func (b *Backend) marks(ctx context.Context, mode Mode) ([]coord.Mark, error) {
 		}
 		return marks, nil
 	}
-	names, zs, err := b.readDir(ctx, b.p.hw)
-	if err != nil {
-		return nil, err
-	}
 	var marks []coord.Mark
-	for i, name := range names {
-		wid, err := strconv.ParseInt(name, 10, 64)
-		if err != nil || zs[i].data == nil {
-			continue
-		}
-		hw, err := decodeHighWater(b.p.highWater(wid), zs[i].data)
-		if err != nil {
-			b.log.Warn("skipping a bad W record", zap.Error(err))
-			continue
-		}
+	err := eachWorkerRecord(ctx, b, b.p.hw, b.p.highWater, decodeHighWater, "W record", func(wid int64, hw highWater) {
 		marks = append(marks, coord.Mark{WorkerID: wid, W: wallTime(hw.UnixMS), Holder: hw.Holder})
-	}
-	return marks, nil
+	})
+	return marks, err
 }
 
 // wallTime is unix milliseconds as a time, and the zero time for 0 (a W

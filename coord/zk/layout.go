@@ -56,15 +56,9 @@ func (b *Backend) Layout(ctx context.Context, proposed coord.LayoutRecord) (coor
 // StoredLayout reads /idcoord/<cluster>/layout, writing nothing.
 func (b *Backend) StoredLayout(ctx context.Context) (coord.LayoutRecord, bool, error) {
 	path := b.layoutPath()
-	data, err := do(ctx, b, func(c *gozk.Conn) ([]byte, error) {
-		data, _, err := c.Get(path)
-		return data, err
-	})
-	if errors.Is(err, gozk.ErrNoNode) {
-		return coord.LayoutRecord{}, false, nil
-	}
-	if err != nil {
-		return coord.LayoutRecord{}, false, b.opErr("reading the layout in "+path, err)
+	data, ok, err := b.readData(ctx, path, "reading the layout in "+path)
+	if !ok || err != nil {
+		return coord.LayoutRecord{}, false, err
 	}
 	stored, err := coord.DecodeLayout(path, data)
 	if err != nil {

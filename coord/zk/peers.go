@@ -16,19 +16,9 @@ import (
 // ephemeral znodes under leaf_temporary/, sorted by node name. A record that
 // cannot be decoded is logged and left out.
 func (b *Backend) Peers(ctx context.Context) ([]coord.Peer, error) {
-	names, err := do(ctx, b, func(c *gozk.Conn) ([]string, error) {
-		names, _, err := c.Children(b.p.peers)
-		return names, err
-	})
-	if errors.Is(err, gozk.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, b.opErr("listing "+b.p.peers, err)
-	}
-	zs, err := b.getAll(ctx, b.p.peers, names)
-	if err != nil {
-		return nil, b.opErr("reading "+b.p.peers, err)
+	names, zs, err := b.readDir(ctx, b.p.peers)
+	if err != nil || names == nil {
+		return nil, err
 	}
 	peers := make([]coord.Peer, 0, len(names))
 	for i, z := range zs {
@@ -94,15 +84,9 @@ func (b *Backend) LastReport(ctx context.Context, node string) (coord.Report, bo
 		return coord.Report{}, false, err
 	}
 	p := b.p.report(node)
-	data, err := do(ctx, b, func(c *gozk.Conn) ([]byte, error) {
-		data, _, err := c.Get(p)
-		return data, err
-	})
-	if errors.Is(err, gozk.ErrNoNode) {
-		return coord.Report{}, false, nil
-	}
-	if err != nil {
-		return coord.Report{}, false, b.opErr("reading "+p, err)
+	data, ok, err := b.readData(ctx, p, "reading "+p)
+	if !ok || err != nil {
+		return coord.Report{}, false, err
 	}
 	r, err := decodeJSON[coord.Report](p, data)
 	return r, err == nil, err

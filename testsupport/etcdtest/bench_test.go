@@ -1,45 +1,34 @@
 package etcdtest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
+)
 
 // The start benchmarks time a start until the server is ready; the stop that
 // follows each start is not timed.
 
 func BenchmarkStartBinary(b *testing.B) {
-	for b.Loop() {
-		s := StartBinary(b)
-		b.StopTimer()
-		s.Stop()
-		b.StartTimer()
-	}
+	testproc.BenchStart(b, func() func() { return StartBinary(b).Stop })
 }
 
 func BenchmarkStartCluster3(b *testing.B) {
-	for b.Loop() {
+	testproc.BenchStart(b, func() func() {
 		c := StartCluster(b, 3)
-		b.StopTimer()
-		for _, m := range c.Members() {
-			m.Stop()
+		return func() {
+			for _, m := range c.Members() {
+				m.Stop()
+			}
 		}
-		b.StartTimer()
-	}
+	})
 }
 
 func BenchmarkRestartBinary(b *testing.B) {
 	s := StartBinary(b)
-	for b.Loop() {
-		b.StopTimer()
-		s.Stop()
-		b.StartTimer()
-		s.Restart(b)
-	}
+	testproc.BenchRestart(b, s.Stop, func() { s.Restart(b) })
 }
 
 func BenchmarkStartEmbedded(b *testing.B) {
-	for b.Loop() {
-		e := StartEmbedded(b)
-		b.StopTimer()
-		e.Close()
-		b.StartTimer()
-	}
+	testproc.BenchStart(b, func() func() { return StartEmbedded(b).Close })
 }

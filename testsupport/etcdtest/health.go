@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
 // healthPoll is the pause between two health probes.
@@ -20,10 +22,14 @@ func (s *Server) WaitHealthy(ctx context.Context) error {
 	if p == nil || p.Exited() {
 		return ErrNotRunning
 	}
-	tr := &http.Transport{DisableKeepAlives: true}
+	return pollHealth(ctx, p, &http.Transport{DisableKeepAlives: true}, s.ClientURL()+"/health")
+}
+
+// pollHealth polls url through tr until etcd says it is healthy, p exits
+// (ErrExited) or ctx ends (its error, with the last answer seen).
+func pollHealth(ctx context.Context, p *testproc.Process, tr *http.Transport, url string) error {
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: time.Second}
-	url := s.ClientURL() + "/health"
 	last := "no answer yet"
 	for {
 		if p.Exited() {

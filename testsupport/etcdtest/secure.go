@@ -2,7 +2,6 @@ package etcdtest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -91,24 +90,7 @@ func (s *SecureServer) waitHealthy(ctx context.Context, tb testing.TB) error {
 	tb.Helper()
 	p := s.proc.Current()
 	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: s.certs.ClientTLS(tb, true)}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: time.Second}
-	url := s.ClientURL() + "/health"
-	for {
-		if p.Exited() {
-			return fmt.Errorf("%w (%s) before %s was healthy", ErrExited, p.ExitStatus(), url)
-		}
-		ok, answer := probeHealth(ctx, hc, url)
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("etcdtest: %s not healthy (last answer: %s): %w", url, answer, ctx.Err())
-		case <-p.Done():
-		case <-time.After(healthPoll):
-		}
-	}
+	return pollHealth(ctx, p, tr, s.ClientURL()+"/health")
 }
 
 // Endpoints returns the client endpoint as "127.0.0.1:P". The etcd client

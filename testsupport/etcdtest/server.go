@@ -22,7 +22,10 @@ type Server struct {
 	peerPort   int
 	cluster    string // the --initial-cluster value
 
-	proc testproc.Runner // this member's runs; serializes Stop, Kill and Restart
+	// Runner holds this member's runs: its PID, Running, Stop, Kill,
+	// Pause and Resume act on the run started last. Stop, Kill and Restart
+	// are serialized.
+	testproc.Runner
 }
 
 // Name returns the member name, as in --name.
@@ -54,31 +57,6 @@ func (s *Server) ClientAddr() string {
 	return "127.0.0.1:" + strconv.Itoa(s.clientPort)
 }
 
-// PID returns the process ID of this member's run started last, whether or
-// not it still runs, or 0 before the first start.
-func (s *Server) PID() int { return s.proc.PID() }
-
-// Running reports whether this member's run started last has not exited. A
-// paused member is running.
-func (s *Server) Running() bool { return s.proc.Running() }
-
-// Stop ends etcd gracefully: SIGTERM, then SIGKILL after 5s. It returns once
-// the process has been reaped; a stopped Server is left as it is.
-func (s *Server) Stop() { s.proc.Stop() }
-
-// Kill ends etcd with SIGKILL, as a crash would, and waits until it has been
-// reaped.
-func (s *Server) Kill() { s.proc.Kill() }
-
-// Pause freezes etcd with SIGSTOP: its sockets stay open and silent. It
-// returns once the kernel reports every thread stopped (at most 2s), so
-// nothing is served after Pause returns.
-func (s *Server) Pause() { s.proc.Pause() }
-
-// Resume continues a paused etcd with SIGCONT and returns once no thread is
-// stopped (at most 2s).
-func (s *Server) Resume() { s.proc.Resume() }
-
 // Restart stops the process if it runs, starts it again with the same data
 // folder and ports, and waits until it is healthy. A cluster member is
 // healthy only once it sees a leader, so restarting one member of a cluster
@@ -97,17 +75,17 @@ func (s *Server) Restart(tb testing.TB) {
 
 // relaunch stops the process if it runs and starts a new one, without
 // waiting for health.
-func (s *Server) relaunch() error { return s.proc.Relaunch(s.command()) }
+func (s *Server) relaunch() error { return s.Runner.Relaunch(s.command()) }
 
 // launch starts a new process for this member; the previous one must have ended.
 func (s *Server) launch() error {
-	if err := s.proc.Launch(s.command()); err != nil {
+	if err := s.Runner.Launch(s.command()); err != nil {
 		return fmt.Errorf("etcdtest: %s: %w", s.name, err)
 	}
 	return nil
 }
 
-func (s *Server) current() *testproc.Process { return s.proc.Current() }
+func (s *Server) current() *testproc.Process { return s.Runner.Current() }
 
 // logTail returns the end of the member's log, for failure messages.
 func (s *Server) logTail() string { return testproc.LogTail(s.LogPath()) }

@@ -81,6 +81,13 @@ func send(t *testing.T, c net.Conn, msg string) {
 	}
 }
 
+// echoes sends msg on c and expects it back within patience.
+func echoes(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	send(t, c, msg)
+	expect(t, c, msg, patience)
+}
+
 // expect reads len(want) bytes within wait and compares them with want.
 func expect(t *testing.T, c net.Conn, want string, wait time.Duration) {
 	t.Helper()

@@ -22,8 +22,7 @@ func TestForwards(t *testing.T) {
 	c := dial(t, p.Addr())
 	for i := range 10 {
 		msg := fmt.Sprintf("ping %d\n", i)
-		send(t, c, msg)
-		expect(t, c, msg, patience)
+		echoes(t, c, msg)
 	}
 	big := strings.Repeat("x", 1<<20)
 	go func() { _, _ = c.Write([]byte(big)) }()
@@ -33,61 +32,64 @@ func TestForwards(t *testing.T) {
 	}
 }
 
-func TestBlockHoldsBytesUntilUnblock(t *testing.T) {
-	echo := startEcho(t)
-	p := New(t, echo.addr())
-	c := dial(t, p.Addr())
-	send(t, c, "before")
-	expect(t, c, "before", patience)
+// TestBlock runs each case against an echo server behind a new proxy.
+func TestBlock(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, echo *echoServer, p *Proxy)
+	}{
+		{"holds bytes until Unblock", func(t *testing.T, _ *echoServer, p *Proxy) {
+			c := dial(t, p.Addr())
+			echoes(t, c, "before")
 
-	p.Block()
-	p.Block() // idempotent
-	send(t, c, "held")
-	expectSilence(t, c, silence)
+			p.Block()
+			p.Block() // idempotent
+			send(t, c, "held")
+			expectSilence(t, c, silence)
 
-	p.Unblock()
-	expect(t, c, "held", patience)
-	p.Unblock() // idempotent
-	send(t, c, "after")
-	expect(t, c, "after", patience)
-}
+			p.Unblock()
+			expect(t, c, "held", patience)
+			p.Unblock() // idempotent
+			echoes(t, c, "after")
+		}},
+		{"defers new connections", func(t *testing.T, echo *echoServer, p *Proxy) {
+			p.Block()
+			c := dial(t, p.Addr()) // accepted by the proxy ...
+			send(t, c, "hello")
+			expectSilence(t, c, silence)
+			if got := echo.accepted.Load(); got != 0 {
+				t.Fatalf("target accepted %d connections while blocked, want 0", got)
+			}
+			p.Unblock() // ... and dialed upstream only now.
+			expect(t, c, "hello", patience)
+			if got := echo.accepted.Load(); got != 1 {
+				t.Fatalf("target accepted %d connections after Unblock, want 1", got)
+			}
+		}},
+		{"hides close", func(t *testing.T, echo *echoServer, p *Proxy) {
+			c := dial(t, p.Addr())
+			echoes(t, c, "x")
 
-func TestBlockDefersNewConnections(t *testing.T) {
-	echo := startEcho(t)
-	p := New(t, echo.addr())
-	p.Block()
-	c := dial(t, p.Addr()) // accepted by the proxy ...
-	send(t, c, "hello")
-	expectSilence(t, c, silence)
-	if got := echo.accepted.Load(); got != 0 {
-		t.Fatalf("target accepted %d connections while blocked, want 0", got)
+			p.Block()
+			_ = c.Close()
+			select {
+			case <-echo.ended:
+				t.Fatal("target saw the client's close through a blocked proxy")
+			case <-time.After(silence):
+			}
+			p.Unblock()
+			select {
+			case <-echo.ended:
+			case <-time.After(patience):
+				t.Fatalf("target did not see the client's close %v after Unblock", patience)
+			}
+		}},
 	}
-	p.Unblock() // ... and dialed upstream only now.
-	expect(t, c, "hello", patience)
-	if got := echo.accepted.Load(); got != 1 {
-		t.Fatalf("target accepted %d connections after Unblock, want 1", got)
-	}
-}
-
-func TestBlockHidesClose(t *testing.T) {
-	echo := startEcho(t)
-	p := New(t, echo.addr())
-	c := dial(t, p.Addr())
-	send(t, c, "x")
-	expect(t, c, "x", patience)
-
-	p.Block()
-	_ = c.Close()
-	select {
-	case <-echo.ended:
-		t.Fatal("target saw the client's close through a blocked proxy")
-	case <-time.After(silence):
-	}
-	p.Unblock()
-	select {
-	case <-echo.ended:
-	case <-time.After(patience):
-		t.Fatalf("target did not see the client's close %v after Unblock", patience)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			echo := startEcho(t)
+			tt.run(t, echo, New(t, echo.addr()))
+		})
 	}
 }
 
@@ -110,8 +112,7 @@ func TestDelay(t *testing.T) {
 			for i := range 3 {
 				msg := fmt.Sprintf("m%d", i)
 				start := time.Now()
-				send(t, c, msg)
-				expect(t, c, msg, patience)
+				echoes(t, c, msg)
 				if rt := time.Since(start); rt < tt.minRoundTrip {
 					t.Fatalf("round trip took %v with delay %v±%v; want at least %v", rt, tt.mean, tt.jitter, tt.minRoundTrip)
 				}
@@ -207,8 +208,7 @@ func TestCloseAll(t *testing.T) {
 	expectBroken(t, c2, patience)
 
 	c3 := dial(t, p.Addr())
-	send(t, c3, "still open")
-	expect(t, c3, "still open", patience)
+	echoes(t, c3, "still open")
 }
 
 func TestCloseEndsEverything(t *testing.T) {
@@ -243,10 +243,8 @@ func TestOddDelays(t *testing.T) {
 	p := New(t, echo.addr())
 	p.SetDelay(-time.Second, -time.Second) // counts as no delay
 	c := dial(t, p.Addr())
-	send(t, c, "a")
-	expect(t, c, "a", patience)
+	echoes(t, c, "a")
 	p.SetDelay(0, time.Duration(math.MaxInt64)) // must not panic
 	p.SetDelay(0, 0)
-	send(t, c, "b")
-	expect(t, c, "b", patience)
+	echoes(t, c, "b")
 }

@@ -1,25 +1,19 @@
 package zktest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/idcoord/idcoord/testsupport/testproc"
+)
 
 // The start benchmarks time a start until the server serves; the stop that
 // follows each start is not timed.
 
 func BenchmarkStart(b *testing.B) {
-	for b.Loop() {
-		s := Start(b)
-		b.StopTimer()
-		s.Stop()
-		b.StartTimer()
-	}
+	testproc.BenchStart(b, func() func() { return Start(b).Stop })
 }
 
 func BenchmarkRestartAfterKill(b *testing.B) {
 	s := Start(b)
-	for b.Loop() {
-		b.StopTimer()
-		s.Kill()
-		b.StartTimer()
-		s.Restart(b)
-	}
+	testproc.BenchRestart(b, s.Kill, func() { s.Restart(b) })
 }

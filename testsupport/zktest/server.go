@@ -25,7 +25,11 @@ type Server struct {
 	opts   Options // with defaults applied
 	member *member // nil for a standalone server
 
-	proc testproc.Runner // the server's runs; serializes Stop, Kill and Restart
+	// Runner holds the server's runs: its PID, Running, Stop, Kill,
+	// Pause and Resume act on the run started last. Stop, Kill and Restart
+	// are serialized. A paused JVM's sessions expire only after Resume, when
+	// it sees the time that has passed.
+	testproc.Runner
 }
 
 // member is a Server's place in an ensemble.
@@ -100,37 +104,11 @@ func (s *Server) Options() Options { return s.opts }
 
 func (s *Server) confDir() string { return filepath.Join(s.dir, "conf") }
 
-// PID returns the process ID of the server's run started last, whether or
-// not it still runs, or 0 before the first start.
-func (s *Server) PID() int { return s.proc.PID() }
-
-// Running reports whether the server's run started last has not exited. A
-// paused server is running.
-func (s *Server) Running() bool { return s.proc.Running() }
-
-// Stop ends ZooKeeper gracefully: SIGTERM, then SIGKILL after 5s. It returns
-// once the JVM has been reaped; a stopped Server is left as it is.
-func (s *Server) Stop() { s.proc.Stop() }
-
-// Kill ends ZooKeeper with SIGKILL, as a crash would, and waits until the JVM
-// has been reaped.
-func (s *Server) Kill() { s.proc.Kill() }
-
-// Pause freezes the JVM with SIGSTOP: its sockets stay open and silent, and
-// the sessions it holds expire only after Resume, when it sees the time that
-// has passed. It returns once the kernel reports every thread stopped (at
-// most 2s), so nothing is served after Pause returns.
-func (s *Server) Pause() { s.proc.Pause() }
-
-// Resume continues a paused JVM with SIGCONT and returns once no thread is
-// stopped (at most 2s).
-func (s *Server) Resume() { s.proc.Resume() }
-
 // Restart stops the process if it runs, starts it again with the same data
 // folder and port, and waits until it serves.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
-	if err := s.proc.Relaunch(s.command()); err != nil {
+	if err := s.Runner.Relaunch(s.command()); err != nil {
 		tb.Fatalf("zktest: restart: %v", err)
 	}
 	start := time.Now()
@@ -142,13 +120,13 @@ func (s *Server) Restart(tb testing.TB) {
 
 // launch starts a new process; the previous one must have ended.
 func (s *Server) launch() error {
-	if err := s.proc.Launch(s.command()); err != nil {
+	if err := s.Runner.Launch(s.command()); err != nil {
 		return fmt.Errorf("zktest: zookeeper: %w", err)
 	}
 	return nil
 }
 
-func (s *Server) current() *testproc.Process { return s.proc.Current() }
+func (s *Server) current() *testproc.Process { return s.Runner.Current() }
 
 func (s *Server) logTail() string { return testproc.LogTail(s.LogPath()) }
 
