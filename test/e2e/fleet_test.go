@@ -91,6 +91,11 @@ type fleet struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// The load clients stop first (finish), so that the samplers take a
+	// status sample after every answer the checker reads.
+	loadCtx    context.Context
+	loadCancel context.CancelFunc
+	loadWG     sync.WaitGroup
 
 	mu struct {
 		sync.Mutex
@@ -142,6 +147,7 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 	}
 	f := &fleet{t: t, start: time.Now(), logDir: logDir, proxies: map[int][]*faultproxy.Proxy{}, scale: opts.Scale}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
+	f.loadCtx, f.loadCancel = context.WithCancel(f.ctx)
 	f.chaos = &chaosLog{}
 	requireNetworkTools(t, opts)
 	if opts.Firewall {
@@ -226,9 +232,10 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 		f.samples = append(f.samples, s)
 		l := &loadLog{}
 		f.loads = append(f.loads, l)
-		f.wg.Add(2)
+		f.wg.Add(1)
+		f.loadWG.Add(1)
 		go func() { defer f.wg.Done(); sample(f.ctx, f, n, s) }()
-		go func() { defer f.wg.Done(); runLoad(f.ctx, f, n, l, opts.Load, opts.Seed*10+int64(i)) }()
+		go func() { defer f.loadWG.Done(); runLoad(f.loadCtx, f, n, l, opts.Load, opts.Seed*10+int64(i)) }()
 	}
 	f.waitServing(readyNeeded, 60*time.Second)
 	f.logf("fleet ready: %v", f.serving())
@@ -261,9 +268,14 @@ func (f *fleet) store() testproc.Restorable {
 	}
 }
 
-// finish stops the load clients, the samplers and the supervisors, so
-// that the logs can be checked; the nodes keep running until stop.
+// finish stops the load clients, then, once every sampler has had time
+// for two more samples (so that every answer has one after it), the
+// samplers and the supervisors, so that the logs can be checked; the nodes
+// keep running until stop.
 func (f *fleet) finish() {
+	f.loadCancel()
+	f.loadWG.Wait()
+	f.run(2*sampleEvery + 100*time.Millisecond)
 	f.cancel()
 	f.wg.Wait()
 }
@@ -272,6 +284,7 @@ func (f *fleet) finish() {
 // when the test failed.
 func (f *fleet) stop() {
 	f.cancel()
+	f.loadWG.Wait()
 	for _, n := range f.nodes {
 		n.mu.Lock()
 		n.mu.auto = false
