@@ -40,11 +40,12 @@ func (n *Node) claimDrift() time.Duration { return 2 * n.cfg.MaxDrift }
 // the configuration, not a sign of a bad clock.
 func (n *Node) waitPast(ctx context.Context, t, claim time.Time, wid int64) error {
 	now := n.cfg.Clock.Now()
-	if behind := t.Sub(now); behind > n.cfg.MaxStartupWait {
+	limit := max(n.cfg.MaxStartupWait, 0) // negative: none is waited out
+	if behind := t.Sub(now); behind > limit {
 		return fmt.Errorf("%w: clock %s is %s behind %s, the reserved window or last report of WorkerId %d; "+
 			"more than clock.max-startup-wait (%s), refusing to start",
 			ErrClockBehind, now.UTC().Format(time.RFC3339Nano), behind.Round(time.Millisecond),
-			t.UTC().Format(time.RFC3339Nano), wid, n.cfg.MaxStartupWait)
+			t.UTC().Format(time.RFC3339Nano), wid, limit)
 	}
 	what, reason := "the reserved window", ReasonClockBehind
 	if claim.After(t) {

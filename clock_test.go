@@ -54,6 +54,7 @@ type clockNode struct {
 	admin                   string               // "": a /clock server on clock
 	layout                  snowflake.Layout
 	largeRollback           idcoord.LargeRollback
+	startupWait             time.Duration // idcoord.Config.MaxStartupWait
 }
 
 // startClockNode starts a node on o.clock that checks its peers' clocks
@@ -76,7 +77,7 @@ func startClockNode(t *testing.T, o clockNode) (*idcoord.Node, error) {
 	}
 	n, err := idcoord.Start(ctx, idcoord.Config{Backend: b, Node: o.name, Admin: o.admin, Clock: o.clock,
 		Monotonic: o.monotonic, Layout: o.layout, Logger: log, LargeRollback: o.largeRollback,
-		PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
+		MaxStartupWait: o.startupWait, PeerCheckEvery: 300 * time.Millisecond, RefreshEvery: 200 * time.Millisecond})
 	if err == nil {
 		t.Cleanup(func() { n.Close(context.Background()) })
 	}
@@ -143,8 +144,14 @@ func TestRestartBehindHistory(t *testing.T) {
 	t.Logf("30s behind: %v", err)
 
 	// Now 8s behind the history: further than the claim floor (Window +
-	// 2×MaxDrift = 5s), so the wait is the history's.
+	// 2×MaxDrift = 5s), so the wait is the history's. A negative
+	// MaxStartupWait (clock.max-startup-wait 0) waits for none: refused.
 	clock.Advance(22 * time.Second)
+	none := o
+	none.startupWait = -1
+	if _, err := startClockNode(t, none); !errors.Is(err, idcoord.ErrClockBehind) {
+		t.Fatalf("restart 8s behind with MaxStartupWait -1 = %v, want ErrClockBehind", err)
+	}
 	startedAt := clock.Now()
 	again, err := startClockNode(t, o)
 	if err != nil {

@@ -106,8 +106,11 @@ type Config struct {
 	// MaxBackwardWait. Empty means LargeRollbackNewWorker.
 	LargeRollback LargeRollback
 	// MaxStartupWait is how far behind its own history (W, last report) the
-	// clock may be at start and still be waited out. It does not bound the
-	// claim floor's wait (Window + 2×MaxDrift), which every claim waits out.
+	// clock may be at start and still be waited out. Zero means
+	// DefaultMaxStartupWait (10s); negative means none is waited out: the
+	// node refuses to start whenever its clock is behind its history. It
+	// does not bound the claim floor's wait (Window + 2×MaxDrift), which
+	// every claim waits out.
 	MaxStartupWait time.Duration
 	// StartTimeout bounds retrying an unreachable store at Start. The claim
 	// floor's wait comes on top: Start may take up to StartTimeout + Window +
@@ -205,7 +208,7 @@ func (c Config) Validate() error {
 		return errors.New("idcoord: node name is empty and the hostname is unknown")
 	case c.RefreshEvery >= c.Window:
 		return fmt.Errorf("idcoord: refresh period %s must be below the window %s", c.RefreshEvery, c.Window)
-	case c.MaxStartupWait < 0 || c.StartTimeout < 0 || c.ReportEvery < 0 || c.MaxDrift < 0 || c.PeerCheckEvery < 0:
+	case c.StartTimeout < 0 || c.ReportEvery < 0 || c.MaxDrift < 0 || c.PeerCheckEvery < 0:
 		return errors.New("idcoord: negative durations are not allowed")
 	}
 	if err := c.LargeRollback.Validate(); err != nil {

@@ -160,7 +160,7 @@ var keys = []key{
 		usage: "largest backward clock step that is waited out (0: none is)",
 		show:  func(s *settings) any { return s.Clock.MaxBackwardWait.String() }},
 	{name: "clock.max-startup-wait", typ: "duration", def: durationText(idcoord.DefaultMaxStartupWait),
-		usage: "longest wait at start-up for the clock to pass the reserved window",
+		usage: "longest wait at start-up for the clock to pass the reserved window (0: none is)",
 		show:  func(s *settings) any { return s.Clock.MaxStartupWait.String() }},
 	{name: "clock.large-rollback", def: string(idcoord.LargeRollbackNewWorker),
 		usage: "after a backward clock step larger than clock.max-backward-wait: new-worker (a fresh WorkerId if one is free, " +

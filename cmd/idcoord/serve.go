@@ -116,7 +116,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	defer st.Close()
 	node, err := idcoord.Start(ctx, idcoord.Config{
 		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
-		Clock: clock, MaxBackwardWait: backwardWait(s.Clock.MaxBackwardWait), MaxStartupWait: s.Clock.MaxStartupWait,
+		Clock: clock, MaxBackwardWait: noneIfZero(s.Clock.MaxBackwardWait), MaxStartupWait: noneIfZero(s.Clock.MaxStartupWait),
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
 		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster), // this node's own last W per WorkerId
 	})
@@ -221,12 +221,13 @@ func startAdmin(addr string, source sidecar.Source, status func() any, registry 
 	return srv, nil
 }
 
-// backwardWait maps clock.max-backward-wait onto idcoord.Config. The key's
-// 0 means "none is waited out" (README); the Config's zero means the
-// default, as every zero Config field does (README, "Using it as a Go
-// library"), and a negative value means none. Both contracts stand, so the
-// mapping stays here, where keys meet configs.
-func backwardWait(d time.Duration) time.Duration {
+// noneIfZero maps clock.max-backward-wait and clock.max-startup-wait onto
+// idcoord.Config. A key's 0 means "none is waited out" (README; print-config
+// shows 0s); the Config's zero means the default, as every zero Config field
+// does (README, "Using it as a Go library"), and a negative value means
+// none. Both contracts stand, so the mapping stays here, where keys meet
+// configs.
+func noneIfZero(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}
