@@ -71,6 +71,7 @@ type verdict struct {
 	HealToGood         time.Duration // -1: none seen
 	MaxPastFence       time.Duration // largest (served - deadline); must be <= 0
 	FenceChecked       int
+	Seg                segVerdict // the segment load, when the fleet ran one
 	Evidence           []string
 	Notes              []string
 }
@@ -83,7 +84,8 @@ func (v *verdict) evidence(format string, args ...any) {
 
 // violations is the sum of every kind of violation.
 func (v verdict) violations() int {
-	return v.OrderViolations + v.WorkerViolations + v.FenceViolations + v.RangeOverlaps + v.Protocol + v.Scenario
+	return v.OrderViolations + v.WorkerViolations + v.FenceViolations + v.RangeOverlaps + v.Protocol + v.Scenario +
+		v.Seg.violations()
 }
 
 // run is a maximal stretch of one node incarnation's answers under one
@@ -189,6 +191,9 @@ func (f *fleet) check() verdict {
 	f.checkDuplicates(&v, all)
 	checkRanges(&v, f, runs)
 	f.timings(&v)
+	if f.segTags != nil {
+		f.checkSegments(&v, f.showSegment)
+	}
 	return v
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +64,11 @@ type fleetOptions struct {
 	// Backup copies the store's data folders once it serves, before any
 	// node starts, so that a scenario can put the store back to that past.
 	Backup bool
+	// Segments creates segmentTags in the store before any node starts
+	// and runs segment load on every node beside the Snowflake load, at
+	// SegLoad's pace.
+	Segments bool
+	SegLoad  segLoadOptions
 }
 
 // fleet is one scenario's environment: a 3-member etcd cluster, five
@@ -87,6 +93,12 @@ type fleet struct {
 	samples []*sampleLog
 	chaos   *chaosLog
 	scale   float64
+	// storeArgs are the flags that reach the whole store, for the CLI.
+	storeArgs []string
+	// With Segments: the tags, and each node's segment load logs, one per
+	// connection slot.
+	segTags []string
+	segLogs [][]*segLog
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -99,8 +111,9 @@ type fleet struct {
 
 	mu struct {
 		sync.Mutex
-		events []event
-		notes  []string
+		events  []event
+		notes   []string
+		outages []outage
 	}
 }
 
@@ -177,6 +190,10 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 		}
 	}
 	cluster := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
+	f.storeArgs = coordArgs(opts, f.storeAddrs(), cluster)
+	if opts.Segments {
+		f.createSegmentTags()
+	}
 	for i := range fleetSize {
 		addrs := f.storeAddrs()
 		var place nodePlace
@@ -201,16 +218,11 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 				addrs = append(addrs, p.Addr())
 			}
 		}
-		args := []string{"--coord", "etcd", "--etcd.endpoints", strings.Join(addrs, ","), "--lease.ttl", fleetTTL.String()}
-		if opts.ZK {
-			mode := opts.ZKMode
-			if mode == "" {
-				mode = "ephemeral"
-			}
-			args = []string{"--coord", "zk", "--zk.servers", strings.Join(addrs, ","), "--zk.mode", mode,
-				"--zk.session-timeout", zkSession.String()}
+		args := coordArgs(opts, addrs, cluster)
+		if !opts.ZK {
+			args = append(args, "--lease.ttl", fleetTTL.String())
 		}
-		args = append(args, "--cluster", cluster, "--layout.worker-bits", workerBits, "--clock.max-drift", "1s")
+		args = append(args, "--layout.worker-bits", workerBits, "--clock.max-drift", "1s")
 		f.nodes = append(f.nodes, newFleetNode(f, fmt.Sprintf("node-%d", i), args, place))
 	}
 	t.Cleanup(f.stop)
@@ -236,10 +248,44 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 		f.loadWG.Add(1)
 		go func() { defer f.wg.Done(); sample(f.ctx, f, n, s) }()
 		go func() { defer f.loadWG.Done(); runLoad(f.loadCtx, f, n, l, opts.Load, opts.Seed*10+int64(i)) }()
+		if opts.Segments {
+			f.startSegmentLoad(i, n, opts)
+		}
 	}
 	f.waitServing(readyNeeded, 60*time.Second)
 	f.logf("fleet ready: %v", f.serving())
 	return f
+}
+
+// coordArgs are the flags that make idcoord use the fleet's store at addrs
+// under cluster.
+func coordArgs(opts fleetOptions, addrs []string, cluster string) []string {
+	if !opts.ZK {
+		return []string{"--coord", "etcd", "--etcd.endpoints", strings.Join(addrs, ","), "--cluster", cluster}
+	}
+	mode := opts.ZKMode
+	if mode == "" {
+		mode = "ephemeral"
+	}
+	return []string{"--coord", "zk", "--zk.servers", strings.Join(addrs, ","), "--zk.mode", mode,
+		"--zk.session-timeout", zkSession.String(), "--cluster", cluster}
+}
+
+// startSegmentLoad starts node i's segment load connections.
+func (f *fleet) startSegmentLoad(i int, n *fleetNode, opts fleetOptions) {
+	so := opts.SegLoad.withDefaults()
+	conns := &atomic.Int64{}
+	var logs []*segLog
+	for k := range so.Conns {
+		l := &segLog{}
+		logs = append(logs, l)
+		f.loadWG.Add(1)
+		go func() {
+			defer f.loadWG.Done()
+			runSegLoad(f.loadCtx, f, n, l, conns, so, opts.Seed*1000+int64(i*10+k))
+		}()
+	}
+	f.segLogs = append(f.segLogs, logs)
 }
 
 // storeAddrs returns the client addresses of the store's servers.

@@ -54,8 +54,16 @@ type fleetNode struct {
 		exits []exitRecord
 		// offsets is every offset the node ran with, in time order.
 		offsets []offsetChange
+		// launches[i] is when incarnation i+1 was launched.
+		launches []time.Duration
+		// pauses are the SIGSTOP..SIGCONT spans, in time order; To is -1
+		// while the node is stopped.
+		pauses []pause
 	}
 }
+
+// pause is a span the test kept the node stopped.
+type pause struct{ From, To time.Duration }
 
 // offsetChange is a faultclock offset the node's clock ran with from At on,
 // for converting ID timestamps back to true time.
@@ -80,6 +88,7 @@ func (n *fleetNode) launchLocked() error {
 		}
 	}
 	n.mu.offsets = append(n.mu.offsets, offsetChange{At: n.f.since(), Offset: offset})
+	n.mu.launches = append(n.mu.launches, n.f.since())
 	c := testproc.Command{Bin: idcoordBin, Args: n.args, Env: append(os.Environ(), n.mu.env...), LogPath: n.logPath}
 	if n.ns != nil {
 		c.Bin, c.Args = n.ns.command(idcoordBin, n.args...)
@@ -174,11 +183,47 @@ func (n *fleetNode) up(auto bool, env ...string) error {
 	return nil
 }
 
-// signal sends sig to the running incarnation.
+// signal sends sig to the running incarnation; it records the spans
+// between SIGSTOP and SIGCONT.
 func (n *fleetNode) signal(sig syscall.Signal) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	switch {
+	case sig == syscall.SIGSTOP:
+		n.mu.pauses = append(n.mu.pauses, pause{From: n.f.since(), To: -1})
+	case sig == syscall.SIGCONT && len(n.mu.pauses) > 0 && n.mu.pauses[len(n.mu.pauses)-1].To < 0:
+		// Stamped once the signal is sent: the span covers all of the stop.
+		defer func() { n.mu.pauses[len(n.mu.pauses)-1].To = n.f.since() }()
+	}
 	n.mu.proc.Signal(sig)
+}
+
+// pausedWithin is how much of [from, to] the node spent stopped.
+func (n *fleetNode) pausedWithin(from, to time.Duration) time.Duration {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var d time.Duration
+	for _, p := range n.mu.pauses {
+		end := p.To
+		if end < 0 {
+			end = to
+		}
+		if lo, hi := max(from, p.From), min(to, end); hi > lo {
+			d += hi - lo
+		}
+	}
+	return d
+}
+
+// launchedAt is when incarnation inc was launched: before its process
+// existed.
+func (n *fleetNode) launchedAt(inc int64) (time.Duration, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if inc < 1 || int(inc) > len(n.mu.launches) {
+		return 0, false
+	}
+	return n.mu.launches[inc-1], true
 }
 
 // exitOf waits up to timeout for the exit record of incarnation inc: the

@@ -117,8 +117,13 @@ func runScenario(t *testing.T, sc scenario, seed int64, scale float64, load load
 func judge(t *testing.T, v verdict) {
 	t.Helper()
 	if v.Duplicates > 0 || v.violations() > 0 {
-		t.Errorf("%d duplicates, %d violations (order %d, worker %d, fence %d, range %d, protocol %d, scenario %d)",
-			v.Duplicates, v.violations(), v.OrderViolations, v.WorkerViolations, v.FenceViolations, v.RangeOverlaps, v.Protocol, v.Scenario)
+		t.Errorf("%d duplicates, %d violations (order %d, worker %d, fence %d, range %d, protocol %d, scenario %d, segment %d)",
+			v.Duplicates, v.violations(), v.OrderViolations, v.WorkerViolations, v.FenceViolations, v.RangeOverlaps, v.Protocol, v.Scenario,
+			v.Seg.violations())
+	}
+	if s := v.Seg; s.Duplicates > 0 || s.violations() > 0 {
+		t.Errorf("segment load: %d duplicates, %d violations (order %d, restart %d, range %d, hang %d, protocol %d, refused %d)",
+			s.Duplicates, s.violations(), s.Order, s.Restart, s.Range, s.Hangs, s.Protocol, s.Refused)
 	}
 	if v.MaxPastFence > fenceSlack {
 		t.Errorf("served %s past a fence deadline", v.MaxPastFence)
@@ -152,12 +157,42 @@ func renderReport(rows []row, total time.Duration) string {
 			v.Protocol, v.Scenario, v.WorkerChanges, v.Unavailable, dur(v.FaultToUnavailable), dur(v.HealToGood), past, r.took.Seconds())
 	}
 	fmt.Fprintf(&b, "total: %d IDs, %d duplicates, %d violations, %s\n", ids, dups, viol, total.Round(time.Second))
+	renderSegments(&b, rows)
 	for _, r := range rows {
 		for _, n := range r.v.Notes {
 			fmt.Fprintf(&b, "  [%s seed %d] %s\n", r.id, r.seed, n)
 		}
 	}
 	return b.String()
+}
+
+// renderSegments adds the segment load's table, for the scenarios that
+// ran one.
+func renderSegments(b *strings.Builder, rows []row) {
+	var ids, dups, viol int
+	header := false
+	for _, r := range rows {
+		s := r.v.Seg
+		if !s.On {
+			continue
+		}
+		if !header {
+			header = true
+			fmt.Fprintf(b, "\nsegment load: tags %s, step %d; per node %d connections of `N TAG` requests\n",
+				strings.Join(segmentTags, " "), segmentStep, segLoadOptions{}.withDefaults().Conns)
+			fmt.Fprintf(b, "%-4s %-46s %4s %9s %7s %4s %5s %7s %5s %5s %4s %4s %6s %5s %8s %6s %8s\n",
+				"#", "scenario", "seed", "segIDs", "reqs", "sdup", "sord", "srst", "srang", "shang", "sbad", "sref", "sUNA", "drop", "dnIDs", "dnUNA", "maxWait")
+		}
+		ids += s.IDs
+		dups += s.Duplicates
+		viol += s.violations()
+		fmt.Fprintf(b, "%-4s %-46s %4d %9d %7d %4d %5d %7s %5d %5d %4d %4d %6d %5d %8d %6d %7.2fs\n",
+			r.id, r.name, r.seed, s.IDs, s.Requests, s.Duplicates, s.Order, fmt.Sprintf("%d/%d", s.Restart, s.Restarts),
+			s.Range, s.Hangs, s.Protocol, s.Refused, s.Unavailable, s.Dropped, s.DownIDs, s.DownUNA, s.MaxWait.Seconds())
+	}
+	if header {
+		fmt.Fprintf(b, "segment total: %d IDs, %d duplicates, %d violations\n", ids, dups, viol)
+	}
 }
 
 // exitSummary counts the nodes' own exits (not the ones the test caused

@@ -64,6 +64,8 @@ func cutNetns(f *fleet, sc *scenarioState) (heal func()) {
 	}
 	sc.faultAt = f.since()
 	return func() {
+		// The outage ends before the rule goes: no packet passes earlier.
+		f.storeOutage("cut off", sc.faultAt, f.since(), 0)
 		rule[2] = "-D"
 		if err := f.ns.exec(rule...); err != nil {
 			f.t.Fatal(err)

@@ -60,18 +60,18 @@ func allProxied() []int { return []int{0, 1, 2, 3, 4} }
 // scenarios is the matrix, in the order the short run goes through it.
 func scenarios() []scenario {
 	return []scenario{
-		{id: "1", name: "kill -9 a node, restart same name", run: runKill},
-		{id: "2", name: "SIGSTOP past the lease, SIGCONT", run: runPause, post: postPause},
-		{id: "3", name: "node cut off from etcd (netns + iptables drop)", opts: fleetOptions{Netns: true, LeadFirst: true}, run: runNetnsCut, post: postNetCut},
+		{id: "1", name: "kill -9 a node, restart same name", opts: fleetOptions{Segments: true}, run: runKill},
+		{id: "2", name: "SIGSTOP past the lease, SIGCONT", opts: fleetOptions{Segments: true}, run: runPause, post: postPause},
+		{id: "3", name: "node cut off from etcd (netns + iptables drop)", opts: fleetOptions{Netns: true, LeadFirst: true, Segments: true}, run: runNetnsCut, post: postNetCut},
 		{id: "4", name: "node's etcd member isolated from its peers", opts: fleetOptions{Solo: map[int]int{0: 0}, LeadFirst: true, Firewall: true}, run: runIsolateMember, post: postNetCut},
-		{id: "5", name: "kill -9 etcd leader; quorum lost; restore", run: runQuorum, post: postQuorum},
+		{id: "5", name: "kill -9 etcd leader; quorum lost; restore", opts: fleetOptions{Segments: true}, run: runQuorum, post: postQuorum},
 		{id: "6", name: "clock steps -3ms -50ms -10s +1h and back", run: runClockSteps},
 		{id: "7", name: "cold start, clock -20s, store down then up", run: runColdStart, post: postColdStart},
 		{id: "9", name: "slow lossy link 75ms±50ms, 2% resets", opts: fleetOptions{Proxied: allProxied()}, run: runSlowLink},
 		{id: "10", name: "frozen clock, >4096 requests per ms", run: runFrozen, post: postFrozen},
 		{id: "11", name: "client chaos: killed clients, partial frames", run: runChaos},
 		{id: "8a", name: "ZooKeeper: SIGSTOP past the session, SIGCONT", opts: fleetOptions{ZK: true}, run: runZKPause, post: postPause},
-		{id: "8b", name: "ZooKeeper: kill -9 the server, restart", opts: fleetOptions{ZK: true}, run: runZKKill, post: postZKKill},
+		{id: "8b", name: "ZooKeeper: kill -9 the server, restart", opts: fleetOptions{ZK: true, Segments: true}, run: runZKKill, post: postZKKill},
 		{id: "12", name: "etcd restored to an empty past, holder cut off", opts: fleetOptions{Netns: true, LeadFirst: true, Backup: true}, run: runRestore, post: postRestore},
 		{id: "13a", name: "ZooKeeper (ephemeral) restored, holder cut off", opts: fleetOptions{ZK: true, Netns: true, LeadFirst: true, Backup: true}, run: runRestore, post: postRestore},
 		{id: "13b", name: "ZooKeeper (sequential) restored, holder cut off", opts: fleetOptions{ZK: true, ZKMode: "sequential", Netns: true, LeadFirst: true, Backup: true}, run: runRestore, post: postRestore},
@@ -195,6 +195,7 @@ func runQuorum(f *fleet, sc *scenarioState) {
 	// The quorum may be back as soon as the members run again, well before
 	// Restart sees them all healthy: the no-quorum window ends here.
 	sc.healAt = f.since()
+	f.storeOutage("quorum lost", sc.quorumLost, sc.healAt)
 	f.etcd.Restart(f.t, stopped...)
 	f.mark("heal", "quorum restored")
 	f.run(f.steady(5 * time.Second))

@@ -32,6 +32,7 @@ func runZKKill(f *fleet, sc *scenarioState) {
 	// The heal is the restart's launch, not the moment the harness sees the
 	// server ready: a node may reconnect before the harness's probe answers.
 	sc.healAt = f.since()
+	f.storeOutage("ZooKeeper killed", sc.faultAt, sc.healAt)
 	f.mark("heal", "ZooKeeper restarting on its data")
 	f.zk.Restart(f.t)
 	f.mark("mark", "ZooKeeper serves again")
