@@ -10,6 +10,7 @@ import (
 
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -129,6 +130,10 @@ type Config struct {
 	// Monotonic is the clock that wall-clock steps are measured against.
 	// Nil means the process's monotonic clock.
 	Monotonic clockguard.Monotonic
+	// Segments configures segment mode. Its Store nil means the Backend,
+	// when it keeps segment records (coord.SegmentStore); its Logger nil
+	// means Logger's.
+	Segments segment.Config
 	// Logger; nil means no logging.
 	Logger *zap.Logger
 }

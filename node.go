@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -25,10 +26,11 @@ type Node struct {
 	cur atomic.Pointer[holding]
 
 	guard      *guard
-	history    *localHistory // nil: none kept
-	rollback   chan struct{} // a large clock rollback was seen
-	freshTried time.Time     // last look for a fresh WorkerId; run's goroutine only
-	waitedTick int64         // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
+	history    *localHistory      // nil: none kept
+	rollback   chan struct{}      // a large clock rollback was seen
+	freshTried time.Time          // last look for a fresh WorkerId; run's goroutine only
+	waitedTick int64              // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
+	segments   *segment.Allocator // nil: the store keeps no segments
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	closing    sync.Once
@@ -95,6 +97,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	h, err := n.acquireAtStart(ctx)
 	if err != nil {
+		cfg.Backend.Close()
+		return nil, err
+	}
+	if err := n.startSegments(); err != nil {
+		h.lease.Release(ctx, n.stopIssuing(h))
 		cfg.Backend.Close()
 		return nil, err
 	}
