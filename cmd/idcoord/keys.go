@@ -134,6 +134,10 @@ var keys = []key{
 		usage: "address peers use to reach the admin listener (default: admin.addr if it names a host, else $POD_IP:port, else the first non-loopback address)",
 		show:  func(s *settings) any { return s.Admin.Advertise }},
 
+	{name: "leaf.addr", typ: "host:port",
+		usage: "TCP listener of the Leaf-compatible HTTP API: /api/segment/get/<tag>, /api/snowflake/get/<key> (default: off)",
+		show:  func(s *settings) any { return s.LeafAddr }},
+
 	{name: "layout.preset", def: snowflake.DefaultPreset,
 		usage: "ID layout preset: " + strings.Join(snowflake.PresetNames(), ", "),
 		show:  func(s *settings) any { return s.LayoutPreset }},

@@ -47,6 +47,8 @@ type settings struct {
 	Socket   socketSettings
 	MaxBatch int // as sidecar.CheckMaxBatch accepts it
 	Admin    adminSettings
+	// LeafAddr is the Leaf-compatible API's host:port; empty means off.
+	LeafAddr string
 	// LayoutPreset names the preset Layout started from.
 	LayoutPreset string
 	// Layout is the preset with the layout.* overrides applied. It passes
@@ -159,6 +161,7 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 			Addr:      b.listenAddr("admin.addr"),
 			Advertise: b.advertiseAddr("admin.advertise"),
 		},
+		LeafAddr: b.optionalListenAddr("leaf.addr"),
 		Clock: clockSettings{
 			MaxDrift:        b.duration("clock.max-drift", positive),
 			MaxBackwardWait: b.duration("clock.max-backward-wait", nonNegative),
