@@ -81,6 +81,11 @@ func (b *Backend) ListSegments(ctx context.Context) ([]coord.SegmentEntry, error
 // v > 0 sets it at znode version v-1, which fails when another write came
 // in between or the znode was deleted. Either failure is
 // coord.ErrSegmentChanged, and nothing is written.
+//
+// A caller that read a stale version from a follower and retries after
+// ErrSegmentChanged reads the newer one: the leader orders a refused write
+// after the write that made it fail, and the server answers it only once it
+// has applied both, so a read that follows on the same session sees it.
 func (b *Backend) PutSegment(ctx context.Context, tag string, r coord.SegmentRecord, v coord.SegmentVersion) (coord.SegmentVersion, error) {
 	if err := coord.CheckTag(tag); err != nil {
 		return 0, err
