@@ -3,6 +3,7 @@ package segment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -52,6 +53,9 @@ func (a *Allocator) fetchLoop(t *tagState) {
 		began := time.Now()
 		ctx, cancel := context.WithTimeout(a.ctx, a.cfg.FetchTimeout)
 		seg, rec, err := coord.TakeSegment(ctx, a.cfg.Store, t.tag, step, a.cfg.Now())
+		if err != nil && ctx.Err() == context.DeadlineExceeded && a.ctx.Err() == nil {
+			err = fmt.Errorf("%w: no answer within the fetch timeout (%s): %w", coord.ErrUnreachable, a.cfg.FetchTimeout, err)
+		}
 		cancel()
 		took := time.Since(began)
 
