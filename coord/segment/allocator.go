@@ -90,17 +90,21 @@ func (a *Allocator) Next(ctx context.Context, tag string) (int64, error) {
 // IDs taken for the failed batch are skipped, never handed out again.
 //
 // Errors wrap coord.ErrBadTag, ErrBadCount, coord.ErrNoSegment (the store
-// has no such tag), ErrUnavailable, ErrClosed or ctx's error.
+// has no such tag), ErrUnavailable, ErrClosed or ctx's error. The caller
+// bounds n (the sidecar by its max-batch): the IDs are appended to dst.
 func (a *Allocator) AppendIDs(ctx context.Context, tag string, dst []int64, n int) ([]int64, error) {
 	if a.closed.Load() {
 		return dst, ErrClosed
 	}
+	if n < 1 { // refused before the lookup, which would keep state for the tag
+		if err := coord.CheckTag(tag); err != nil {
+			return dst, fmt.Errorf("segment: %w", err)
+		}
+		return dst, fmt.Errorf("%w: asked for %d IDs of tag %q", ErrBadCount, n, tag)
+	}
 	t, err := a.lookup(tag)
 	if err != nil {
 		return dst, err
-	}
-	if n < 1 {
-		return dst, fmt.Errorf("%w: asked for %d IDs of tag %q", ErrBadCount, n, tag)
 	}
 	orig := len(dst)
 	var waitStart time.Time // when the request found nothing loaded

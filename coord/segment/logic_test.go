@@ -100,6 +100,20 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("count %d: %v, %v; want ErrBadCount and dst unchanged", n, got, err)
 		}
 	}
+	for _, tag := range []string{"orders", "never-asked"} {
+		if _, err := a.AppendIDs(ctx, tag, nil, 0); !errors.Is(err, ErrBadCount) {
+			t.Errorf("count 0 of %q: %v", tag, err)
+		}
+	}
+	if _, err := a.AppendIDs(ctx, "a/b", nil, 0); !errors.Is(err, coord.ErrBadTag) {
+		t.Errorf("bad tag and bad count: %v, want the tag named first", err)
+	}
+	a.tags.RLock()
+	kept := len(a.tags.m)
+	a.tags.RUnlock()
+	if kept != 0 {
+		t.Errorf("bad input left %d tags in the table", kept)
+	}
 	if store.callCount() != 2 { // the create: a get and a put
 		t.Errorf("bad input made %d store calls", store.callCount()-2)
 	}
