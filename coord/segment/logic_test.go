@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,4 +276,87 @@ func TestClose(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatalf("closing twice: %v", err)
 	}
+}
+
+func TestNextLoadsInBackground(t *testing.T) {
+	a, store, _ := newFakeAllocator(t, 100, Config{})
+	ctx := context.Background()
+	for range 9 {
+		if _, err := a.Next(ctx, "orders"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := a.Status()[0]; st.Next != nil || st.Fetching || len(store.takeSizes()) != 1 {
+		t.Fatalf("after 9 of 100 IDs: %+v, %d takes; want no fetch yet", st, len(store.takeSizes()))
+	}
+	if _, err := a.Next(ctx, "orders"); err != nil { // the 10th: a tenth used
+		t.Fatal(err)
+	}
+	testproc.Eventually(t, "the next segment loads with no request waiting", func() bool {
+		st := a.Status()[0]
+		return st.Next != nil && !st.Fetching
+	})
+	st := a.Status()[0]
+	if st.Current != (SegmentStatus{Start: 1, End: 101, Next: 11, Used: 10}) || *st.Next != (SegmentStatus{Start: 101, End: 301, Next: 101}) {
+		t.Fatalf("buffers: %+v, next %+v", st.Current, *st.Next)
+	}
+	if got := store.takeSizes(); !slices.Equal(got, []int64{100, 200}) {
+		t.Fatalf("takes %v", got)
+	}
+}
+
+// TestFlappingStore asks from many goroutines while the store goes down
+// and up: requests fail only with ErrUnavailable, and no ID is handed out
+// twice or out of order.
+func TestFlappingStore(t *testing.T) {
+	a, store, _ := newFakeAllocator(t, 5, Config{MaxStep: 40, FetchWait: 2 * time.Millisecond})
+	stop := make(chan struct{})
+	var flapper sync.WaitGroup
+	flapper.Go(func() {
+		for down := true; ; down = !down {
+			select {
+			case <-stop:
+				store.setDown(false)
+				return
+			case <-time.After(3 * time.Millisecond):
+				store.setDown(down)
+			}
+		}
+	})
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	var callers sync.WaitGroup
+	var failures atomic.Int64
+	for c := range 8 {
+		callers.Go(func() {
+			var ids []int64
+			for i := range 300 {
+				var err error
+				before := len(ids)
+				ids, err = a.AppendIDs(context.Background(), "orders", ids, 1+(i+c)%9)
+				if err != nil {
+					if !errors.Is(err, ErrUnavailable) || len(ids) != before {
+						t.Errorf("caller %d: %v (dst %d, was %d)", c, err, len(ids), before)
+						return
+					}
+					failures.Add(1)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i, id := range ids {
+				if i > 0 && id <= ids[i-1] {
+					t.Errorf("caller %d: %d after %d", c, id, ids[i-1])
+				}
+				if seen[id] {
+					t.Errorf("ID %d handed out twice", id)
+				}
+				seen[id] = true
+			}
+		})
+	}
+	callers.Wait()
+	close(stop)
+	flapper.Wait()
+	t.Logf("%d IDs, %d failed batches", len(seen), failures.Load())
 }
