@@ -48,6 +48,11 @@ type tagState struct {
 	step, minStep int64
 	fetchedAt     time.Duration
 
+	// high is the end of the highest segment this allocator took for the
+	// tag: every ID it handed out is below it, so a later segment must
+	// start at or above it.
+	high int64
+
 	lastFetch time.Time // wall time of the last segment's arrival
 	lastErr   error     // the last fetch's error; nil after a success
 
@@ -106,6 +111,7 @@ func (t *tagState) loadedLocked() int64 {
 // else as next.
 func (t *tagState) installLocked(seg coord.Segment) {
 	b := buffer{start: seg.Start, end: seg.End, pos: seg.Start}
+	t.high = max(t.high, seg.End)
 	if t.cur.left() == 0 {
 		t.cur = b
 	} else {

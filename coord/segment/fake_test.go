@@ -111,3 +111,21 @@ type manualClock struct{ now atomic.Int64 }
 
 func (c *manualClock) Since() time.Duration    { return time.Duration(c.now.Load()) }
 func (c *manualClock) advance(d time.Duration) { c.now.Add(int64(d)) }
+
+// restore puts tag's record back to max_id, as a store restored from an
+// older backup would: the version moves on, max_id goes down.
+func (s *memStore) restore(tag string, maxID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.recs[tag]
+	r.MaxID = maxID
+	s.rev++
+	s.recs[tag], s.vers[tag] = r, coord.SegmentVersion(s.rev)
+}
+
+// maxID returns tag's stored max_id.
+func (s *memStore) maxID(tag string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recs[tag].MaxID
+}

@@ -53,6 +53,9 @@ func (a *Allocator) fetchLoop(t *tagState) {
 		began := time.Now()
 		ctx, cancel := context.WithTimeout(a.ctx, a.cfg.FetchTimeout)
 		seg, rec, err := coord.TakeSegment(ctx, a.cfg.Store, t.tag, step, a.cfg.Now())
+		if err == nil {
+			err = a.checkNotBehind(ctx, t, seg, rec)
+		}
 		if err != nil && ctx.Err() == context.DeadlineExceeded && a.ctx.Err() == nil {
 			err = fmt.Errorf("%w: no answer within the fetch timeout (%s): %w", coord.ErrUnreachable, a.cfg.FetchTimeout, err)
 		}
@@ -72,6 +75,31 @@ func (a *Allocator) fetchLoop(t *tagState) {
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// checkNotBehind refuses a segment that starts below one this allocator
+// took before for the tag: the store went back in time (restored from an
+// older backup, or it lost writes), and the segment repeats IDs this node
+// handed out. It raises the tag's max_id past them (coord.RaiseSegment never
+// lowers), so that the next take, and every other node's, lies above, and
+// returns an error wrapping ErrStoreBehind; the loop then takes again.
+func (a *Allocator) checkNotBehind(ctx context.Context, t *tagState, seg coord.Segment, rec coord.SegmentRecord) error {
+	t.mu.Lock()
+	high := t.high
+	t.mu.Unlock()
+	if seg.Start >= high {
+		return nil
+	}
+	a.log.Error("the store handed out a segment below one taken before: it went back in time; raising max_id",
+		zap.String("tag", t.tag), zap.Int64("start", seg.Start), zap.Int64("end", seg.End), zap.Int64("taken-up-to", high))
+	rec.MaxID = high
+	_, _, _, err := coord.RaiseSegment(ctx, a.cfg.Store, t.tag, rec, a.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("%w: tag %q: the store handed out [%d, %d), below %d taken before; raising max_id failed: %w",
+			ErrStoreBehind, t.tag, seg.Start, seg.End, high, err)
+	}
+	return fmt.Errorf("%w: tag %q: the store handed out [%d, %d), below %d taken before; max_id raised to %d",
+		ErrStoreBehind, t.tag, seg.Start, seg.End, high, high)
 }
 
 // finishFetch records the outcome of one attempt, wakes the waiting

@@ -21,6 +21,11 @@ var (
 	ErrClosed = errors.New("segment: allocator closed")
 	// ErrBadCount: a batch of fewer than one ID was asked for.
 	ErrBadCount = errors.New("segment: count must be at least 1")
+	// ErrStoreBehind: the store handed out a segment below one this
+	// Allocator took before: it went back in time (restored from an older
+	// backup). The segment is refused and the tag's max_id raised past what
+	// this Allocator took; the fetch then takes again.
+	ErrStoreBehind = errors.New("segment: the store went back in time")
 )
 
 // Defaults for Config's zero fields.
