@@ -17,6 +17,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/coord/store"
 	"github.com/idcoord/idcoord/sidecar"
 )
@@ -118,6 +119,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: noneIfZero(s.Clock.MaxBackwardWait), MaxStartupWait: noneIfZero(s.Clock.MaxStartupWait),
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
+		Segments:   segment.Config{MaxStep: s.SegmentMaxStep, Registerer: registry},
 		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster), // this node's own last W per WorkerId
 	})
 	if err != nil {
