@@ -137,7 +137,7 @@ var keys = []key{
 
 	{name: "segment.max-step", typ: "int", def: strconv.Itoa(segment.DefaultMaxStep),
 		usage: "largest dynamic step of segment mode: a node whose segments last under 15 minutes doubles its step up to this",
-		show:  func(s *settings) any { return int(s.SegmentMaxStep) }}, // an int, as print-config reads numbers back
+		show:  func(s *settings) any { return s.SegmentMaxStep }},
 	{name: "leaf.addr", typ: "host:port",
 		usage: "TCP listener of the Leaf-compatible HTTP API: /api/segment/get/<tag>, /api/snowflake/get/<key> (default: off)",
 		show:  func(s *settings) any { return s.LeafAddr }},
