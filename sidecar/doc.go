@@ -59,10 +59,11 @@
 // # The contract
 //
 // An answer holds either every ID asked for, in the Source's (or the
-// SegmentSource's) increasing order, or an error and no ID at all. IDs the Source appended before it
-// failed are dropped: they are never sent and, because the source never
-// issues them again, never appear anywhere. The sidecar adds no state of its
-// own to the IDs; uniqueness is the Source's invariant.
+// SegmentSource's) increasing order, or an error and no ID at all. IDs a
+// source appended before it failed are dropped: they are never sent and,
+// because the source never issues them again, never appear anywhere. The
+// sidecar adds no state of its own to the IDs; uniqueness is the sources'
+// invariant.
 //
 // One client cannot hurt another: each connection has its own goroutine and
 // buffers, an idle deadline between requests, a read deadline once a request
