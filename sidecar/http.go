@@ -151,11 +151,7 @@ var httpStatus = [numResults]int{
 // it as a segment request if seg.
 func (s *Server) httpFail(w http.ResponseWriter, seg bool, res result, reason string) {
 	s.writeError(w, httpStatus[res], res, reason)
-	if seg {
-		s.metrics.countSegment(protoHTTP, res, 0)
-	} else {
-		s.metrics.count(protoHTTP, res, 0)
-	}
+	s.metrics.countAs(seg, protoHTTP, res, 0)
 }
 
 // decoded is the JSON answer of /decode/<id>.
