@@ -62,6 +62,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if cfg.Backend != nil {
 			cfg.Backend.Close()
 		}
+		if cfg.SegmentAllocator != nil {
+			cfg.SegmentAllocator.Close()
+		}
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
@@ -86,23 +89,22 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	})
 	history, err := openLocalHistory(cfg.HistoryDir, cfg.Node, func(err error) { n.log.Warn("local history", zap.Error(err)) })
 	if err != nil {
-		cfg.Backend.Close()
+		n.closeStores()
 		return nil, err
 	}
 	n.history = history
+	if err := n.startSegments(); err != nil {
+		n.closeStores()
+		return nil, err
+	}
 	n.setReason(ReasonAcquiring, "acquiring a WorkerId")
 	if err := n.agreeLayout(ctx); err != nil {
-		cfg.Backend.Close()
+		n.closeStores()
 		return nil, err
 	}
 	h, err := n.acquireAtStart(ctx)
 	if err != nil {
-		cfg.Backend.Close()
-		return nil, err
-	}
-	if err := n.startSegments(); err != nil {
-		h.lease.Release(ctx, n.stopIssuing(h))
-		cfg.Backend.Close()
+		n.closeStores()
 		return nil, err
 	}
 	n.cur.Store(h)
@@ -111,6 +113,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.run(runCtx, h)
 	return n, nil
+}
+
+// closeStores closes what a failed Start owns: the Backend, and the
+// segment allocator it was given or opened.
+func (n *Node) closeStores() {
+	switch {
+	case n.segments != nil:
+		n.segments.Close()
+	case n.cfg.SegmentAllocator != nil:
+		n.cfg.SegmentAllocator.Close()
+	}
+	n.cfg.Backend.Close()
 }
 
 // Layout returns the ID layout.

@@ -18,6 +18,10 @@ var ErrNoSegments = errors.New("idcoord: this store keeps no segments")
 // one lies in a segment that a compare-and-swap on segments/<tag> gave this
 // node alone (see package coord/segment).
 func (n *Node) startSegments() error {
+	if n.cfg.SegmentAllocator != nil {
+		n.segments = n.cfg.SegmentAllocator
+		return nil
+	}
 	cfg := n.cfg.Segments
 	if cfg.Store == nil {
 		store, ok := n.cfg.Backend.(coord.SegmentStore)
