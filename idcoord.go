@@ -10,6 +10,7 @@ import (
 
 	"github.com/idcoord/idcoord/clockguard"
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -129,6 +130,16 @@ type Config struct {
 	// Monotonic is the clock that wall-clock steps are measured against.
 	// Nil means the process's monotonic clock.
 	Monotonic clockguard.Monotonic
+	// Segments configures the segment allocator the node opens when it
+	// starts. Its Store nil means the Backend, when it keeps segment records
+	// (coord.SegmentStore); its Logger nil means Logger's.
+	Segments segment.Config
+	// SegmentAllocator, when set, is the allocator the node serves segment
+	// IDs from instead of opening one with Segments: segment IDs need no
+	// WorkerID, so a caller may open it first and serve them while Start
+	// waits. The node owns it from Start on: Close closes it, and so does
+	// a failed Start.
+	SegmentAllocator *segment.Allocator
 	// Logger; nil means no logging.
 	Logger *zap.Logger
 }

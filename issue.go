@@ -76,6 +76,7 @@ func (n *Node) Close(ctx context.Context) error {
 		n.mu.Unlock()
 		n.stop()
 		n.wg.Wait()
+		n.closeSegments()
 		if h := n.cur.Swap(nil); h != nil {
 			err = h.lease.Release(ctx, n.stopIssuing(h))
 		}

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -25,10 +26,11 @@ type Node struct {
 	cur atomic.Pointer[holding]
 
 	guard      *guard
-	history    *localHistory // nil: none kept
-	rollback   chan struct{} // a large clock rollback was seen
-	freshTried time.Time     // last look for a fresh WorkerId; run's goroutine only
-	waitedTick int64         // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
+	history    *localHistory      // nil: none kept
+	rollback   chan struct{}      // a large clock rollback was seen
+	freshTried time.Time          // last look for a fresh WorkerId; run's goroutine only
+	waitedTick int64              // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
+	segments   *segment.Allocator // nil: the store keeps no segments
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	closing    sync.Once
@@ -60,6 +62,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if cfg.Backend != nil {
 			cfg.Backend.Close()
 		}
+		if cfg.SegmentAllocator != nil {
+			cfg.SegmentAllocator.Close()
+		}
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
@@ -84,18 +89,22 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	})
 	history, err := openLocalHistory(cfg.HistoryDir, cfg.Node, func(err error) { n.log.Warn("local history", zap.Error(err)) })
 	if err != nil {
-		cfg.Backend.Close()
+		n.closeStores()
 		return nil, err
 	}
 	n.history = history
+	if err := n.startSegments(); err != nil {
+		n.closeStores()
+		return nil, err
+	}
 	n.setReason(ReasonAcquiring, "acquiring a WorkerId")
 	if err := n.agreeLayout(ctx); err != nil {
-		cfg.Backend.Close()
+		n.closeStores()
 		return nil, err
 	}
 	h, err := n.acquireAtStart(ctx)
 	if err != nil {
-		cfg.Backend.Close()
+		n.closeStores()
 		return nil, err
 	}
 	n.cur.Store(h)
@@ -104,6 +113,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.run(runCtx, h)
 	return n, nil
+}
+
+// closeStores closes what a failed Start owns: the Backend, and the
+// segment allocator it was given or opened.
+func (n *Node) closeStores() {
+	switch {
+	case n.segments != nil:
+		n.segments.Close()
+	case n.cfg.SegmentAllocator != nil:
+		n.cfg.SegmentAllocator.Close()
+	}
+	n.cfg.Backend.Close()
 }
 
 // Layout returns the ID layout.

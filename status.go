@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/snowflake"
 )
 
@@ -30,6 +31,9 @@ type Status struct {
 	// Generator counts the generators' slow paths since Start.
 	Generator snowflake.Stats `json:"generator"`
 	Clock     ClockStatus     `json:"clock"`
+	// Segments are segment mode's tags this node has loaded, with their
+	// double buffers.
+	Segments []segment.TagStatus `json:"segments"`
 }
 
 // LayoutStatus describes the ID layout.
@@ -50,6 +54,9 @@ func (n *Node) Status() Status {
 		Layout: LayoutStatus{TimeBits: l.TimeBits, TimeUnit: l.TimeUnit.String(), WorkerBits: l.WorkerBits,
 			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC()},
 		Clock: n.guard.status(),
+	}
+	if n.segments != nil {
+		s.Segments = n.segments.Status()
 	}
 	if err := n.Ready(); err != nil {
 		s.Reason = err.Error()

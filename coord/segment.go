@@ -151,8 +151,8 @@ type SegmentEntry struct {
 	Err     error
 }
 
-// SegmentStore keeps the segment records. Both backends implement it;
-// coordtest.RunSegments is its conformance suite. Every error wraps
+// SegmentStore keeps the segment records. Both backends implement it; the
+// Segments tests of coordtest.Run are its conformance suite. Every error wraps
 // ErrUnreachable, ErrDenied, ErrClosed or ctx's error when the store did not
 // answer, and ErrBadRecord (naming the key) when a record cannot be read.
 // Tags passed in have passed CheckTag. Implementations are safe for

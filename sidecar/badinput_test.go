@@ -50,7 +50,7 @@ func TestBadInput(t *testing.T) {
 		{"1 MiB line", func(t *testing.T, c *lineConn) {
 			go c.Write([]byte(strings.Repeat("1", 1<<20) + "\n"))
 			out, _ := c.readAll()
-			if out != "ERR BADREQUEST line longer than 64 bytes; closing\n" {
+			if out != "ERR BADREQUEST line longer than 160 bytes; closing\n" {
 				t.Fatalf("got %.100q", out)
 			}
 		}},
@@ -148,7 +148,7 @@ func isIDLine(l string) bool {
 }
 
 func isErrLine(l string) bool {
-	for _, code := range []string{"UNAVAILABLE", "BADREQUEST", "TOOMANY"} {
+	for _, code := range []string{"UNAVAILABLE", "BADREQUEST", "TOOMANY", "NOTFOUND"} {
 		if strings.HasPrefix(l, "ERR "+code+" ") {
 			return true
 		}

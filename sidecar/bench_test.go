@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,9 +44,10 @@ func onBenchConn(b *testing.B, path string, fn func(ctx context.Context, c *clie
 	fn(ctx, c)
 }
 
-// benchLine asks for batch IDs per request over many line connections. The
-// load generator runs in the same process, so allocs/op counts both sides.
-func benchLine(b *testing.B, batch int) {
+// benchLine asks for batch IDs per request over many line connections:
+// Snowflake IDs, or IDs of tag if it is not empty. The load generator runs
+// in the same process, so allocs/op counts both sides.
+func benchLine(b *testing.B, batch int, tag string) {
 	ts := startBenchServer(b)
 	b.ReportAllocs()
 	b.SetParallelism(benchConnsPerProc)
@@ -55,7 +57,12 @@ func benchLine(b *testing.B, batch int) {
 			ids := make([]int64, 0, batch)
 			for pb.Next() {
 				var err error
-				if ids, err = c.AppendIDs(ctx, ids[:0], batch); err != nil {
+				if tag != "" {
+					ids, err = c.AppendSegmentIDs(ctx, tag, ids[:0], batch)
+				} else {
+					ids, err = c.AppendIDs(ctx, ids[:0], batch)
+				}
+				if err != nil {
 					b.Error(err)
 					return
 				}
@@ -66,8 +73,67 @@ func benchLine(b *testing.B, batch int) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "IDs/s")
 }
 
-func BenchmarkLineOneID(b *testing.B)     { benchLine(b, 1) }
-func BenchmarkLineBatch1000(b *testing.B) { benchLine(b, 1000) }
+func BenchmarkLineOneID(b *testing.B)     { benchLine(b, 1, "") }
+func BenchmarkLineBatch1000(b *testing.B) { benchLine(b, 1000, "") }
+
+// The segment benchmarks issue from sidecartest.Segments, an atomic counter
+// per tag: they measure the socket's cost of a segment request, not the
+// allocator's.
+func BenchmarkLineSegmentOneID(b *testing.B)     { benchLine(b, 1, "orders") }
+func BenchmarkLineSegmentBatch1000(b *testing.B) { benchLine(b, 1000, "orders") }
+
+// BenchmarkLineSegmentVsSnowflake asks for one ID a request over 32
+// connections per processor: b.N Snowflake requests, then b.N segment
+// requests on the same connections, each phase timed alone. It reports
+// both rates and their ratio (segment/snowflake, above 1 when segment
+// requests are faster); ns/op covers one request of each kind.
+func BenchmarkLineSegmentVsSnowflake(b *testing.B) {
+	ts := startBenchServer(b)
+	conns := make([]*client.Conn, benchConnsPerProc*runtime.GOMAXPROCS(0))
+	for i := range conns {
+		c, err := client.DialConn(context.Background(), ts.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	snowflake := driveConns(b, conns, b.N, func(ctx context.Context, c *client.Conn, ids []int64) ([]int64, error) {
+		return c.AppendIDs(ctx, ids, 1)
+	})
+	segment := driveConns(b, conns, b.N, func(ctx context.Context, c *client.Conn, ids []int64) ([]int64, error) {
+		return c.AppendSegmentIDs(ctx, "orders", ids, 1)
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/snowflake.Seconds(), "snowflake-IDs/s")
+	b.ReportMetric(float64(b.N)/segment.Seconds(), "segment-IDs/s")
+	b.ReportMetric(snowflake.Seconds()/segment.Seconds(), "segment/snowflake")
+}
+
+// driveConns makes n requests with ask, spread over conns, each connection
+// driven by its own goroutine, and returns how long they took.
+func driveConns(b *testing.B, conns []*client.Conn, n int, ask func(context.Context, *client.Conn, []int64) ([]int64, error)) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, c := range conns {
+		wg.Go(func() {
+			ctx := context.Background()
+			ids := make([]int64, 0, 1)
+			for next.Add(1) <= int64(n) {
+				var err error
+				if ids, err = ask(ctx, c, ids[:0]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
 
 func BenchmarkHTTPOneID(b *testing.B) {
 	ts := startBenchServer(b)

@@ -14,12 +14,15 @@ import (
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultMaxBatch       = 10000
-	DefaultMaxConns       = 1024
-	DefaultIdleTimeout    = 5 * time.Minute
-	DefaultReadTimeout    = 10 * time.Second
-	DefaultWriteTimeout   = 10 * time.Second
-	DefaultMaxLineBytes   = 64
+	DefaultMaxBatch     = 10000
+	DefaultMaxConns     = 1024
+	DefaultIdleTimeout  = 5 * time.Minute
+	DefaultReadTimeout  = 10 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultMaxLineBytes fits a segment request: a count of up to
+	// MaxMaxBatch (7 digits), a space and a tag of coord.MaxTagBytes (128),
+	// with room to spare.
+	DefaultMaxLineBytes   = 160
 	DefaultMaxHeaderBytes = 8 << 10
 )
 
@@ -93,6 +96,10 @@ func checkRange(n, lo, hi int) error {
 type Config struct {
 	// Source issues the IDs. Required.
 	Source Source
+	// Segments issues segment IDs ("N TAG" lines, GET /segment/<tag>). Nil
+	// means every segment request answers as an unknown tag (NOTFOUND, 404)
+	// saying that segment mode is not served here.
+	Segments SegmentSource
 	// Status returns a JSON-marshalable snapshot for GET /status, such as
 	// func() any { return node.Status() }. Nil means /status answers 404.
 	Status func() any
@@ -116,7 +123,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	// MaxLineBytes is the longest line-protocol request, without its '\n'.
 	// A longer line gets BADREQUEST and the connection is closed. Zero means
-	// DefaultMaxLineBytes (64); 8 to 4096.
+	// DefaultMaxLineBytes (160, enough for a count and the longest tag); 8
+	// to 4096. Below 137 some segment requests (a 7-digit count, a space
+	// and a 128-byte tag) do not fit.
 	MaxLineBytes int
 	// MaxHeaderBytes bounds an HTTP request's header. Zero means
 	// DefaultMaxHeaderBytes (8 KiB); 1 KiB to 1 MiB.

@@ -27,6 +27,7 @@ type conn struct {
 	r   *bufio.Reader
 	w   *bufio.Writer // line protocol only
 	ids []int64
+	tag string // of the last segment request, reused while it repeats
 
 	// idle is set while the connection waits for the first byte of a request.
 	idle atomic.Bool

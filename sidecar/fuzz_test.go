@@ -19,6 +19,42 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
+// FuzzParseRequest checks the split of a line request: a line without a
+// space is a count alone, parsed as parseCount does; otherwise the count is
+// the part before the first space and the tag all that follows it.
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{"", "1", "1 orders", "5 a b", " orders", "1 ", "0 x", "10001 x", "x y", "1  z", "1 \xff"} {
+		f.Add(s)
+	}
+	const maxBatch = 10000
+	f.Fuzz(func(t *testing.T, s string) {
+		n, tag, seg, res, reason := parseRequest([]byte(s), maxBatch)
+		count, rest, hasSpace := strings.Cut(s, " ")
+		if seg != hasSpace {
+			t.Fatalf("%q: segment request %v, want %v", s, seg, hasSpace)
+		}
+		if !seg {
+			if n2, res2, reason2 := parseCount(s, maxBatch); n != n2 || res != res2 || reason != reason2 || tag != nil {
+				t.Fatalf("%q: a count alone parsed unlike parseCount", s)
+			}
+			return
+		}
+		if string(tag) != rest {
+			t.Fatalf("%q: tag %q, want %q", s, tag, rest)
+		}
+		switch {
+		case count == "":
+			if res != resultBadRequest || reason == "" {
+				t.Fatalf("%q: a missing count got %v %q", s, res, reason)
+			}
+		default:
+			if n2, res2, reason2 := parseCount(count, maxBatch); n != n2 || res != res2 || reason != reason2 {
+				t.Fatalf("%q: count %q parsed unlike parseCount", s, count)
+			}
+		}
+	})
+}
+
 func FuzzParseCount(f *testing.F) {
 	for _, s := range []string{"", "1", "0", "-1", "+1", "007", "abc", "10000", "10001", "99999999999999999999", "1 2", "\x00", "-", "٣"} {
 		f.Add(s)
@@ -74,9 +110,16 @@ func FuzzHTTPRequest(f *testing.F) {
 		"GET /decode/9223372036854775807 HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /decode/%2d1 HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /status HTTP/1.1\r\nHost: x\r\n\r\nGET /id HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /segment/orders HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /segment/orders?count=4 HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n",
+		"GET /segment/nope?count=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /segment/a%2Fb HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /segment/%C3%A9/x?count=0 HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST /id HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
 		"GET / HTTP/1.0\r\n\r\n",
 		"1\n2\r\n\n0\n-5\nabc\n101\n",
+		"1 orders\n3 user.ids\r\n2\n1 nope\n",
+		"1 a b\n1  orders\n \n1 \n0 orders\n101 orders\n1 \xc3\xa9\n",
 		"3",
 		"\xff\xfe",
 	} {

@@ -18,8 +18,8 @@ var (
 	hdrAllow   = []string{"GET, HEAD"}
 )
 
-// httpHandler serves the socket's HTTP endpoints: /id, /ids, /decode/<id>
-// and /status.
+// httpHandler serves the socket's HTTP endpoints: /id, /ids,
+// /segment/<tag>, /decode/<id> and /status.
 type httpHandler struct{ s *Server }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -32,21 +32,30 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch p := r.URL.Path; {
 	case p == "/id":
-		s.serveIDs(w, r, 1, false)
+		s.serveIDs(w, r, false, "", 1, false)
 	case p == "/ids":
 		n, res, reason := countParam(r.URL.RawQuery, s.cfg.MaxBatch)
 		if res != resultOK {
 			s.httpError(w, http.StatusBadRequest, res, reason)
 			return
 		}
-		s.serveIDs(w, r, n, wantsJSON(r))
+		s.serveIDs(w, r, false, "", n, wantsJSON(r))
+	case strings.HasPrefix(p, "/segment/"):
+		// The tag is the rest of the decoded path; an escaped or extra '/'
+		// makes it one that CheckTag refuses.
+		n, res, reason := countParam(r.URL.RawQuery, s.cfg.MaxBatch)
+		if res != resultOK {
+			s.httpFail(w, true, res, reason)
+			return
+		}
+		s.serveIDs(w, r, true, p[len("/segment/"):], n, wantsJSON(r))
 	case strings.HasPrefix(p, "/decode/"):
 		s.serveDecode(w, p[len("/decode/"):])
 	case p == "/status":
 		s.serveStatus(w)
 	default:
 		s.httpError(w, http.StatusNotFound, resultNotFound,
-			fmt.Sprintf("no endpoint %s; try /id, /ids?count=N, /decode/<id> or /status", clip(p)))
+			fmt.Sprintf("no endpoint %s; try /id, /ids?count=N, /segment/<tag>?count=N, /decode/<id> or /status", clip(p)))
 	}
 }
 
@@ -80,23 +89,19 @@ type httpBuf struct {
 
 var httpBufs = sync.Pool{New: func() any { return new(httpBuf) }}
 
-// serveIDs issues n IDs and writes them one per line, or as JSON strings.
-func (s *Server) serveIDs(w http.ResponseWriter, r *http.Request, n int, asJSON bool) {
+// serveIDs issues n IDs, Snowflake IDs or, if seg, IDs of tag, and writes
+// them one per line, or as JSON strings.
+func (s *Server) serveIDs(w http.ResponseWriter, r *http.Request, seg bool, tag string, n int, asJSON bool) {
 	buf := httpBufs.Get().(*httpBuf)
 	defer func() {
 		if cap(buf.ids) <= keepIDs {
 			httpBufs.Put(buf)
 		}
 	}()
-	ids, err := s.src.AppendIDs(r.Context(), idBuf(buf.ids, n), n)
+	ids, res, reason := s.issue(r.Context(), seg, tag, idBuf(buf.ids, n), n)
 	buf.ids = ids[:0]
-	switch {
-	case err != nil:
-		s.httpError(w, http.StatusServiceUnavailable, resultUnavailable, err.Error())
-		return
-	case len(ids) != n:
-		s.httpError(w, http.StatusInternalServerError, resultInternal,
-			fmt.Sprintf("source issued %d IDs, asked for %d", len(ids), n))
+	if res != resultOK {
+		s.httpFail(w, seg, res, reason)
 		return
 	}
 	out := buf.out[:0]
@@ -129,7 +134,24 @@ func (s *Server) serveIDs(w http.ResponseWriter, r *http.Request, n int, asJSON 
 		h["Content-Length"] = []string{strconv.Itoa(len(out))}
 	}
 	w.Write(out)
-	s.metrics.count(protoHTTP, resultOK, n)
+	s.metrics.countAs(seg, protoHTTP, resultOK, n)
+}
+
+// httpStatus is the HTTP status of a failed request's result.
+var httpStatus = [numResults]int{
+	resultUnavailable: http.StatusServiceUnavailable,
+	resultBadRequest:  http.StatusBadRequest,
+	resultTooMany:     http.StatusBadRequest,
+	resultNotFound:    http.StatusNotFound,
+	resultBadMethod:   http.StatusMethodNotAllowed,
+	resultInternal:    http.StatusInternalServerError,
+}
+
+// httpFail answers a failed ID request with the status of res, and counts
+// it as a segment request if seg.
+func (s *Server) httpFail(w http.ResponseWriter, seg bool, res result, reason string) {
+	s.writeError(w, httpStatus[res], res, reason)
+	s.metrics.countAs(seg, protoHTTP, res, 0)
 }
 
 // decoded is the JSON answer of /decode/<id>.
@@ -195,20 +217,31 @@ func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 // httpError writes {"error": "<result>", "reason": "..."} with code, and
 // counts the request.
 func (s *Server) httpError(w http.ResponseWriter, code int, res result, reason string) {
+	s.writeError(w, code, res, reason)
+	s.metrics.count(protoHTTP, res, 0)
+}
+
+// writeError writes {"error": "<result>", "reason": "..."} with code.
+func (s *Server) writeError(w http.ResponseWriter, code int, res result, reason string) {
 	body, _ := json.Marshal(struct {
 		Error  string `json:"error"`
 		Reason string `json:"reason"`
 	}{res.String(), reason})
-	s.answer(w, code, body, res)
+	s.writeBody(w, code, body)
 }
 
 // answer writes body, a JSON document, with code and a newline, and counts
 // the request as res.
 func (s *Server) answer(w http.ResponseWriter, code int, body []byte, res result) {
+	s.writeBody(w, code, body)
+	s.metrics.count(protoHTTP, res, 0)
+}
+
+// writeBody writes body, a JSON document, with code and a newline.
+func (s *Server) writeBody(w http.ResponseWriter, code int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = hdrJSON
 	h["X-Content-Type-Options"] = hdrNoSniff
 	w.WriteHeader(code)
 	w.Write(append(body, '\n'))
-	s.metrics.count(protoHTTP, res, 0)
 }

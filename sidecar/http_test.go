@@ -100,7 +100,7 @@ func TestHTTPEndpoints(t *testing.T) {
 		{"decode negative", "GET", "/decode/-1", "", 400, wantJSONError("badrequest", "")},
 		{"decode too big", "GET", "/decode/9223372036854775808", "", 400, wantJSONError("badrequest", "")},
 		{"decode empty", "GET", "/decode/", "", 400, wantJSONError("badrequest", "")},
-		{"unknown path", "GET", "/nope", "", 404, wantJSONError("notfound", "no endpoint /nope; try /id, /ids?count=N, /decode/<id> or /status")},
+		{"unknown path", "GET", "/nope", "", 404, wantJSONError("notfound", "no endpoint /nope; try /id, /ids?count=N, /segment/<tag>?count=N, /decode/<id> or /status")},
 		{"POST", "POST", "/id", "", 405, wantJSONError("badmethod", "method POST is not allowed; use GET")},
 	}
 	for _, tt := range tests {

@@ -25,8 +25,10 @@ func isLineStart(b byte) bool {
 // errCode is the line protocol's code for a result.
 func errCode(r result) string {
 	switch r {
-	case resultBadRequest, resultNotFound, resultBadMethod:
+	case resultBadRequest, resultBadMethod:
 		return "BADREQUEST"
+	case resultNotFound:
+		return "NOTFOUND"
 	case resultTooMany:
 		return "TOOMANY"
 	default:
@@ -45,18 +47,15 @@ func (c *conn) serveLine() {
 		if !ok {
 			return
 		}
-		n, res, reason := parseCount(line, s.cfg.MaxBatch)
+		n, tag, seg, res, reason := parseRequest(line, s.cfg.MaxBatch)
+		if seg && string(tag) != c.tag { // compared without a copy; the tag is copied when it changes
+			c.tag = string(tag)
+		}
 		sent := 0
 		if res == resultOK {
-			ids, err := s.src.AppendIDs(s.ctx, idBuf(c.ids, n), n)
-			switch {
-			case err != nil && s.ctx.Err() != nil:
-				res, reason = resultUnavailable, "server is closing"
-			case err != nil:
-				res, reason = resultUnavailable, err.Error()
-			case len(ids) != n:
-				res, reason = resultInternal, fmt.Sprintf("source issued %d IDs, asked for %d", len(ids), n)
-			default:
+			var ids []int64
+			ids, res, reason = s.issue(s.ctx, seg, c.tag, idBuf(c.ids, n), n)
+			if res == resultOK {
 				if !c.writeIDs(ids) {
 					return
 				}
@@ -69,7 +68,7 @@ func (c *conn) serveLine() {
 		if res != resultOK {
 			c.writeErr(res, reason)
 		}
-		s.metrics.count(protoLine, res, sent)
+		s.metrics.countAs(seg, protoLine, res, sent)
 		if res == resultInternal {
 			s.log.Error("source broke its contract", zap.String("reason", reason))
 		}
@@ -194,6 +193,25 @@ func (c *conn) writeErr(r result, reason string) {
 	}
 	b = append(b, '\n')
 	c.w.Write(b)
+}
+
+// parseRequest parses a line request: a count alone (see parseCount) asks
+// for Snowflake IDs; a count, one space and a tag asks for segment IDs of
+// the tag (seg is true). The count of a segment request must not be empty.
+// The tag is not checked here: the server checks it with coord.CheckTag,
+// the rule's one home. tag points into line.
+func parseRequest(line []byte, max int) (n int, tag []byte, seg bool, res result, reason string) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 {
+		n, res, reason = parseCount(line, max)
+		return n, nil, false, res, reason
+	}
+	count, tag := line[:sp], line[sp+1:]
+	if sp == 0 {
+		return 0, tag, true, resultBadRequest, "a segment request is a count, one space and a tag; the count is missing"
+	}
+	n, res, reason = parseCount(count, max)
+	return n, tag, true, res, reason
 }
 
 // parseCount parses a line request's count (or the count HTTP parameter):

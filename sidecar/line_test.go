@@ -27,7 +27,7 @@ func TestLineProtocol(t *testing.T) {
 		{name: "negative", req: "-3\n", wantErr: "ERR BADREQUEST count must be at least 1, got -3"},
 		{name: "plus sign", req: "+3\n", wantErr: `ERR BADREQUEST count must be a decimal number, got "+3"`},
 		{name: "non-numeric", req: "abc\n", wantErr: `ERR BADREQUEST count must be a decimal number, got "abc"`},
-		{name: "two numbers", req: "1 2\n", wantErr: `ERR BADREQUEST count must be a decimal number, got "1 2"`},
+		{name: "three numbers", req: "1 2 3\n", wantErr: "ERR BADREQUEST coord: bad segment tag: byte 1 is ' '; a tag is 1 to 128 letters, digits and . _ : -"},
 		{name: "over the cap", req: "10001\n", wantErr: "ERR TOOMANY count 10001 exceeds max-batch 10000"},
 		{name: "huge", req: "99999999999999999999999\n", wantErr: "ERR TOOMANY count 99999999999999999999999 exceeds max-batch 10000"},
 		{name: "usable after errors", req: "2\n", wantN: 2},

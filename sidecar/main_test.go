@@ -29,8 +29,12 @@ type testServer struct {
 	*Server
 	path string
 	src  *sidecartest.Source
+	segs *sidecartest.Segments // knows testTags
 	reg  *prometheus.Registry
 }
+
+// testTags are the segment tags a test server knows.
+var testTags = []string{"orders", "user.ids", strings.Repeat("t", 128)}
 
 // startServer starts a server with short timeouts; edit adjusts the config.
 // Cleanup shuts it down and checks Serve's result.
@@ -41,10 +45,11 @@ func startServer(t testing.TB, edit func(*Config)) *testServer {
 
 func startServerLogged(t testing.TB, log *zap.Logger, edit func(*Config)) *testServer {
 	t.Helper()
-	ts := &testServer{src: sidecartest.NewSource(t, 7), reg: prometheus.NewRegistry()}
+	ts := &testServer{src: sidecartest.NewSource(t, 7), segs: sidecartest.NewSegments(testTags...), reg: prometheus.NewRegistry()}
 	ts.path = filepath.Join(sidecartest.ShortDir(t), "run", "idcoord.sock")
 	cfg := Config{
 		Source:      ts.src,
+		Segments:    ts.segs,
 		Status:      ts.src.Status,
 		Logger:      log,
 		Registry:    ts.reg,

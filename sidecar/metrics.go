@@ -48,6 +48,8 @@ const (
 type metrics struct {
 	idsIssued    prometheus.Counter
 	requests     [numProtocols][numResults]prometheus.Counter
+	segIDs       prometheus.Counter
+	segRequests  [numProtocols][numResults]prometheus.Counter
 	connsOpen    prometheus.Gauge
 	connsRefused [2]prometheus.Counter // refusedLimit, refusedPeer
 }
@@ -57,9 +59,13 @@ type metrics struct {
 // same registry) is shared rather than refused.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	ids := prometheus.NewCounter(prometheus.CounterOpts(opts("ids_issued_total",
-		"IDs sent to clients over the socket.")))
+		"IDs sent to clients over the socket, Snowflake and segment IDs alike.")))
 	reqs := prometheus.NewCounterVec(prometheus.CounterOpts(opts("requests_total",
-		"Socket requests by protocol (line, http) and result.")), []string{"protocol", "result"})
+		"Socket requests by protocol (line, http) and result, Snowflake and segment requests alike.")), []string{"protocol", "result"})
+	segIDs := prometheus.NewCounter(prometheus.CounterOpts(opts("segment_ids_issued_total",
+		"Segment IDs sent to clients over the socket (also counted in ids_issued_total).")))
+	segReqs := prometheus.NewCounterVec(prometheus.CounterOpts(opts("segment_requests_total",
+		"Segment requests on the socket by protocol (line, http) and result (also counted in requests_total); per-tag counts are the allocator's.")), []string{"protocol", "result"})
 	open := prometheus.NewGauge(prometheus.GaugeOpts(opts("connections_open",
 		"Socket connections being served.")))
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts(opts("connections_refused_total",
@@ -78,11 +84,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		if refused, err = register(reg, refused); err != nil {
 			return nil, err
 		}
+		if segIDs, err = register(reg, segIDs); err != nil {
+			return nil, err
+		}
+		if segReqs, err = register(reg, segReqs); err != nil {
+			return nil, err
+		}
 	}
-	m := &metrics{idsIssued: ids, connsOpen: open}
+	m := &metrics{idsIssued: ids, connsOpen: open, segIDs: segIDs}
 	for p := range numProtocols {
 		for r := range numResults {
 			m.requests[p][r] = reqs.WithLabelValues(protocolNames[p], resultNames[r])
+			m.segRequests[p][r] = segReqs.WithLabelValues(protocolNames[p], resultNames[r])
 		}
 	}
 	m.connsRefused[0] = refused.WithLabelValues(refusedLimit)
@@ -117,4 +130,23 @@ func (m *metrics) count(p protocol, r result, ids int) {
 	if ids > 0 {
 		m.idsIssued.Add(float64(ids))
 	}
+}
+
+// countSegment records one finished segment request that sent ids IDs, in
+// the segment counters and the counters of every request.
+func (m *metrics) countSegment(p protocol, r result, ids int) {
+	m.count(p, r, ids)
+	m.segRequests[p][r].Inc()
+	if ids > 0 {
+		m.segIDs.Add(float64(ids))
+	}
+}
+
+// countAs records a request with count, or countSegment if seg.
+func (m *metrics) countAs(seg bool, p protocol, r result, ids int) {
+	if seg {
+		m.countSegment(p, r, ids)
+		return
+	}
+	m.count(p, r, ids)
 }

@@ -22,6 +22,7 @@ import (
 type Server struct {
 	cfg     Config
 	src     Source
+	segs    SegmentSource // nil: segment mode is not served
 	log     *zap.Logger
 	metrics *metrics
 
@@ -63,6 +64,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		src:       cfg.Source,
+		segs:      cfg.Segments,
 		log:       cfg.Logger,
 		metrics:   m,
 		done:      make(chan struct{}),

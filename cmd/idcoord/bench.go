@@ -17,7 +17,7 @@ import (
 
 func newBenchCommand(cfg *config) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench [--socket PATH] [--protocol line|http] [--conns C] [--batch B] [--duration D] [-o text|json]",
+		Use:   "bench [--socket PATH] [--protocol line|http] [--conns C] [--batch B] [--tag TAG] [--duration D] [-o text|json]",
 		Short: "Load the sidecar and report requests/s, IDs/s and latency percentiles",
 		Long: `Bench is a closed-loop load generator for a running sidecar: C goroutines,
 each with its own connection to the socket (--socket), send one request for
@@ -27,24 +27,29 @@ B IDs, wait for the answer, and send the next, for D.
 http sends GET /id (B = 1) or GET /ids?count=B over keep-alive HTTP/1.1
 with a minimal client, so that the generator's own cost stays small.
 
+--tag TAG asks for segment IDs of TAG instead of Snowflake IDs: the line
+"B TAG", or GET /segment/TAG?count=B. The tag must exist (idcoord segment
+create); an unknown one fails every request as notfound.
+
 Each request's latency (from the end of the previous answer to the end of
 its own) goes into a histogram with buckets at most 3% wide. Every ID
 received on a connection must be above the previous one; those that are
 not are counted as increase violations. Failed requests are counted by
-kind (unavailable, badrequest, toomany, protocol, timeout, io, and dial for
-failed reconnects) and a broken connection is replaced; only failing to
-connect at the start ends the run with an error.
+kind (unavailable, badrequest, toomany, notfound, protocol, timeout, io,
+and dial for failed reconnects) and a broken connection is replaced; only
+failing to connect at the start ends the run with an error.
 
 While it runs, bench writes one progress line a second to stderr. At the
-end it prints requests, requests/s, IDs/s (beside the configured layout's
-cap per worker), the p50, p99 and p999 and largest latency, and the errors;
--o json prints the same as one JSON object. An interrupt (Ctrl-C) ends the
-run early and still reports.
+end it prints requests, requests/s, IDs/s (for Snowflake IDs, beside the
+configured layout's cap per worker), the p50, p99 and p999 and largest
+latency, and the errors; -o json prints the same as one JSON object. An
+interrupt (Ctrl-C) ends the run early and still reports.
 
 --batch must not be above max-batch (--max-batch, default 10000).`,
 		Example: "  idcoord bench --socket /run/idcoord/idcoord.sock\n" +
 			"  idcoord bench --protocol http --conns 64 --duration 10s\n" +
-			"  idcoord bench --conns 8 --batch 1000 -o json",
+			"  idcoord bench --conns 8 --batch 1000 -o json\n" +
+			"  idcoord bench --tag orders --conns 64",
 		Args: cobra.NoArgs,
 	}
 	lc := loadgen.DefaultConfig()
@@ -53,6 +58,7 @@ run early and still reports.
 	f.StringVar(&lc.Protocol, "protocol", lc.Protocol, "protocol: line or http")
 	f.IntVar(&lc.Conns, "conns", lc.Conns, fmt.Sprintf("connections, each driven by its own goroutine, 1 to %d", loadgen.MaxConns))
 	f.IntVar(&lc.Batch, "batch", lc.Batch, "IDs per request, 1 to max-batch")
+	f.StringVar(&lc.Tag, "tag", "", "ask for segment IDs of this tag instead of Snowflake IDs")
 	f.DurationVar(&lc.Duration, "duration", lc.Duration, "how long to run")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to this file")
 	f.MarkHidden("cpuprofile")
@@ -78,7 +84,9 @@ run early and still reports.
 			return fmt.Errorf("bench: %w: --duration %s: want more than 0", errBadFlag, lc.Duration)
 		}
 		lc.Path = s.Socket.Path
-		lc.LayoutCap = s.Layout.Capacity()
+		if lc.Tag == "" { // the layout caps Snowflake IDs only
+			lc.LayoutCap = s.Layout.Capacity()
+		}
 
 		ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt)
 		defer stopSignals()
@@ -124,6 +132,11 @@ func writeBenchTable(w io.Writer, r loadgen.Result) error {
 	}
 	rows := [][]string{
 		{"protocol", r.Protocol},
+	}
+	if r.Tag != "" {
+		rows = append(rows, []string{"segment tag", r.Tag})
+	}
+	rows = append(rows, [][]string{
 		{"connections", strconv.Itoa(r.Conns)},
 		{"batch", strconv.Itoa(r.Batch)},
 		{"duration", strconv.FormatFloat(r.Seconds, 'f', 2, 64) + " s"},
@@ -135,7 +148,7 @@ func writeBenchTable(w io.Writer, r loadgen.Result) error {
 		{"latency p999", ms(r.P999)},
 		{"latency max", ms(r.Max)},
 		{"errors", strconv.FormatInt(r.Errors, 10)},
-	}
+	}...)
 	for _, name := range loadgen.ErrorKinds() {
 		if n := r.ErrorKinds[name]; n > 0 {
 			rows = append(rows, []string{"  " + name, fmt.Sprintf("%d  (first: %s)", n, oneLine(r.FirstErrors[name]))})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idcoord/idcoord/sidecar/loadgen"
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
+	"github.com/idcoord/idcoord/sidecar/testserver"
 )
 
 // runBenchJSON runs bench with args and -o json, and returns the result.
@@ -159,3 +160,36 @@ func mustRunAllowingStderr(t *testing.T, args ...string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestBenchTag(t *testing.T) {
+	ts := startSidecar(t, 10000)
+	var total int64
+	for _, protocol := range []string{loadgen.ProtocolLine, loadgen.ProtocolHTTP} {
+		t.Run(protocol, func(t *testing.T) {
+			r, _ := runBenchJSON(t, "--socket", ts.Path, "--protocol", protocol, "--tag", testserver.Tag,
+				"--conns", "3", "--batch", "10", "--duration", "250ms")
+			if r.Tag != testserver.Tag || r.Protocol != protocol || r.Requests <= 0 || r.IDs != r.Requests*10 {
+				t.Errorf("tag %q, %s, %d requests, %d IDs; want %s, %s, requests > 0 and IDs = requests x 10",
+					r.Tag, r.Protocol, r.Requests, r.IDs, testserver.Tag, protocol)
+			}
+			if r.Errors != 0 || r.Violations != 0 || r.LayoutCap != 0 {
+				t.Errorf("errors %d %v, increase violations %d, layout cap %v; want none", r.Errors, r.FirstErrors, r.Violations, r.LayoutCap)
+			}
+			total += r.IDs
+		})
+	}
+	if issued := ts.Segments.Issued(testserver.Tag); issued < total {
+		t.Errorf("the server issued %d IDs of the tag, bench counted %d", issued, total)
+	}
+	stdout := mustRunAllowingStderr(t, "bench", "--socket", ts.Path, "--tag", testserver.Tag, "--conns", "1", "--duration", "250ms")
+	if !strings.Contains(stdout, "segment tag          "+testserver.Tag+"\n") || strings.Contains(stdout, "layout's cap") {
+		t.Errorf("table does not name the tag, or compares segment IDs with the layout's cap:\n%s", stdout)
+	}
+
+	r, _ := runBenchJSON(t, "--socket", ts.Path, "--tag", "nope", "--conns", "1", "--duration", "250ms")
+	if r.Requests != 0 || r.Errors == 0 || r.Errors != r.ErrorKinds["notfound"] {
+		t.Errorf("unknown tag: %d requests, errors %v; want only notfound", r.Requests, r.ErrorKinds)
+	}
+	wantOneLineError(t, []string{`bench: loadgen: bad config: tag "a/b": coord: bad segment tag: byte 1 is '/'`},
+		"bench", "--socket", ts.Path, "--tag", "a/b")
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,6 +101,9 @@ func TestExampleConfigs(t *testing.T) {
 // back as v, print-config's value.
 func sameValue(raw, v any) bool {
 	want := valueText(v)
+	if f, ok := v.(float64); ok { // a JSON number: 1000000, not 1e+06
+		want = strconv.FormatFloat(f, 'f', -1, 64)
+	}
 	if items, ok := v.([]any); ok { // decoded from print-config's JSON
 		text := make([]string, len(items))
 		for i, item := range items {

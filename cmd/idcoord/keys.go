@@ -9,6 +9,7 @@ import (
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
 	etcd "github.com/idcoord/idcoord/coord/etcd"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/coord/store"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 	"github.com/idcoord/idcoord/sidecar"
@@ -133,6 +134,13 @@ var keys = []key{
 	{name: "admin.advertise", typ: "host:port",
 		usage: "address peers use to reach the admin listener (default: admin.addr if it names a host, else $POD_IP:port, else the first non-loopback address)",
 		show:  func(s *settings) any { return s.Admin.Advertise }},
+
+	{name: "segment.max-step", typ: "int", def: strconv.Itoa(segment.DefaultMaxStep),
+		usage: "largest dynamic step of segment mode: a node whose segments last under 15 minutes doubles its step up to this",
+		show:  func(s *settings) any { return s.SegmentMaxStep }},
+	{name: "leaf.addr", typ: "host:port",
+		usage: "TCP listener of the Leaf-compatible HTTP API: /api/segment/get/<tag>, /api/snowflake/get/<key> (default: off)",
+		show:  func(s *settings) any { return s.LeafAddr }},
 
 	{name: "layout.preset", def: snowflake.DefaultPreset,
 		usage: "ID layout preset: " + strings.Join(snowflake.PresetNames(), ", "),

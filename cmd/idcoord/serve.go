@@ -17,6 +17,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/coord/store"
 	"github.com/idcoord/idcoord/sidecar"
 )
@@ -91,7 +92,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := sidecar.New(sidecar.Config{Source: source, Status: status, MaxBatch: s.MaxBatch,
+	srv, err := sidecar.New(sidecar.Config{Source: source, Segments: source, Status: status, MaxBatch: s.MaxBatch,
 		MaxConns: s.Socket.MaxConns, IdleTimeout: s.Socket.IdleTimeout, ReadTimeout: s.Socket.ReadTimeout,
 		MaxLineBytes: s.Socket.MaxRequestBytes, AllowedUIDs: s.Socket.AllowedUIDs, Logger: log.Named("sidecar"), Registry: registry})
 	if err != nil {
@@ -107,6 +108,14 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 		return err
 	}
 	defer admin.Close()
+	if s.LeafAddr != "" {
+		leaf, err := startLeaf(s.LeafAddr, source, registry, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer leaf.Close()
+	}
 
 	st, err := store.Open(ctx, storeConfig(s, advertise, log))
 	if err != nil {
@@ -114,11 +123,19 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 		return startError(ctx, err)
 	}
 	defer st.Close()
+	segments, err := openSegments(st.Backend(), s.SegmentMaxStep, registry, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	source.setSegments(segments)
 	node, err := idcoord.Start(ctx, idcoord.Config{
 		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: noneIfZero(s.Clock.MaxBackwardWait), MaxStartupWait: noneIfZero(s.Clock.MaxStartupWait),
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
-		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster), // this node's own last W per WorkerId
+		SegmentAllocator: segments, // nil when the store keeps no segments
+		// this node's own last W per WorkerId
+		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster),
 	})
 	if err != nil {
 		srv.Close()
@@ -216,6 +233,36 @@ func startAdmin(addr string, source sidecar.Source, status func() any, registry 
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin listener stopped", zap.Error(err))
+		}
+	}()
+	return srv, nil
+}
+
+// openSegments opens segment mode on the store, before the node starts:
+// segment IDs need no WorkerId, so they are served while it starts. It
+// returns nil when the store keeps no segments.
+func openSegments(b coord.Backend, maxStep int64, registry prometheus.Registerer, log *zap.Logger) (*segment.Allocator, error) {
+	store, ok := b.(coord.SegmentStore)
+	if !ok {
+		return nil, nil
+	}
+	return segment.New(segment.Config{Store: store, MaxStep: maxStep, Registerer: registry, Logger: log.Named("segment")})
+}
+
+// startLeaf serves the Leaf-compatible HTTP API on addr (leaf.addr).
+func startLeaf(addr string, source *startingSource, registry prometheus.Registerer, log *zap.Logger) (*http.Server, error) {
+	handler, err := sidecar.NewLeaf(sidecar.LeafConfig{Source: source, Segments: source, Registry: registry, Logger: log.Named("leaf")})
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("leaf.addr: %w", err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("leaf listener stopped", zap.Error(err))
 		}
 	}()
 	return srv, nil

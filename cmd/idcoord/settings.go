@@ -7,6 +7,7 @@ import (
 
 	"github.com/idcoord/idcoord"
 	etcd "github.com/idcoord/idcoord/coord/etcd"
+	"github.com/idcoord/idcoord/coord/segment"
 	"github.com/idcoord/idcoord/coord/store"
 	zkcoord "github.com/idcoord/idcoord/coord/zk"
 	"github.com/idcoord/idcoord/sidecar"
@@ -47,6 +48,11 @@ type settings struct {
 	Socket   socketSettings
 	MaxBatch int // as sidecar.CheckMaxBatch accepts it
 	Admin    adminSettings
+	// SegmentMaxStep caps segment mode's dynamic step, as
+	// segment.CheckMaxStep accepts it.
+	SegmentMaxStep int64
+	// LeafAddr is the Leaf-compatible API's host:port; empty means off.
+	LeafAddr string
 	// LayoutPreset names the preset Layout started from.
 	LayoutPreset string
 	// Layout is the preset with the layout.* overrides applied. It passes
@@ -159,6 +165,8 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 			Addr:      b.listenAddr("admin.addr"),
 			Advertise: b.advertiseAddr("admin.advertise"),
 		},
+		SegmentMaxStep: checked(b, "segment.max-step", int64(b.int("segment.max-step")), segment.CheckMaxStep),
+		LeafAddr:       b.optionalListenAddr("leaf.addr"),
 		Clock: clockSettings{
 			MaxDrift:        b.duration("clock.max-drift", positive),
 			MaxBackwardWait: b.duration("clock.max-backward-wait", nonNegative),

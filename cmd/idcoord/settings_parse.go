@@ -240,6 +240,15 @@ func (b *settingsBuilder) listenAddr(name string) string {
 	return s
 }
 
+// optionalListenAddr returns an empty value (off) or a host:port to
+// listen on; the host may be empty.
+func (b *settingsBuilder) optionalListenAddr(name string) string {
+	if b.text(name) == "" {
+		return ""
+	}
+	return b.listenAddr(name)
+}
+
 // advertiseAddr returns an empty value or a host:port with a host.
 func (b *settingsBuilder) advertiseAddr(name string) string {
 	s := b.text(name)

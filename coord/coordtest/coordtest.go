@@ -27,6 +27,12 @@ type Harness struct {
 	// Steal, if set, takes the WorkerID held by a lease away behind its back,
 	// as an operator with a plain client would.
 	Steal func(t *testing.T, l coord.Lease)
+	// WriteRaw, if set, writes value under key, relative to the cluster's
+	// prefix (such as "segments/bad"), with a plain client, creating the
+	// parents it needs and replacing what is there, as an operator or a
+	// broken writer could. t is the test New was called with: the harnesses
+	// name the cluster after it.
+	WriteRaw func(t *testing.T, key string, value []byte)
 }
 
 // Run runs the suite.
@@ -45,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 		{"NodeNameLiveInOneProcess", testNodeLive},
 		{"NodeNameFreedByCrash", testNodeCrash},
 		{"OneLayoutPerCluster", testLayout},
+		{"Segments", testSegments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, h) })

@@ -59,6 +59,12 @@ func harness(endpoints []string) coordtest.Harness {
 				t.Fatalf("deleting %s: %v (deleted %d)", key, err, resp.Deleted)
 			}
 		},
+		WriteRaw: func(t *testing.T, key string, value []byte) {
+			full := etcd.Prefix(clusterOf(t)) + key
+			if _, err := rawClient(t, endpoints).Put(context.Background(), full, string(value)); err != nil {
+				t.Fatalf("writing %s: %v", full, err)
+			}
+		},
 	}
 }
 

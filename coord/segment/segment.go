@@ -1,8 +1,8 @@
 package segment
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +21,11 @@ var (
 	ErrClosed = errors.New("segment: allocator closed")
 	// ErrBadCount: a batch of fewer than one ID was asked for.
 	ErrBadCount = errors.New("segment: count must be at least 1")
+	// ErrStoreBehind: the store handed out a segment below one this
+	// Allocator took before: it went back in time (restored from an older
+	// backup). The segment is refused and the tag's max_id raised past what
+	// this Allocator took; the fetch then takes again.
+	ErrStoreBehind = errors.New("segment: the store went back in time")
 )
 
 // Defaults for Config's zero fields.
@@ -35,6 +40,7 @@ type Config struct {
 	// Store keeps the segments/<tag> records. Required.
 	Store coord.SegmentStore
 	// MaxStep caps the dynamic step (segment.max-step); see CheckMaxStep.
+	// A tag whose record's step is larger takes the record's step.
 	MaxStep int64
 	// FetchWait bounds how long a request whose tag has no ID loaded waits
 	// for the store before it fails with ErrUnavailable.
@@ -49,25 +55,59 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// Allocator hands out segment IDs for any number of tags. Safe for
-// concurrent use.
-type Allocator struct{}
-
-// New returns an Allocator. It loads nothing until a tag is asked for.
-func New(cfg Config) (*Allocator, error) { panic("segment: unimplemented") }
-
-// AppendIDs appends n IDs of tag (1 <= n) to dst, in increasing order.
-func (a *Allocator) AppendIDs(ctx context.Context, tag string, dst []int64, n int) ([]int64, error) {
-	panic("segment: unimplemented")
+// DefaultConfig returns a Config with every default filled in and no Store.
+func DefaultConfig() Config {
+	return Config{MaxStep: DefaultMaxStep, FetchWait: DefaultFetchWait, FetchTimeout: DefaultFetchTimeout,
+		Now: time.Now, Logger: zap.NewNop()}
 }
 
-// Status returns each loaded tag's buffers, in tag order.
-func (a *Allocator) Status() []TagStatus { panic("segment: unimplemented") }
+// setDefaults sets c's zero fields to the defaults.
+func (c *Config) setDefaults() {
+	d := DefaultConfig()
+	if c.MaxStep == 0 {
+		c.MaxStep = d.MaxStep
+	}
+	if c.FetchWait == 0 {
+		c.FetchWait = d.FetchWait
+	}
+	if c.FetchTimeout == 0 {
+		c.FetchTimeout = d.FetchTimeout
+	}
+	if c.Now == nil {
+		c.Now = d.Now
+	}
+	if c.Logger == nil {
+		c.Logger = d.Logger
+	}
+}
 
-// Close stops the background fetches and waits for them.
-func (a *Allocator) Close() error { panic("segment: unimplemented") }
+// CheckMaxStep reports whether n can cap the dynamic step: 1 to
+// coord.MaxSegmentStep. The error says what is wrong, without n: the
+// caller names the field and its value.
+func CheckMaxStep(n int64) error {
+	switch {
+	case n < 1:
+		return errors.New("must be at least 1")
+	case n > coord.MaxSegmentStep:
+		return fmt.Errorf("above %d, the largest segment a node may take", coord.MaxSegmentStep)
+	}
+	return nil
+}
 
-// TagStatus is one tag's double buffer, shaped for JSON (/status).
-type TagStatus struct {
-	Tag string `json:"tag"`
+// Validate checks the configuration, defaults applied.
+func (c Config) Validate() error {
+	c.setDefaults()
+	if c.Store == nil {
+		return errors.New("segment: no store")
+	}
+	if err := CheckMaxStep(c.MaxStep); err != nil {
+		return fmt.Errorf("segment: max step %d %v", c.MaxStep, err)
+	}
+	if c.FetchWait < 0 {
+		return fmt.Errorf("segment: fetch wait %s is negative", c.FetchWait)
+	}
+	if c.FetchTimeout < 0 {
+		return fmt.Errorf("segment: fetch timeout %s is negative", c.FetchTimeout)
+	}
+	return nil
 }

@@ -1,8 +1,11 @@
 package zkcoord
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	gozk "github.com/go-zookeeper/zk"
 
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/coordtest"
@@ -29,7 +32,32 @@ func TestConformance(t *testing.T) {
 						t.Fatalf("delete %s: %v", p, err)
 					}
 				},
+				// A plain client's write, creating the parents it needs.
+				WriteRaw: func(t *testing.T, key string, value []byte) {
+					writeRaw(t, raw(t, zk.Addr()), newPaths(cluster(t), cluster(t)).root+"/"+key, value)
+				},
 			})
 		})
+	}
+}
+
+// writeRaw sets the data of the znode at p to value, creating it and its
+// parents (empty, persistent, open to all) when they are missing.
+func writeRaw(t *testing.T, c *gozk.Conn, p string, value []byte) {
+	t.Helper()
+	for i := 1; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		if _, err := c.Create(p[:i], nil, gozk.FlagPersistent, gozk.WorldACL(gozk.PermAll)); err != nil && !errors.Is(err, gozk.ErrNodeExists) {
+			t.Fatalf("create %s: %v", p[:i], err)
+		}
+	}
+	_, err := c.Create(p, value, gozk.FlagPersistent, gozk.WorldACL(gozk.PermAll))
+	if errors.Is(err, gozk.ErrNodeExists) {
+		_, err = c.Set(p, value, -1)
+	}
+	if err != nil {
+		t.Fatalf("write %s: %v", p, err)
 	}
 }

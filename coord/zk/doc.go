@@ -9,6 +9,8 @@
 //	hw/<wid>               persistent: W in ephemeral mode, {"w_unix_ms": N, "holder": "node"}
 //	leaf_forever/<node>    persistent: clock report, {"timestamp": ms, "worker_id": N, "admin": "host:port"}
 //	leaf_temporary/<node>  ephemeral: peer record, {"node","admin","worker_id"}
+//	segments/<tag>         persistent: segment mode's record, {"max_id","step","description","update_time"},
+//	                       compared by its znode version
 //
 // and, in sequential mode, Meituan Leaf's tree:
 //

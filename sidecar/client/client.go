@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // Defaults for the zero fields of Config.
@@ -96,12 +98,43 @@ func (c *Client) NextIDs(ctx context.Context, n int) ([]int64, error) {
 // transparently; a retried request wastes at most the IDs of the lost
 // answer, which is safe.
 func (c *Client) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	return c.do(ctx, dst, func(conn *Conn) ([]int64, error) { return conn.AppendIDs(ctx, dst, n) })
+}
+
+// NextSegmentID asks for one segment ID of tag.
+func (c *Client) NextSegmentID(ctx context.Context, tag string) (int64, error) {
+	var one [1]int64
+	return onlyID(c.AppendSegmentIDs(ctx, tag, one[:0], 1))
+}
+
+// SegmentIDs asks for n segment IDs of tag, returned in increasing order.
+func (c *Client) SegmentIDs(ctx context.Context, tag string, n int) ([]int64, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%w: count must be at least 1, got %d", ErrBadRequest, n)
+	}
+	return c.AppendSegmentIDs(ctx, tag, make([]int64, 0, n), n)
+}
+
+// AppendSegmentIDs asks for n segment IDs of tag and appends them to dst,
+// retrying on a fresh connection as AppendIDs does. An unknown tag is
+// ErrNotFound; a tag that coord.CheckTag refuses is ErrBadRequest (and
+// coord.ErrBadTag) and is not sent.
+func (c *Client) AppendSegmentIDs(ctx context.Context, tag string, dst []int64, n int) ([]int64, error) {
+	if err := coord.CheckTag(tag); err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return c.do(ctx, dst, func(conn *Conn) ([]int64, error) { return conn.appendIDs(ctx, tag, dst, n) })
+}
+
+// do runs one request on a pooled connection, and once more on a fresh one
+// if a reused connection turned out closed before any answer arrived.
+func (c *Client) do(ctx context.Context, dst []int64, req func(*Conn) ([]int64, error)) ([]int64, error) {
 	for attempt := 0; ; attempt++ {
 		conn, reused, err := c.get(ctx)
 		if err != nil {
 			return dst, err
 		}
-		out, err := conn.AppendIDs(ctx, dst, n)
+		out, err := req(conn)
 		broken := conn.err != nil
 		c.put(conn)
 		if err == nil || !broken {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // maxErrLine bounds an ERR answer the client reads.
@@ -68,6 +70,30 @@ func onlyID(ids []int64, err error) (int64, error) {
 // dst has room. ctx's deadline and cancellation bound the round trip. On
 // error dst is returned unchanged.
 func (c *Conn) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, error) {
+	return c.appendIDs(ctx, "", dst, n)
+}
+
+// NextSegmentID asks for one segment ID of tag.
+func (c *Conn) NextSegmentID(ctx context.Context, tag string) (int64, error) {
+	var one [1]int64
+	return onlyID(c.AppendSegmentIDs(ctx, tag, one[:0], 1))
+}
+
+// AppendSegmentIDs asks for n segment IDs of tag ("N TAG" on the line
+// protocol) and appends them to dst, as AppendIDs does. A tag that
+// coord.CheckTag refuses is an error wrapping ErrBadRequest and
+// coord.ErrBadTag, and is not sent; an unknown tag is ErrNotFound, which
+// leaves the Conn usable.
+func (c *Conn) AppendSegmentIDs(ctx context.Context, tag string, dst []int64, n int) ([]int64, error) {
+	if err := coord.CheckTag(tag); err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return c.appendIDs(ctx, tag, dst, n)
+}
+
+// appendIDs makes one request: n Snowflake IDs, or n IDs of tag if tag is
+// not empty. The tag has been checked.
+func (c *Conn) appendIDs(ctx context.Context, tag string, dst []int64, n int) ([]int64, error) {
 	if c.err != nil {
 		return dst, c.err
 	}
@@ -94,6 +120,10 @@ func (c *Conn) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64, erro
 		}()
 	}
 	c.wbuf = strconv.AppendInt(c.wbuf[:0], int64(n), 10)
+	if tag != "" {
+		c.wbuf = append(c.wbuf, ' ')
+		c.wbuf = append(c.wbuf, tag...)
+	}
 	c.wbuf = append(c.wbuf, '\n')
 	if _, err := c.nc.Write(c.wbuf); err != nil {
 		return dst, c.fail(ctxErr(ctx, err))
@@ -183,6 +213,8 @@ func (c *Conn) readErr() error {
 		return fmt.Errorf("%w: %s", ErrBadRequest, reason)
 	case "TOOMANY":
 		return fmt.Errorf("%w: %s", ErrTooMany, reason)
+	case "NOTFOUND":
+		return fmt.Errorf("%w: %s", ErrNotFound, reason)
 	}
 	return c.fail(fmt.Errorf("%w: unexpected answer %q", ErrProtocol, text))
 }

@@ -13,6 +13,9 @@ var (
 	ErrBadRequest = errors.New("client: bad request")
 	// ErrTooMany: the count is over the server's max-batch (ERR TOOMANY).
 	ErrTooMany = errors.New("client: too many IDs asked for")
+	// ErrNotFound: the server knows no segment tag of that name (ERR
+	// NOTFOUND, HTTP 404), or serves no segment mode.
+	ErrNotFound = errors.New("client: not found")
 	// ErrProtocol: the server's answer was not a valid line.
 	ErrProtocol = errors.New("client: protocol error")
 	// ErrClosed: the Client or Conn was closed.

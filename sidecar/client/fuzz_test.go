@@ -14,12 +14,13 @@ import (
 // FuzzAnswer feeds arbitrary bytes to the ID answer parser: as the server's
 // line-protocol answer to a Conn, which must return exactly the IDs asked
 // for or an error, and break the Conn on anything that is not a clean
-// answer; and as an HTTP text body, which must fail with ErrProtocol or
+// answer (asked as a Snowflake request, or as a segment request when n is
+// odd); and as an HTTP text body, which must fail with ErrProtocol or
 // yield exactly n increasing, non-negative IDs that print back to it.
 func FuzzAnswer(f *testing.F) {
 	for _, s := range []string{
 		"1\n", "1 2 3\n", "12 13\n", "3 2 1\n", "ERR UNAVAILABLE not safe\n", "ERR TOOMANY count 9 exceeds max-batch 5\n",
-		"ERR BADREQUEST x\n", "ERR NOPE x\n", "ERR\n", "1  2\n", " 1\n", "99999999999999999999\n", "1\n2\n", "", "E", "1",
+		"ERR BADREQUEST x\n", "ERR NOTFOUND coord: no such segment tag: \"orders\"\n", "ERR NOTFOUND\n", "ERR NOPE x\n", "ERR\n", "1  2\n", " 1\n", "99999999999999999999\n", "1\n2\n", "", "E", "1",
 	} {
 		f.Add([]byte(s), uint8(1), false)
 		f.Add([]byte(s), uint8(3), false)
@@ -43,18 +44,28 @@ func fuzzLineAnswer(t *testing.T, answer []byte, n int) {
 	defer cl.Close()
 	go func() {
 		defer srv.Close()
-		if _, err := bufio.NewReader(srv).ReadString('\n'); err != nil {
+		req, err := bufio.NewReader(srv).ReadString('\n')
+		if err != nil {
 			return
+		}
+		if want := wantRequest(n); req != want {
+			t.Errorf("request %q, want %q", req, want)
 		}
 		srv.Write(answer)
 	}()
 	c := &Conn{nc: cl, r: bufio.NewReader(cl)}
-	ids, err := c.AppendIDs(context.Background(), nil, n)
+	var ids []int64
+	var err error
+	if n%2 == 1 {
+		ids, err = c.AppendSegmentIDs(context.Background(), fuzzTag, nil, n)
+	} else {
+		ids, err = c.AppendIDs(context.Background(), nil, n)
+	}
 	if err != nil {
 		if ids != nil {
 			t.Fatalf("error %v with IDs %v", err, ids)
 		}
-		known := errors.Is(err, ErrUnavailable) || errors.Is(err, ErrBadRequest) || errors.Is(err, ErrTooMany) ||
+		known := errors.Is(err, ErrUnavailable) || errors.Is(err, ErrBadRequest) || errors.Is(err, ErrTooMany) || errors.Is(err, ErrNotFound) ||
 			errors.Is(err, ErrProtocol) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 			errors.Is(err, io.ErrClosedPipe)
 		if !known {
@@ -73,6 +84,17 @@ func fuzzLineAnswer(t *testing.T, answer []byte, n int) {
 			t.Fatalf("IDs %v from %q are not positive and increasing", ids, answer)
 		}
 	}
+}
+
+// fuzzTag is the tag of fuzzLineAnswer's segment requests.
+const fuzzTag = "orders"
+
+// wantRequest is the line fuzzLineAnswer's request for n IDs must be.
+func wantRequest(n int) string {
+	if n%2 == 1 {
+		return strconv.Itoa(n) + " " + fuzzTag + "\n"
+	}
+	return strconv.Itoa(n) + "\n"
 }
 
 // fuzzIDLines parses body as an HTTP text answer of n IDs.

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // NewHTTPTransport returns an http.Transport that reaches the sidecar's HTTP
@@ -55,6 +57,22 @@ func (c *HTTPClient) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64
 	if n != 1 {
 		url = "http://idcoord/ids?count=" + strconv.Itoa(n)
 	}
+	return c.get(ctx, url, dst, n)
+}
+
+// AppendSegmentIDs asks for n increasing segment IDs of tag (GET
+// /segment/<tag>?count=N) and appends them to dst. A tag that
+// coord.CheckTag refuses is ErrBadRequest and is not sent; an unknown tag
+// is ErrNotFound.
+func (c *HTTPClient) AppendSegmentIDs(ctx context.Context, tag string, dst []int64, n int) ([]int64, error) {
+	if err := coord.CheckTag(tag); err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return c.get(ctx, "http://idcoord/segment/"+tag+"?count="+strconv.Itoa(n), dst, n)
+}
+
+// get asks url for n IDs and appends them to dst.
+func (c *HTTPClient) get(ctx context.Context, url string, dst []int64, n int) ([]int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return dst, err
@@ -77,7 +95,8 @@ func (c *HTTPClient) AppendIDs(ctx context.Context, dst []int64, n int) ([]int64
 
 // StatusError maps an HTTP error answer of the sidecar, status code and
 // body {"error": "...", "reason": "..."}, to this package's errors: 503 is
-// ErrUnavailable, 400 ErrTooMany or ErrBadRequest, any other ErrProtocol;
+// ErrUnavailable, 400 ErrTooMany or ErrBadRequest, 404 "notfound" (an
+// unknown segment tag, or an unknown path) ErrNotFound, any other ErrProtocol;
 // each is wrapped with the server's reason.
 func StatusError(code int, body []byte) error {
 	var e struct {
@@ -94,6 +113,8 @@ func StatusError(code int, body []byte) error {
 		return fmt.Errorf("%w: %s", ErrTooMany, e.Reason)
 	case code == http.StatusBadRequest:
 		return fmt.Errorf("%w: %s", ErrBadRequest, e.Reason)
+	case code == http.StatusNotFound && e.Error == "notfound":
+		return fmt.Errorf("%w: %s", ErrNotFound, e.Reason)
 	}
 	return fmt.Errorf("%w: HTTP %d: %s", ErrProtocol, code, e.Reason)
 }

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // The protocols a load speaks.
 const (
 	// ProtocolLine is the line protocol, through client.Conn.
 	ProtocolLine = "line"
-	// ProtocolHTTP is GET /id or GET /ids?count=N over keep-alive HTTP/1.1,
-	// with this package's minimal client.
+	// ProtocolHTTP is GET /id or GET /ids?count=N (GET /segment/<tag> or
+	// /segment/<tag>?count=N with a Tag) over keep-alive HTTP/1.1, with this
+	// package's minimal client.
 	ProtocolHTTP = "http"
 )
 
@@ -48,6 +51,10 @@ type Config struct {
 	// the server's max-batch, which would refuse every request. Zero means
 	// DefaultBatch (1).
 	Batch int
+	// Tag, if not empty, makes every request a segment request for IDs of
+	// this tag ("B TAG" on the line protocol, GET /segment/TAG?count=B over
+	// HTTP). It must pass coord.CheckTag. Empty means Snowflake IDs.
+	Tag string
 	// Duration is how long the load runs. Zero means DefaultDuration (10s).
 	Duration time.Duration
 	// LayoutCap is the configured layout's IDs per second per worker, which
@@ -76,6 +83,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: duration %s: want more than 0", ErrBadConfig, c.Duration)
 	case c.LayoutCap < 0:
 		return fmt.Errorf("%w: layout cap %v: want 0 (unknown) or more", ErrBadConfig, c.LayoutCap)
+	}
+	if c.Tag != "" {
+		if err := coord.CheckTag(c.Tag); err != nil {
+			return fmt.Errorf("%w: tag %q: %v", ErrBadConfig, c.Tag, err)
+		}
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ type dialer struct {
 	path     string
 	protocol string // "line" or "http"
 	batch    int
+	tag      string    // segment requests of this tag, if not empty
 	deadline time.Time // hard end of the run
 }
 
@@ -42,13 +43,13 @@ func (d *dialer) dial(ctx context.Context) (loadConn, error) {
 			nc.Close()
 			return nil, err
 		}
-		return newHTTPConn(nc, d.batch), nil
+		return newHTTPConn(nc, d.tag, d.batch), nil
 	}
 	c, err := client.DialConn(ctx, d.path)
 	if err != nil {
 		return nil, err
 	}
-	return &lineConn{c: c, ctx: deadlineOnly{Context: context.Background(), at: d.deadline}}, nil
+	return &lineConn{c: c, tag: d.tag, ctx: deadlineOnly{Context: context.Background(), at: d.deadline}}, nil
 }
 
 // deadlineOnly is a context with a deadline but no Done channel. Given to
@@ -68,20 +69,26 @@ func (c deadlineOnly) Deadline() (time.Time, bool) { return c.at, true }
 // client.Conn.
 type lineConn struct {
 	c   *client.Conn
+	tag string // segment requests of this tag, if not empty
 	ctx context.Context
 	err error // of the last request
 }
 
-func (l *lineConn) appendIDs(dst []int64, n int) ([]int64, error) {
-	out, err := l.c.AppendIDs(l.ctx, dst, n)
+func (l *lineConn) appendIDs(dst []int64, n int) (out []int64, err error) {
+	if l.tag != "" {
+		out, err = l.c.AppendSegmentIDs(l.ctx, l.tag, dst, n)
+	} else {
+		out, err = l.c.AppendIDs(l.ctx, dst, n)
+	}
 	l.err = err
 	return out, err
 }
 
-// usable is true after success and after a refusal of the count; any other
-// error leaves the client.Conn broken.
+// usable is true after success and after a refusal of the count or the tag;
+// any other error leaves the client.Conn broken.
 func (l *lineConn) usable() bool {
-	return l.err == nil || errors.Is(l.err, client.ErrBadRequest) || errors.Is(l.err, client.ErrTooMany)
+	return l.err == nil || errors.Is(l.err, client.ErrBadRequest) || errors.Is(l.err, client.ErrTooMany) ||
+		errors.Is(l.err, client.ErrNotFound)
 }
 
 func (l *lineConn) close() { l.c.Close() }

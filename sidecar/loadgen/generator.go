@@ -34,6 +34,7 @@ func Dial(ctx context.Context, cfg Config) (*Generator, error) {
 		path:     cfg.Path,
 		protocol: cfg.Protocol,
 		batch:    cfg.Batch,
+		tag:      cfg.Tag,
 		deadline: time.Now().Add(DialTimeout + cfg.Duration + Grace),
 	}
 	ctx, cancel := context.WithTimeout(ctx, DialTimeout)

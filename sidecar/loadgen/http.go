@@ -17,8 +17,8 @@ const httpReadBuf = 32 << 10
 // maxErrBody bounds the body of an HTTP error answer that is read whole.
 const maxErrBody = 4096
 
-// httpConn is a minimal keep-alive HTTP/1.1 client for GET /id and
-// GET /ids?count=N over one connection: it writes a prepared request and
+// httpConn is a minimal keep-alive HTTP/1.1 client for GET /id,
+// GET /ids?count=N and GET /segment/<tag>?count=N over one connection: it writes a prepared request and
 // parses the status line, Content-Length and a text body of IDs (with
 // client.IDLines), allocating nothing per request. net/http's client costs
 // several times more CPU per request, which on a small machine would
@@ -31,9 +31,17 @@ type httpConn struct {
 	broken bool
 }
 
-func newHTTPConn(nc net.Conn, batch int) *httpConn {
+// newHTTPConn returns a connection whose every request asks for batch IDs,
+// of tag if it is not empty (a tag that passed coord.CheckTag needs no
+// escaping in a path).
+func newHTTPConn(nc net.Conn, tag string, batch int) *httpConn {
 	target := "/id"
-	if batch != 1 {
+	switch {
+	case tag != "" && batch == 1:
+		target = "/segment/" + tag
+	case tag != "":
+		target = "/segment/" + tag + "?count=" + strconv.Itoa(batch)
+	case batch != 1:
 		target = "/ids?count=" + strconv.Itoa(batch)
 	}
 	return &httpConn{

@@ -41,6 +41,7 @@ func TestHTTPConn(t *testing.T) {
 		{"bad request", httpAnswer("400 Bad Request", "{}"), 1, nil, kindBadRequest, true},
 		{"not JSON", httpAnswer("503 Service Unavailable", "<html>"), 1, nil, kindUnavailable, true},
 		{"other status", httpAnswer("404 Not Found", ""), 1, nil, kindProtocol, true},
+		{"unknown tag", httpAnswer("404 Not Found", `{"error":"notfound","reason":"no such tag"}`), 1, nil, kindNotFound, true},
 		{"error body too big", httpAnswer("503 Service Unavailable", strings.Repeat("x", maxErrBody+1)), 1, nil, kindProtocol, false},
 		{"fewer IDs", ok, 3, nil, kindProtocol, false},
 		{"no length", "HTTP/1.1 200 OK\r\n\r\n11\n", 1, nil, kindProtocol, false},
@@ -51,7 +52,7 @@ func TestHTTPConn(t *testing.T) {
 		{"huge header", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", httpReadBuf) + "\r\n", 1, nil, kindProtocol, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newHTTPConn(&scriptConn{r: strings.NewReader(tc.answer)}, tc.n)
+			c := newHTTPConn(&scriptConn{r: strings.NewReader(tc.answer)}, "", tc.n)
 			got, err := c.appendIDs(nil, tc.n)
 			if tc.want == nil {
 				if err == nil || classify(err) != tc.kind {
@@ -70,7 +71,7 @@ func TestHTTPConn(t *testing.T) {
 func TestHTTPConnKeepAlive(t *testing.T) {
 	one := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n5\n"
 	busy := "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\n{}"
-	c := newHTTPConn(&scriptConn{r: strings.NewReader(one + busy + one)}, 1)
+	c := newHTTPConn(&scriptConn{r: strings.NewReader(one + busy + one)}, "", 1)
 	for i, wantErr := range []error{nil, client.ErrUnavailable, nil} {
 		if _, err := c.appendIDs(nil, 1); !errors.Is(err, wantErr) {
 			t.Fatalf("answer %d: %v, want %v", i, err, wantErr)
@@ -89,7 +90,7 @@ func FuzzHTTPConn(f *testing.F) {
 		if n < 1 || n > 100 {
 			return
 		}
-		c := newHTTPConn(&scriptConn{r: bytes.NewReader(answer)}, n)
+		c := newHTTPConn(&scriptConn{r: bytes.NewReader(answer)}, "", n)
 		ids, err := c.appendIDs(nil, n)
 		if err != nil {
 			if len(ids) != 0 {

@@ -16,6 +16,7 @@ const (
 	kindUnavailable errKind = iota // the server is not safe to issue (ERR UNAVAILABLE, 503)
 	kindBadRequest                 // ERR BADREQUEST, 400
 	kindTooMany                    // ERR TOOMANY, 400 toomany
+	kindNotFound                   // ERR NOTFOUND, 404: an unknown segment tag
 	kindProtocol                   // a malformed answer, or an unexpected HTTP status
 	kindTimeout                    // no answer before the run's hard deadline
 	kindIO                         // the connection broke
@@ -23,9 +24,9 @@ const (
 	numErrKinds
 )
 
-// errKindNames name the kinds in the report; the first three are the
+// errKindNames name the kinds in the report; the first four are the
 // server's own result names.
-var errKindNames = [numErrKinds]string{"unavailable", "badrequest", "toomany", "protocol", "timeout", "io", "dial"}
+var errKindNames = [numErrKinds]string{"unavailable", "badrequest", "toomany", "notfound", "protocol", "timeout", "io", "dial"}
 
 // classify returns the kind of a request's error.
 func classify(err error) errKind {
@@ -36,6 +37,8 @@ func classify(err error) errKind {
 		return kindBadRequest
 	case errors.Is(err, client.ErrTooMany):
 		return kindTooMany
+	case errors.Is(err, client.ErrNotFound):
+		return kindNotFound
 	case errors.Is(err, client.ErrProtocol):
 		return kindProtocol
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):

@@ -8,7 +8,9 @@ import (
 // Result is what a run measured, with the JSON names idcoord bench -o json
 // prints. Latencies are in milliseconds, to the microsecond.
 type Result struct {
-	Protocol   string           `json:"protocol"`
+	Protocol string `json:"protocol"`
+	// Tag is the segment tag asked for, or empty for Snowflake IDs.
+	Tag        string           `json:"tag,omitempty"`
 	Conns      int              `json:"conns"`
 	Batch      int              `json:"batch"`
 	Seconds    float64          `json:"duration_seconds"`
@@ -34,6 +36,7 @@ func newResult(g *Generator, elapsed time.Duration) Result {
 	var h latencyHist
 	r := Result{
 		Protocol:   g.cfg.Protocol,
+		Tag:        g.cfg.Tag,
 		Conns:      len(g.workers),
 		Batch:      g.batch,
 		Seconds:    round(elapsed.Seconds(), 3),

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/sidecar/sidecartest"
 	"github.com/idcoord/idcoord/testsupport/testproc"
@@ -132,5 +133,38 @@ func TestCheckUnique(t *testing.T) {
 				t.Fatalf("CheckUnique = %d, want 5", n)
 			}
 		})
+	}
+}
+
+var _ sidecar.SegmentSource = (*sidecartest.Segments)(nil)
+
+func TestSegments(t *testing.T) {
+	ctx := context.Background()
+	s := sidecartest.NewSegments("orders")
+	ids, err := s.AppendSegmentIDs(ctx, "orders", nil, 3)
+	if err != nil || !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Fatalf("first 3 IDs = %v, %v; want 1 2 3", ids, err)
+	}
+	if ids, err = s.AppendSegmentIDs(ctx, "orders", ids, 2); err != nil || !slices.Equal(ids, []int64{1, 2, 3, 4, 5}) {
+		t.Fatalf("appended 2 IDs = %v, %v; want 1..5", ids, err)
+	}
+	if _, err := s.AppendSegmentIDs(ctx, "users", nil, 1); !errors.Is(err, coord.ErrNoSegment) {
+		t.Fatalf("unknown tag: %v, want ErrNoSegment", err)
+	}
+	if _, err := s.AppendSegmentIDs(ctx, "a b", nil, 1); !errors.Is(err, coord.ErrBadTag) {
+		t.Fatalf("bad tag: %v, want ErrBadTag", err)
+	}
+	s.SetDown("store unreachable")
+	if _, err := s.AppendSegmentIDs(ctx, "orders", nil, 1); err == nil || err.Error() != "store unreachable" {
+		t.Fatalf("down: %v, want the reason", err)
+	}
+	s.SetDown("")
+	s.Remove("orders")
+	if _, err := s.AppendSegmentIDs(ctx, "orders", nil, 1); !errors.Is(err, coord.ErrNoSegment) || s.Issued("orders") != -1 {
+		t.Fatalf("removed tag: %v, issued %d; want ErrNoSegment and -1", err, s.Issued("orders"))
+	}
+	s.Add("orders")
+	if id, err := s.AppendSegmentIDs(ctx, "orders", nil, 1); err != nil || id[0] != 1 || s.Issued("orders") != 1 {
+		t.Fatalf("re-added tag: %v, %v; want a fresh counter", id, err)
 	}
 }

@@ -1,7 +1,8 @@
 // Package testserver starts real sidecar servers for tests, as
 // net/http/httptest does for HTTP servers: each on a socket in its own
 // short temporary folder (sidecartest.ShortDir), issuing from a
-// sidecartest.Source that a test can make refuse or wait. It imports the
+// sidecartest.Source that a test can make refuse or wait, and segment IDs
+// of Tag from a sidecartest.Segments. It imports the
 // sidecar, so the sidecar's own tests use sidecartest directly.
 package testserver
 
@@ -22,6 +23,9 @@ import (
 // configured without a Source.
 const WorkerID = 7
 
+// Tag is the segment tag known to the Segments that Start makes.
+const Tag = "orders"
+
 // Server is a sidecar serving on a Unix socket.
 type Server struct {
 	*sidecar.Server
@@ -29,11 +33,15 @@ type Server struct {
 	Path string
 	// Source is the Source the server issues from, when Start made it.
 	Source *sidecartest.Source
+	// Segments is the SegmentSource the server issues segment IDs from,
+	// when Start made it.
+	Segments *sidecartest.Segments
 }
 
 // Start starts a sidecar with cfg on a socket in a new temporary folder
 // whose paths fit a socket address. A nil cfg.Source is a new Source with
-// WorkerID, a nil cfg.Logger logs through t. When the test ends the server
+// WorkerID, a nil cfg.Segments a new Segments that knows Tag, a nil
+// cfg.Logger logs through t. When the test ends the server
 // is shut down gracefully, and the test fails unless Serve returns
 // sidecar.ErrServerClosed.
 func Start(t testing.TB, cfg sidecar.Config) *Server {
@@ -42,6 +50,10 @@ func Start(t testing.TB, cfg sidecar.Config) *Server {
 	if cfg.Source == nil {
 		ts.Source = sidecartest.NewSource(t, WorkerID)
 		cfg.Source = ts.Source
+	}
+	if cfg.Segments == nil {
+		ts.Segments = sidecartest.NewSegments(Tag)
+		cfg.Segments = ts.Segments
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zaptest.NewLogger(t)
