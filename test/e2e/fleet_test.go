@@ -223,6 +223,9 @@ func startFleet(t *testing.T, opts fleetOptions) *fleet {
 			args = append(args, "--lease.ttl", fleetTTL.String())
 		}
 		args = append(args, "--layout.worker-bits", workerBits, "--clock.max-drift", "1s")
+		if opts.Segments {
+			args = append(args, "--segment.max-step", fmt.Sprint(segmentMaxStep))
+		}
 		f.nodes = append(f.nodes, newFleetNode(f, fmt.Sprintf("node-%d", i), args, place))
 	}
 	t.Cleanup(f.stop)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -97,6 +98,7 @@ func (f *fleet) checkSegments(v *verdict, record func(tag string) (segmentShow, 
 			}
 		}
 	}
+	v.Notes = append(v.Notes, f.unavailableReasons(errs)...)
 	for t, answers := range byTag {
 		f.segDuplicates(v, t, answers)
 		f.segOrder(v, t, answers)
@@ -104,6 +106,33 @@ func (f *fleet) checkSegments(v *verdict, record func(tag string) (segmentShow, 
 		f.segRange(v, t, answers, record)
 	}
 	f.segOutages(v, byTag, errs)
+}
+
+// unavailableReasons counts the segment UNAVAILABLE answers by reason,
+// numbers masked, the most frequent first (at most five).
+func (f *fleet) unavailableReasons(errs []segErrAt) []string {
+	digits := regexp.MustCompile(`[0-9][0-9.]*`)
+	count := map[string]int{}
+	first := map[string]segErrAt{}
+	var order []string
+	for _, e := range errs {
+		if e.Code != "UNAVAILABLE" {
+			continue
+		}
+		key := digits.ReplaceAllString(e.Msg, "N")
+		if count[key] == 0 {
+			first[key] = e
+			order = append(order, key)
+		}
+		count[key]++
+	}
+	sort.SliceStable(order, func(i, j int) bool { return count[order[i]] > count[order[j]] })
+	var out []string
+	for _, k := range order[:min(len(order), 5)] {
+		e := first[k]
+		out = append(out, fmt.Sprintf("segment UNAVAILABLE x%d like: %s inc %d at %.2fs: %s", count[k], f.nodes[e.node].name, e.Inc, e.At.Seconds(), clip([]byte(e.Msg))))
+	}
+	return out
 }
 
 // segWaited checks that a request sent to node i got its answer (what

@@ -39,6 +39,12 @@ func (o segLoadOptions) withDefaults() segLoadOptions {
 	return o
 }
 
+// segmentMaxStep caps the nodes' dynamic step (segment.max-step): at the
+// default pace a node asks for about 2,500 IDs of each tag per second, so
+// it holds at most a few seconds of IDs (the current segment and the next)
+// and runs out during an outage of the store.
+const segmentMaxStep = 4000
+
 // segReq is one segment request in flight: what was asked and when it
 // was written.
 type segReq struct {
