@@ -2,6 +2,7 @@ package leafalloc
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ var header = strings.Join(Columns[:], "\t")
 func ReadTSV(r io.Reader) ([]Row, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxLineBytes)
+	sc.Split(scanLines)
 	var rows []Row
 	seen := map[string]int{} // tag -> line
 	n := 0
@@ -42,7 +44,7 @@ func ReadTSV(r io.Reader) ([]Row, error) {
 		line := sc.Text()
 		if n == 1 {
 			if line != header {
-				return nil, fmt.Errorf("%w: line 1 is %.80q, want the header %q (mysql --batch, without -N)", ErrBadTSV, line, header)
+				return nil, fmt.Errorf("line 1: %w: %.80q is not the header %q (mysql --batch, without -N)", ErrBadTSV, line, header)
 			}
 			continue
 		}
@@ -121,4 +123,16 @@ func unescape(s string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// scanLines splits at '\n' alone: the client prints a carriage return in
+// a value as it is, so a "\r\n" ends a line whose last value ends in '\r'.
+func scanLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
