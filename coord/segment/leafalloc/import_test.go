@@ -298,7 +298,7 @@ func TestLeafReadDBErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := srv.NewDatabase(t)
-			d.Exec(t, createLeafAlloc, "INSERT INTO leaf_alloc (biz_tag, max_id, step, description) VALUES "+tt.insert)
+			d.Exec(t, mariadbtest.LeafAllocTable, "INSERT INTO leaf_alloc (biz_tag, max_id, step, description) VALUES "+tt.insert)
 			_, err := leafalloc.ReadDB(ctx, d.DSN)
 			if !errors.Is(err, tt.is) || !errors.Is(err, leafalloc.ErrBadRow) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("ReadDB = %v, want %v (ErrBadRow) holding %q", err, tt.is, tt.want)
@@ -307,7 +307,7 @@ func TestLeafReadDBErrors(t *testing.T) {
 	}
 	t.Run("max_id past int64", func(t *testing.T) {
 		d := srv.NewDatabase(t)
-		d.Exec(t, strings.Replace(createLeafAlloc, "bigint(20)", "bigint(20) unsigned", 1),
+		d.Exec(t, strings.Replace(mariadbtest.LeafAllocTable, "bigint(20)", "bigint(20) unsigned", 1),
 			"INSERT INTO leaf_alloc (biz_tag, max_id, step) VALUES ('a', 18446744073709551615, 10)")
 		if _, err := leafalloc.ReadDB(ctx, d.DSN); !errors.Is(err, leafalloc.ErrBadRow) || !strings.Contains(err.Error(), "does not fit") {
 			t.Fatalf("ReadDB of an unsigned max_id past int64 = %v, want ErrBadRow: does not fit", err)

@@ -17,15 +17,6 @@ import (
 	"github.com/idcoord/idcoord/testsupport/testproc"
 )
 
-// createLeafAlloc is the table of Leaf's scripts/leaf_alloc.sql.
-const createLeafAlloc = "CREATE TABLE `leaf_alloc` (" +
-	"`biz_tag` varchar(128) NOT NULL DEFAULT ''," +
-	"`max_id` bigint(20) NOT NULL DEFAULT '1'," +
-	"`step` int(11) NOT NULL," +
-	"`description` varchar(256) DEFAULT NULL," +
-	"`update_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP," +
-	"PRIMARY KEY (`biz_tag`)) ENGINE=InnoDB"
-
 // leafRows are the rows the tests insert, as Leaf's operators would.
 var leafRows = []leafalloc.Row{
 	{Tag: "leaf-segment-test", MaxID: 1, Step: 2000, Description: "Test leaf Segment Mode Get Id"},
@@ -42,7 +33,7 @@ type leaf struct {
 func newLeaf(t *testing.T) *leaf {
 	t.Helper()
 	l := &leaf{db: mariadbtest.Shared(t).NewDatabase(t)}
-	l.db.Exec(t, createLeafAlloc)
+	l.db.Exec(t, mariadbtest.LeafAllocTable)
 	for _, r := range leafRows {
 		desc := "NULL"
 		if r.Description != "" {
