@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,8 +16,8 @@ func newSegmentCreateCommand(cfg *config) *cobra.Command {
 		Use:   "create [-o table|json|yaml] TAG [--start N] [--step S] [--description TEXT]",
 		Short: "Create a segment-mode tag",
 		Long: `create makes the tag TAG: the first ID handed out for it is --start, and
-nodes take segments of at least --step IDs. A tag is 1 to 128 letters,
-digits and . _ : -. A tag that exists is an error: use set-step to change
+nodes take segments of at least --step IDs. A tag is 1 to ` + strconv.Itoa(coord.MaxTagBytes) + `
+letters, digits and . _ : -. A tag that exists is an error: use set-step to change
 its step, and import to move a Leaf tag over.
 
 -o json and -o yaml print {"tag", "max_id", "step", "description",

@@ -57,16 +57,19 @@ The table is read from one of:
                    ("-" reads standard input)
 
 Every row is checked before anything is written: a tag idcoord does not
-accept (1 to 128 letters, digits and . _ : -), a step outside 1..1000000000
-or a max_id past the largest int64 refuses the whole import.
+accept (1 to ` + strconv.Itoa(coord.MaxTagBytes) + ` letters, digits and . _ : -), a step outside
+1..` + strconv.Itoa(coord.MaxSegmentStep) + ` or a max_id past the largest int64 refuses the whole
+import.
 
 --margin M adds M to every max_id, for an import while Leaf still runs:
 Leaf's servers go on fetching segments after the table was read, each fetch
 raising Leaf's max_id by its step (up to 1,000,000, or the table's step if
-larger). M must exceed all they fetch until they stop; see the README,
+larger). M must be at least all they fetch until they stop; see the README,
 "Moving Leaf's segment mode over".
 
-Without --yes it only prints what it would do, and exits 0.
+Without --yes it only prints what it would do, and exits 0. A tag whose
+record in the store cannot be read is listed as unreadable and fails the
+command (exit status 1), with or without --yes, before anything is written.
 
 -o json and -o yaml print {"applied", "margin", "actions": [{"action",
 "tag", "leaf_max_id", "max_id_before", "max_id_after", "step", "error"},
