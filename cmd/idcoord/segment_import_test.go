@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -315,5 +316,28 @@ func TestSegmentImportRefuses(t *testing.T) {
 				t.Errorf("a refused import wrote %+v, %v", entries, err)
 			}
 		})
+	}
+}
+
+func TestSegmentImportStopsAtUnreadableRecord(t *testing.T) {
+	ep := etcdtest.StartEmbedded(t).Endpoints()[0]
+	s := etcdSegCluster(t, ep, "unreadable")
+	s.raw(t, coord.SegmentKey("broken"), "{not json")
+	tsv := writeFile(t, "leaf.tsv", "biz_tag\tmax_id\tstep\tdescription\nbroken\t10\t10\tNULL\nfine\t10\t10\tNULL\n")
+	for _, yes := range []bool{false, true} {
+		args := append([]string{"segment", "import", "--leaf-tsv", tsv}, s.args...)
+		if yes {
+			args = append(args, "--yes")
+		}
+		stdout, stderr, code := runCLI(t, args...)
+		if code != 1 || !strings.Contains(stderr, "unreadable segment records") || !strings.Contains(stderr, "broken") {
+			t.Errorf("import --yes=%v over an unreadable record: exit %d, stderr %q; want 1 naming it", yes, code, stderr)
+		}
+		if !yes && !strings.Contains(stdout, "unreadable") {
+			t.Errorf("the dry run's plan %q does not show the unreadable tag", stdout)
+		}
+		if _, _, err := s.store.GetSegment(testproc.Context(t), "fine"); !errors.Is(err, coord.ErrNoSegment) {
+			t.Fatalf("import --yes=%v wrote another tag despite the unreadable one: %v", yes, err)
+		}
 	}
 }
