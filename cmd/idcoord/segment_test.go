@@ -272,13 +272,30 @@ func testSegmentCommands(t *testing.T, s segStore) {
 		t.Errorf("segment show order printed %q", show)
 	}
 
+	// An import keeps order, which is past Leaf's max_id, and creates a
+	// new tag; a second run keeps both.
+	tsv := writeFile(t, "leaf.tsv", "biz_tag\tmax_id\tstep\tdescription\norder\t5\t10\tNULL\nfrom-leaf\t777\t20\tLeaf's\n")
+	imported := s.must(t, "segment", "import", "--leaf-tsv", tsv, "--yes")
+	if !strings.Contains(imported, "1 created, 0 raised, 1 kept") {
+		t.Errorf("segment import printed %q", imported)
+	}
+	if r := s.record(t, "from-leaf"); r.MaxID != 777 || r.Step != 20 || r.Description != "Leaf's" {
+		t.Errorf("imported from-leaf: %+v", r)
+	}
+	if r := s.record(t, "order"); r.MaxID != seg.End {
+		t.Errorf("the import moved order from %d to %d", seg.End, r.MaxID)
+	}
+	if again := s.must(t, "segment", "import", "--leaf-tsv", tsv, "--yes"); !strings.Contains(again, "0 created, 0 raised, 2 kept") {
+		t.Errorf("second segment import printed %q", again)
+	}
+
 	if s.raw == nil {
 		return
 	}
 	s.raw(t, coord.SegmentKey("broken"), "{not json")
 	doc = s.list(t)
-	if len(doc.Segments) != 3 {
-		t.Fatalf("segment ls with a bad record: %+v, want 3 tags", doc)
+	if len(doc.Segments) != 4 {
+		t.Fatalf("segment ls with a bad record: %+v, want 4 tags", doc)
 	}
 	bad := doc.Segments[0]
 	if bad.Tag != "broken" || bad.Error == nil || !strings.Contains(*bad.Error, "bad record") || bad.MaxID != nil {
