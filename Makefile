@@ -14,9 +14,11 @@ RFLAGS  := -trimpath
 # What the tests run, as command:package (a path stands for a file the
 # package installs): the servers, gcc for -race, the network tools of
 # test/e2e's fault scenarios, and what runs the client snippets and the
-# other-uid socket test. testproc.Require names the same packages.
+# other-uid socket test, and MariaDB for the import from Leaf (found in
+# /usr/sbin, which a user's PATH may miss). testproc.Require and
+# mariadbtest name the same packages.
 DEPS    := etcd:etcd-server /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless \
-           gcc:gcc iptables:iptables ip:iproute2 ss:iproute2 curl:curl setpriv:util-linux \
+           /usr/sbin/mariadbd:mariadb-server gcc:gcc iptables:iptables ip:iproute2 ss:iproute2 curl:curl setpriv:util-linux \
            /usr/bin/python3:python3 node:nodejs
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -89,6 +89,7 @@ Run "idcoord print-config" to see every key's value and where it came from.`,
 		newLeaseCommand(cfg),
 		newClockCommand(cfg),
 		newZKCommand(cfg),
+		newSegmentCommand(cfg),
 	)
 	return root
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/idcoord/idcoord/sidecar"
 	"github.com/idcoord/idcoord/sidecar/testserver"
+	"github.com/idcoord/idcoord/testsupport/mariadbtest"
 )
 
 func TestMain(m *testing.M) {
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 		os.Unsetenv(envName(keys[i].name))
 	}
 	os.Unsetenv("POD_IP")
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(mariadbtest.Main(m)) // stops the MariaDB server the segment import tests share
 }
 
 // runCLI runs idcoord in-process with args and returns what it wrote and

@@ -1,0 +1,11 @@
+package mariadbtest
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(Main(m))
+}
