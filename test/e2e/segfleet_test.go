@@ -57,11 +57,12 @@ func (f *fleet) createSegmentTags() {
 
 // segmentShow is what `idcoord segment show -o json` prints.
 type segmentShow struct {
-	Tag         string `json:"tag"`
-	MaxID       int64  `json:"max_id"`
-	Step        int64  `json:"step"`
-	Description string `json:"description"`
-	UpdateTime  int64  `json:"update_time"`
+	Tag         string  `json:"tag"`
+	MaxID       int64   `json:"max_id"`
+	Step        int64   `json:"step"`
+	Description string  `json:"description"`
+	UpdateTime  string  `json:"update_time"` // RFC 3339
+	Error       *string `json:"error"`
 }
 
 // showSegment reads tag's record with the CLI.
@@ -75,8 +76,11 @@ func (f *fleet) showSegment(tag string) (segmentShow, error) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		return segmentShow{}, fmt.Errorf("idcoord segment show %s -o json: %v in %q", tag, err, clip([]byte(out)))
 	}
-	if s.Tag != tag {
-		return s, fmt.Errorf("idcoord segment show %s -o json: tag %q in %q", tag, s.Tag, clip([]byte(out)))
+	switch {
+	case s.Error != nil:
+		return s, fmt.Errorf("idcoord segment show %s -o json: unreadable record: %s", tag, *s.Error)
+	case s.Tag != tag || s.Step < 1:
+		return s, fmt.Errorf("idcoord segment show %s -o json: not the tag's record: %q", tag, clip([]byte(out)))
 	}
 	return s, nil
 }
