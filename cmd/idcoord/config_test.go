@@ -100,6 +100,8 @@ var sample = map[string]string{
 	"socket.read-timeout":      "2s",
 	"socket.max-request-bytes": "128",
 	"max-batch":                "500",
+	"segment.max-step":         "50000",
+	"leaf.addr":                "127.0.0.1:8080",
 	"admin.addr":               "127.0.0.1:7071",
 	"admin.advertise":          "10.1.2.3:7071",
 	"layout.preset":            "sonyflake",
@@ -237,7 +239,7 @@ func TestKeyTable(t *testing.T) {
 		"etcd.ca-file", "etcd.cert-file", "etcd.key-file", "zk.servers", "zk.mode", "zk.session-timeout",
 		"zk.auth-file", "zk.leaf-name", "lease.ttl", "worker.reserved", "socket", "socket.mode",
 		"socket.allowed-uids", "socket.max-conns", "socket.idle-timeout", "socket.read-timeout",
-		"socket.max-request-bytes", "max-batch", "admin.addr", "admin.advertise", "layout.preset", "layout.epoch",
+		"socket.max-request-bytes", "max-batch", "segment.max-step", "leaf.addr", "admin.addr", "admin.advertise", "layout.preset", "layout.epoch",
 		"layout.time-bits", "layout.time-unit", "layout.worker-bits", "layout.sequence-bits", "clock.max-drift",
 		"clock.max-backward-wait", "clock.max-startup-wait", "clock.large-rollback", "data-dir", "log.level", "log.format"}
 	var names []string
