@@ -87,8 +87,9 @@ type Config struct {
 	// Reserved WorkerIDs are never claimed. Nil means [0].
 	Reserved []int64
 	// HistoryDir is a folder of the node's own (data-dir) where it keeps the
-	// last W it reserved under each WorkerID, a floor that survives a store
-	// restored from an older backup. Empty means none is kept.
+	// last W it reserved under each WorkerID, and the highest segment it took
+	// per tag: floors that survive a store restored from an older backup.
+	// Empty means none is kept.
 	HistoryDir string
 	// Clock gives wall time. Nil means the system clock.
 	Clock clockguard.WallClock
@@ -132,7 +133,8 @@ type Config struct {
 	Monotonic clockguard.Monotonic
 	// Segments configures the segment allocator the node opens when it
 	// starts. Its Store nil means the Backend, when it keeps segment records
-	// (coord.SegmentStore); its Logger nil means Logger's.
+	// (coord.SegmentStore); its Logger nil means Logger's; its Floors nil
+	// means a file in HistoryDir (SegmentFloorsPath), or none without one.
 	Segments segment.Config
 	// SegmentAllocator, when set, is the allocator the node serves segment
 	// IDs from instead of opening one with Segments: segment IDs need no
