@@ -115,7 +115,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	}
 	defer st.Close()
 	node, err := idcoord.Start(ctx, idcoord.Config{
-		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
+		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, DatacenterID: s.DatacenterID, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: noneIfZero(s.Clock.MaxBackwardWait), MaxStartupWait: noneIfZero(s.Clock.MaxStartupWait),
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
 		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster), // this node's own last W per WorkerId
