@@ -61,6 +61,9 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 	case err == nil:
 	case errors.Is(err, snowflake.ErrEpoch) && b.set("layout.epoch"):
 		b.fail("layout.epoch", err) // the epoch alone is wrong
+	case errors.Is(err, snowflake.ErrBitsOverflow) && l.DatacenterBits > 0 && !b.set("layout.worker-bits"):
+		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w; take the datacenter bits from the worker field (layout.worker-bits), "+
+			"or use layout.preset twitter-dc", what, err)}
 	default:
 		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w", what, err)}
 	}
