@@ -84,6 +84,13 @@ type Config struct {
 	Admin string
 	// Layout of the IDs. Zero means snowflake.Twitter().
 	Layout snowflake.Layout
+	// DatacenterID is stamped into the datacenter field of every ID: it must
+	// fit Layout.DatacenterBits (only 0 when the layout has no such field).
+	// A cluster is one datacenter: the cluster's stored layout holds this
+	// value, and a node with another one refuses to start (see Start).
+	// Clusters of different datacenters, each on its own store, hand out
+	// the same WorkerIDs and still never repeat each other's IDs.
+	DatacenterID int64
 	// Reserved WorkerIDs are never claimed. Nil means [0].
 	Reserved []int64
 	// HistoryDir is a folder of the node's own (data-dir) where it keeps the
@@ -229,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Layout.Validate(); err != nil {
 		return err
+	}
+	if err := c.Layout.ValidateDatacenterID(c.DatacenterID); err != nil {
+		return fmt.Errorf("idcoord: datacenter ID: %w", err)
 	}
 	if err := c.Layout.ValidateReserved(c.Reserved); err != nil {
 		return fmt.Errorf("idcoord: reserved WorkerIds: %w", err)

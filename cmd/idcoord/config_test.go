@@ -108,8 +108,10 @@ var sample = map[string]string{
 	"layout.epoch":             "2020-01-01T00:00:00.000Z",
 	"layout.time-bits":         "38",
 	"layout.time-unit":         "20ms",
+	"layout.datacenter-bits":   "1",
 	"layout.worker-bits":       "15",
 	"layout.sequence-bits":     "9",
+	"datacenter.id":            "1",
 	"clock.max-drift":          "2s",
 	"clock.max-backward-wait":  "10ms",
 	"clock.max-startup-wait":   "30s",
@@ -240,7 +242,8 @@ func TestKeyTable(t *testing.T) {
 		"zk.auth-file", "zk.leaf-name", "lease.ttl", "worker.reserved", "socket", "socket.mode",
 		"socket.allowed-uids", "socket.max-conns", "socket.idle-timeout", "socket.read-timeout",
 		"socket.max-request-bytes", "max-batch", "segment.max-step", "leaf.addr", "admin.addr", "admin.advertise", "layout.preset", "layout.epoch",
-		"layout.time-bits", "layout.time-unit", "layout.worker-bits", "layout.sequence-bits", "clock.max-drift",
+		"layout.time-bits", "layout.time-unit", "layout.datacenter-bits", "layout.worker-bits", "layout.sequence-bits",
+		"datacenter.id", "clock.max-drift",
 		"clock.max-backward-wait", "clock.max-startup-wait", "clock.large-rollback", "data-dir", "log.level", "log.format"}
 	var names []string
 	envs := map[string]string{}

@@ -131,7 +131,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	}
 	source.setSegments(segments)
 	node, err := idcoord.Start(ctx, idcoord.Config{
-		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
+		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, DatacenterID: s.DatacenterID, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: noneIfZero(s.Clock.MaxBackwardWait), MaxStartupWait: noneIfZero(s.Clock.MaxStartupWait),
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
 		SegmentAllocator: segments, // nil when the store keeps no segments
