@@ -159,6 +159,7 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	n.remember(lease.WorkerID(), w)
 	gen, err := snowflake.New(snowflake.Config{
 		Layout:          n.layout,
+		DatacenterID:    n.cfg.DatacenterID,
 		WorkerID:        lease.WorkerID(),
 		Reserved:        []int64{}, // the backend enforced the reserved list
 		Floor:           max(0, n.layout.TickOf(floor)),

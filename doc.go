@@ -27,6 +27,13 @@
 // Two layouts in one cluster repeat IDs: WorkerID 4 with 12 sequence bits
 // sets the same bit as WorkerID 1 with 14 (4<<12 == 1<<14).
 //
+// A layout may have a datacenter field (Config.DatacenterID): regions that
+// each run their own store hand out the same WorkerIDs, and the datacenter
+// field keeps their IDs apart. A cluster is then one datacenter: its stored
+// layout holds the datacenter ID, and a node with another one refuses to
+// start in it as a node of another layout does, since it could take a
+// WorkerID that its own region hands out too.
+//
 // # Where each rule is kept
 //
 //   - floor < ts <= W: the generator (package snowflake) issues no tick
@@ -42,7 +49,8 @@
 //   - The claim floor: claimFloor, claimDrift and waitPast (claimfloor.go).
 //   - The lease deadline: checkDeadline (ready.go), after generating, in
 //     NextID and AppendIDs (issue.go), and in Ready.
-//   - One layout per cluster: agreeLayout (layout.go), before any claim.
+//   - One layout per cluster: agreeLayout (layout.go), before any claim,
+//     with the datacenter ID in the layout record (layoutRecord).
 //   - A large backward step: signalRollback and recoverRollback
 //     (rollback.go); Ready (ready.go) says why the node waits.
 //   - A forward step: vouchedWindow (guard.go) bounds every W reserved;

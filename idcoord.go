@@ -84,11 +84,19 @@ type Config struct {
 	Admin string
 	// Layout of the IDs. Zero means snowflake.Twitter().
 	Layout snowflake.Layout
+	// DatacenterID is stamped into the datacenter field of every ID: it must
+	// fit Layout.DatacenterBits (only 0 when the layout has no such field).
+	// A cluster is one datacenter: the cluster's stored layout holds this
+	// value, and a node with another one refuses to start (see Start).
+	// Clusters of different datacenters, each on its own store, hand out
+	// the same WorkerIDs and still never repeat each other's IDs.
+	DatacenterID int64
 	// Reserved WorkerIDs are never claimed. Nil means [0].
 	Reserved []int64
 	// HistoryDir is a folder of the node's own (data-dir) where it keeps the
-	// last W it reserved under each WorkerID, a floor that survives a store
-	// restored from an older backup. Empty means none is kept.
+	// last W it reserved under each WorkerID, and the highest segment it took
+	// per tag: floors that survive a store restored from an older backup.
+	// Empty means none is kept.
 	HistoryDir string
 	// Clock gives wall time. Nil means the system clock.
 	Clock clockguard.WallClock
@@ -132,7 +140,8 @@ type Config struct {
 	Monotonic clockguard.Monotonic
 	// Segments configures the segment allocator the node opens when it
 	// starts. Its Store nil means the Backend, when it keeps segment records
-	// (coord.SegmentStore); its Logger nil means Logger's.
+	// (coord.SegmentStore); its Logger nil means Logger's; its Floors nil
+	// means a file in HistoryDir (SegmentFloorsPath), or none without one.
 	Segments segment.Config
 	// SegmentAllocator, when set, is the allocator the node serves segment
 	// IDs from instead of opening one with Segments: segment IDs need no
@@ -227,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Layout.Validate(); err != nil {
 		return err
+	}
+	if err := c.Layout.ValidateDatacenterID(c.DatacenterID); err != nil {
+		return fmt.Errorf("idcoord: datacenter ID: %w", err)
 	}
 	if err := c.Layout.ValidateReserved(c.Reserved); err != nil {
 		return fmt.Errorf("idcoord: reserved WorkerIds: %w", err)

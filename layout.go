@@ -13,16 +13,21 @@ import (
 	"github.com/idcoord/idcoord/snowflake"
 )
 
-// layoutRecord is l as the store keeps a cluster's layout. Two layouts with
-// one record put every ID's bits in the same places: IDs count the epoch
-// and the tick in whole milliseconds.
-func layoutRecord(l snowflake.Layout) coord.LayoutRecord {
+// layoutRecord is l, with datacenter dc, as the store keeps a cluster's
+// layout. Two layouts with one record put every ID's bits in the same
+// places: IDs count the epoch and the tick in whole milliseconds. The
+// datacenter ID is part of it: a cluster is one datacenter, and a node of
+// another datacenter that joined it could take a WorkerID that its own
+// datacenter's cluster has handed out, and repeat that holder's IDs.
+func layoutRecord(l snowflake.Layout, dc int64) coord.LayoutRecord {
 	return coord.LayoutRecord{
-		TimeBits:     l.TimeBits,
-		TimeUnitMS:   l.TimeUnit.Milliseconds(),
-		WorkerBits:   l.WorkerBits,
-		SequenceBits: l.SequenceBits,
-		EpochUnixMS:  l.Epoch.UnixMilli(),
+		TimeBits:       l.TimeBits,
+		TimeUnitMS:     l.TimeUnit.Milliseconds(),
+		WorkerBits:     l.WorkerBits,
+		SequenceBits:   l.SequenceBits,
+		EpochUnixMS:    l.Epoch.UnixMilli(),
+		DatacenterBits: l.DatacenterBits,
+		DatacenterID:   dc,
 	}
 }
 
@@ -34,7 +39,7 @@ func layoutRecord(l snowflake.Layout) coord.LayoutRecord {
 // retries an unreachable store with backoff until StartTimeout, as
 // acquiring does.
 func (n *Node) agreeLayout(ctx context.Context) error {
-	mine := layoutRecord(n.layout)
+	mine := layoutRecord(n.layout, n.cfg.DatacenterID)
 	return coord.RetryUnreachable(ctx, coord.Retry{
 		Timeout: n.cfg.StartTimeout,
 		Stop: func(err error) error {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
 
 	"github.com/idcoord/idcoord/coord"
 	"github.com/idcoord/idcoord/coord/segment"
@@ -33,12 +37,41 @@ func (n *Node) startSegments() error {
 	if cfg.Logger == nil {
 		cfg.Logger = n.log.Named("segment")
 	}
+	if cfg.Floors == nil {
+		floors, err := OpenSegmentFloors(n.cfg.HistoryDir, n.cfg.Node, func(err error) { n.log.Warn("segment floors", zap.Error(err)) })
+		if err != nil {
+			return err
+		}
+		cfg.Floors = floors
+	}
 	alloc, err := segment.New(cfg)
 	if err != nil {
 		return fmt.Errorf("idcoord: segment mode: %w", err)
 	}
 	n.segments = alloc
 	return nil
+}
+
+// OpenSegmentFloors opens the file in a node's history folder
+// (Config.HistoryDir) where it keeps the highest segment it took per tag: a
+// floor that outlives a store restored from an older backup. It returns
+// nil for an empty historyDir. A folder that cannot be made (a read-only
+// file system) is not an error: the node runs without the file and says so
+// through warn, as it does for its W history. A file that cannot be read
+// is an error.
+func OpenSegmentFloors(historyDir, node string, warn func(error)) (segment.Floors, error) {
+	if historyDir == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(historyDir, 0o750); err != nil {
+		warn(fmt.Errorf("idcoord: no segment floors kept (%w); a store restored from an older backup could then repeat segment IDs after a restart", err))
+		return nil, nil
+	}
+	floors, err := segment.OpenFloorFile(filepath.Join(historyDir, "segments-"+node+".json"))
+	if err != nil {
+		return nil, fmt.Errorf("idcoord: %w", err)
+	}
+	return floors, nil
 }
 
 // Segments returns the node's segment allocator, or nil when the Backend

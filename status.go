@@ -43,6 +43,11 @@ type LayoutStatus struct {
 	WorkerBits   int       `json:"worker_bits"`
 	SequenceBits int       `json:"sequence_bits"`
 	Epoch        time.Time `json:"epoch"`
+	// DatacenterBits is the width of the datacenter field (0: none), and
+	// DatacenterID this node's value in it, as the cluster's stored layout
+	// holds it.
+	DatacenterBits int   `json:"datacenter_bits"`
+	DatacenterID   int64 `json:"datacenter_id"`
 }
 
 // Status returns a snapshot of the node.
@@ -52,7 +57,7 @@ func (n *Node) Status() Status {
 		Node:     n.cfg.Node,
 		WorkerID: -1,
 		Layout: LayoutStatus{TimeBits: l.TimeBits, TimeUnit: l.TimeUnit.String(), WorkerBits: l.WorkerBits,
-			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC()},
+			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC(), DatacenterBits: l.DatacenterBits, DatacenterID: n.cfg.DatacenterID},
 		Clock: n.guard.status(),
 	}
 	if n.segments != nil {

@@ -145,6 +145,15 @@ type LayoutMismatchError struct {
 // Error says which layout the cluster has, which one the node has, and
 // what to do, in one line.
 func (e *LayoutMismatchError) Error() string {
+	other := e.Proposed
+	other.DatacenterID = e.Stored.DatacenterID
+	if other == e.Stored {
+		// Only the datacenter differs: a cluster is one datacenter.
+		return fmt.Sprintf("%v: cluster %q uses layout %s; this node's is %s: a cluster is one datacenter, and a node of "+
+			"datacenter %d here would take WorkerIds that datacenter %d's own cluster hands out too, repeating their IDs; "+
+			"start this node in its own datacenter's cluster (its store, or another --cluster), or with datacenter.id %d",
+			ErrLayoutMismatch, e.Cluster, e.Stored, e.Proposed, e.Proposed.DatacenterID, e.Proposed.DatacenterID, e.Stored.DatacenterID)
+	}
 	return fmt.Sprintf("%v: cluster %q uses layout %s; this node's is %s, and IDs of one repeat IDs of the other; "+
 		"start this node under a new cluster name (--cluster), or with the cluster's layout",
 		ErrLayoutMismatch, e.Cluster, e.Stored, e.Proposed)

@@ -73,6 +73,23 @@ func TestAgreeLayout(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error\n%s\nwant\n%s", err, want)
 	}
+	// Layouts that differ only in the datacenter: the error says a cluster
+	// is one datacenter, and names the datacenter.id that fits the cluster.
+	dc1 := twitter
+	dc1.WorkerBits, dc1.DatacenterBits, dc1.DatacenterID = 5, 5, 1
+	dc2 := dc1
+	dc2.DatacenterID = 2
+	_, err = coord.AgreeLayout("orders", dc1, dc2)
+	if !errors.Is(err, coord.ErrLayoutMismatch) {
+		t.Fatalf("AgreeLayout of datacenters 1 and 2 = %v; want ErrLayoutMismatch", err)
+	}
+	for _, says := range []string{"uses layout 41/5/12 @1ms epoch 2010-11-04T01:42:54.657Z, datacenter 1 of 5 bits",
+		"this node's is 41/5/12 @1ms epoch 2010-11-04T01:42:54.657Z, datacenter 2 of 5 bits", "a cluster is one datacenter",
+		"datacenter.id 1"} {
+		if !strings.Contains(err.Error(), says) {
+			t.Errorf("error %q does not say %q", err, says)
+		}
+	}
 }
 
 // FuzzDecodeLayout: a stored layout comes from outside; whatever decodes

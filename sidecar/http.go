@@ -154,13 +154,16 @@ func (s *Server) httpFail(w http.ResponseWriter, seg bool, res result, reason st
 	s.metrics.countAs(seg, protoHTTP, res, 0)
 }
 
-// decoded is the JSON answer of /decode/<id>.
+// decoded is the JSON answer of /decode/<id>. DatacenterID is set whenever
+// the layout has a datacenter field, datacenter 0 included, and left out
+// when it has none.
 type decoded struct {
-	ID       string `json:"id"`
-	Time     string `json:"time"`
-	Tick     int64  `json:"tick"`
-	WorkerID int64  `json:"worker_id"`
-	Sequence int64  `json:"sequence"`
+	ID           string `json:"id"`
+	Time         string `json:"time"`
+	Tick         int64  `json:"tick"`
+	DatacenterID *int64 `json:"datacenter_id,omitempty"`
+	WorkerID     int64  `json:"worker_id"`
+	Sequence     int64  `json:"sequence"`
 }
 
 // timeFormat is RFC 3339 with milliseconds.
@@ -173,18 +176,23 @@ func (s *Server) serveDecode(w http.ResponseWriter, text string) {
 			fmt.Sprintf("id must be a decimal number from 0 to 9223372036854775807, got %q", clip(text)))
 		return
 	}
-	p, err := s.src.Layout().Decompose(id)
+	l := s.src.Layout()
+	p, err := l.Decompose(id)
 	if err != nil {
 		s.httpError(w, http.StatusBadRequest, resultBadRequest, err.Error())
 		return
 	}
-	s.writeJSON(w, http.StatusOK, decoded{
+	d := decoded{
 		ID:       strconv.FormatInt(id, 10),
 		Time:     p.Time.UTC().Format(timeFormat),
 		Tick:     p.Tick,
 		WorkerID: p.WorkerID,
 		Sequence: p.Sequence,
-	})
+	}
+	if l.HasDatacenter() {
+		d.DatacenterID = &p.DatacenterID
+	}
+	s.writeJSON(w, http.StatusOK, d)
 }
 
 // parseID parses a decimal, non-negative int64 with no sign or spaces.

@@ -14,7 +14,7 @@ var uncapped = snowflake.Layout{TimeBits: 39, TimeUnit: time.Millisecond, Worker
 	Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 
 func benchGen(b *testing.B, l snowflake.Layout) *snowflake.Generator {
-	g, err := snowflake.New(snowflake.Config{Layout: l, WorkerID: 1})
+	g, err := snowflake.New(snowflake.Config{Layout: l, DatacenterID: l.MaxDatacenterID(), WorkerID: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func reportRate(b *testing.B, ids int, l snowflake.Layout) {
 var benchLayouts = []struct {
 	name   string
 	layout snowflake.Layout
-}{{"twitter", snowflake.Twitter()}, {"uncapped", uncapped}}
+}{{"twitter", snowflake.Twitter()}, {"twitter-dc", func() snowflake.Layout { l, _ := snowflake.Preset("twitter-dc"); return l }()}, {"uncapped", uncapped}}
 
 func BenchmarkNextID(b *testing.B) {
 	for _, c := range benchLayouts {

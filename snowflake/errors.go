@@ -5,9 +5,11 @@ import "errors"
 // Errors returned by this package. They are wrapped with details (the numbers
 // that matter) and are meant to be tested with errors.Is.
 var (
-	// ErrBitsOverflow: time, worker and sequence bits sum to more than 63.
+	// ErrBitsOverflow: time, datacenter, worker and sequence bits sum to more
+	// than 63.
 	ErrBitsOverflow = errors.New("snowflake: bits sum to more than 63")
-	// ErrZeroWidth: a field of the layout has no bits.
+	// ErrZeroWidth: a field of the layout has no bits (or, for the optional
+	// datacenter field, fewer than none).
 	ErrZeroWidth = errors.New("snowflake: zero-width field")
 	// ErrTimeUnit: the time unit is below 1ms or not a whole number of ms.
 	ErrTimeUnit = errors.New("snowflake: bad time unit")
@@ -25,6 +27,9 @@ var (
 	ErrUnknownPreset = errors.New("snowflake: unknown layout preset")
 	// ErrWorkerIDRange: the WorkerID does not fit the layout's worker bits.
 	ErrWorkerIDRange = errors.New("snowflake: WorkerId out of range")
+	// ErrDatacenterIDRange: the datacenter ID does not fit the layout's
+	// datacenter bits.
+	ErrDatacenterIDRange = errors.New("snowflake: datacenter ID out of range")
 	// ErrWorkerIDReserved: the WorkerID is reserved and is never handed out.
 	ErrWorkerIDReserved = errors.New("snowflake: WorkerId is reserved")
 	// ErrAllReserved: the reserved WorkerIDs are every WorkerID of the layout.

@@ -46,6 +46,9 @@ type Config struct {
 	// WorkerID stamped into every ID. It must fit the layout and must not be
 	// in Reserved.
 	WorkerID int64
+	// DatacenterID stamped into every ID, above the WorkerID. It must fit
+	// the layout's datacenter field: 0 when the layout has none.
+	DatacenterID int64
 	// Reserved WorkerIDs, refused by New. Nil means DefaultReserved ([0]); an
 	// empty, non-nil slice reserves nothing.
 	Reserved []int64
@@ -77,7 +80,7 @@ type Generator struct {
 	seqBits    int
 	seqMask    int64
 	timeShift  int
-	workerPart int64
+	workerPart int64 // the datacenter and worker fields, in place
 	epochMS    int64
 	unitMS     int64
 	maxTick    int64
@@ -100,8 +103,8 @@ type Generator struct {
 
 // New returns a Generator. It returns an error wrapping ErrZeroWidth,
 // ErrBitsOverflow, ErrTimeUnit, ErrEpoch, ErrLifetimeTooLong (see
-// Layout.ValidateShape), ErrWorkerIDRange, ErrWorkerIDReserved or
-// ErrBadWindow. It does not check the epoch against the clock; call
+// Layout.ValidateShape), ErrDatacenterIDRange, ErrWorkerIDRange,
+// ErrWorkerIDReserved or ErrBadWindow. It does not check the epoch against the clock; call
 // Layout.Validate for that.
 func New(cfg Config) (*Generator, error) {
 	if cfg.Layout == (Layout{}) {
@@ -114,6 +117,9 @@ func New(cfg Config) (*Generator, error) {
 	reserved := cfg.Reserved
 	if reserved == nil {
 		reserved = DefaultReserved
+	}
+	if err := l.ValidateDatacenterID(cfg.DatacenterID); err != nil {
+		return nil, err
 	}
 	if err := l.ValidateWorkerID(cfg.WorkerID, reserved); err != nil {
 		return nil, err
@@ -137,8 +143,8 @@ func New(cfg Config) (*Generator, error) {
 		floor:      cfg.Floor,
 		seqBits:    l.SequenceBits,
 		seqMask:    l.MaxSequence(),
-		timeShift:  l.WorkerBits + l.SequenceBits,
-		workerPart: cfg.WorkerID << l.SequenceBits,
+		timeShift:  l.timeShift(),
+		workerPart: (cfg.DatacenterID<<l.WorkerBits | cfg.WorkerID) << l.SequenceBits,
 		epochMS:    l.Epoch.UnixMilli(),
 		unitMS:     l.TimeUnit.Milliseconds(),
 		maxTick:    l.MaxTick(),
@@ -160,7 +166,12 @@ func New(cfg Config) (*Generator, error) {
 func (g *Generator) Layout() Layout { return g.layout }
 
 // WorkerID returns the WorkerID stamped into every ID.
-func (g *Generator) WorkerID() int64 { return g.workerPart >> g.seqBits }
+func (g *Generator) WorkerID() int64 { return g.workerPart >> g.seqBits & g.layout.MaxWorkerID() }
+
+// DatacenterID returns the datacenter ID stamped into every ID.
+func (g *Generator) DatacenterID() int64 {
+	return g.workerPart >> (g.layout.WorkerBits + g.seqBits) & g.layout.MaxDatacenterID()
+}
 
 // Floor returns the tick every ID is after.
 func (g *Generator) Floor() int64 { return g.floor }

@@ -15,6 +15,11 @@ type Layout struct {
 	// TimeUnit is the length of one tick: a whole number of milliseconds, at
 	// least 1ms.
 	TimeUnit time.Duration
+	// DatacenterBits is the width of the datacenter field, between the time
+	// and the worker fields; 0 means the layout has none. A cluster is one
+	// datacenter: its WorkerIDs repeat those of other datacenters, and the
+	// datacenter field keeps their IDs apart.
+	DatacenterBits int
 	// WorkerBits is the width of the WorkerID field.
 	WorkerBits int
 	// SequenceBits is the width of the per-tick sequence field.
@@ -54,7 +59,8 @@ func (l Layout) EndedAt(now time.Time) bool { return !now.Before(l.End()) }
 const lastYear = 9999
 
 // ValidateShape checks everything that does not depend on the current time:
-// bits that fit in 63, no zero-width field, a whole-millisecond unit of at
+// bits that fit in 63, no zero-width field (the datacenter field may be
+// absent: 0 bits, never fewer), a whole-millisecond unit of at
 // least 1ms, an epoch at or after 1970 that is a whole millisecond, and a
 // lifetime that ends before the year 9999. A layout that passes it decodes
 // IDs; one that issues them must also pass ValidateAt.
@@ -67,9 +73,16 @@ func (l Layout) ValidateShape() error {
 			return fmt.Errorf("%w: %s bits is %d; every field needs at least 1 bit", ErrZeroWidth, f.name, f.bits)
 		}
 	}
-	if sum := l.TimeBits + l.WorkerBits + l.SequenceBits; sum > 63 {
-		return fmt.Errorf("%w: %d time + %d worker + %d sequence = %d bits", ErrBitsOverflow,
-			l.TimeBits, l.WorkerBits, l.SequenceBits, sum)
+	if l.DatacenterBits < 0 {
+		return fmt.Errorf("%w: datacenter bits is %d; it is 0 (no datacenter field) or more", ErrZeroWidth, l.DatacenterBits)
+	}
+	if sum := l.TimeBits + l.DatacenterBits + l.WorkerBits + l.SequenceBits; sum > 63 {
+		dc := ""
+		if l.DatacenterBits != 0 {
+			dc = fmt.Sprintf(" + %d datacenter", l.DatacenterBits)
+		}
+		return fmt.Errorf("%w: %d time%s + %d worker + %d sequence = %d bits", ErrBitsOverflow,
+			l.TimeBits, dc, l.WorkerBits, l.SequenceBits, sum)
 	}
 	if l.TimeUnit < time.Millisecond || l.TimeUnit%time.Millisecond != 0 {
 		return fmt.Errorf("%w: %s; it must be a whole number of milliseconds, 1ms or more", ErrTimeUnit, l.TimeUnit)
@@ -106,6 +119,17 @@ func (l Layout) ValidateReserved(reserved []int64) error {
 
 // MaxWorkerID is the largest WorkerID the layout can hold.
 func (l Layout) MaxWorkerID() int64 { return 1<<l.WorkerBits - 1 }
+
+// MaxDatacenterID is the largest datacenter ID the layout can hold: 0 when
+// it has no datacenter field.
+func (l Layout) MaxDatacenterID() int64 { return 1<<l.DatacenterBits - 1 }
+
+// Datacenters is how many datacenters the layout tells apart: 1 when it has
+// no datacenter field.
+func (l Layout) Datacenters() int64 { return 1 << l.DatacenterBits }
+
+// HasDatacenter reports whether the layout has a datacenter field.
+func (l Layout) HasDatacenter() bool { return l.DatacenterBits > 0 }
 
 // MaxSequence is the largest sequence number in one tick.
 func (l Layout) MaxSequence() int64 { return 1<<l.SequenceBits - 1 }
@@ -165,8 +189,24 @@ func (l Layout) ValidateWorkerID(id int64, reserved []int64) error {
 	return nil
 }
 
+// ValidateDatacenterID reports whether id fits the layout's datacenter
+// field: 0..MaxDatacenterID, only 0 when the layout has none.
+func (l Layout) ValidateDatacenterID(id int64) error {
+	if id < 0 || id > l.MaxDatacenterID() {
+		if !l.HasDatacenter() {
+			return fmt.Errorf("%w: %d, but the layout has no datacenter field (0 datacenter bits); only 0 fits", ErrDatacenterIDRange, id)
+		}
+		return fmt.Errorf("%w: %d does not fit %d datacenter bits (0..%d)", ErrDatacenterIDRange, id, l.DatacenterBits, l.MaxDatacenterID())
+	}
+	return nil
+}
+
 // String describes the layout in one line.
 func (l Layout) String() string {
-	return fmt.Sprintf("%d time bits of %s, %d worker bits, %d sequence bits, epoch %s",
-		l.TimeBits, l.TimeUnit, l.WorkerBits, l.SequenceBits, l.Epoch.UTC().Format(time.RFC3339Nano))
+	dc := ""
+	if l.HasDatacenter() {
+		dc = fmt.Sprintf("%d datacenter bits, ", l.DatacenterBits)
+	}
+	return fmt.Sprintf("%d time bits of %s, %s%d worker bits, %d sequence bits, epoch %s",
+		l.TimeBits, l.TimeUnit, dc, l.WorkerBits, l.SequenceBits, l.Epoch.UTC().Format(time.RFC3339Nano))
 }

@@ -17,6 +17,9 @@ var presets = map[string]Layout{
 	// Twitter Snowflake; Meituan Leaf uses the same bits and epoch.
 	"twitter": {TimeBits: 41, TimeUnit: time.Millisecond, WorkerBits: 10, SequenceBits: 12, Epoch: time.UnixMilli(1288834974657).UTC()},
 	"leaf":    {TimeBits: 41, TimeUnit: time.Millisecond, WorkerBits: 10, SequenceBits: 12, Epoch: time.UnixMilli(1288834974657).UTC()},
+	// Twitter's original split of the 10 WorkerId bits into 5 datacenter
+	// and 5 worker bits, with Twitter's epoch.
+	"twitter-dc": {TimeBits: 41, TimeUnit: time.Millisecond, DatacenterBits: 5, WorkerBits: 5, SequenceBits: 12, Epoch: time.UnixMilli(1288834974657).UTC()},
 	// Sony Sonyflake. Note that idcoord packs worker before sequence.
 	"sonyflake": {TimeBits: 39, TimeUnit: 10 * time.Millisecond, WorkerBits: 16, SequenceBits: 8, Epoch: time.Date(2014, 9, 1, 0, 0, 0, 0, time.UTC)},
 	// Baidu UidGenerator's DefaultUidGenerator.

@@ -22,7 +22,8 @@ const configsDir = "../../configs"
 // that it sets or shows (commented out) every key its store uses, and that
 // the comment on each key states the default the code has.
 func TestExampleConfigs(t *testing.T) {
-	layoutFields := []string{"layout.epoch", "layout.time-bits", "layout.time-unit", "layout.worker-bits", "layout.sequence-bits"}
+	layoutFields := []string{"layout.epoch", "layout.time-bits", "layout.time-unit", "layout.datacenter-bits", "layout.worker-bits",
+		"layout.sequence-bits", "datacenter.id"}
 	tests := []struct {
 		file  string
 		coord string

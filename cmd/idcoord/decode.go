@@ -13,12 +13,15 @@ import (
 )
 
 // decoded is one ID taken apart, as decode prints it. The ID is a string in
-// JSON because JavaScript loses precision above 2^53.
+// JSON because JavaScript loses precision above 2^53. DatacenterID is set
+// whenever the layout has a datacenter field, datacenter 0 included, and
+// nil (left out) when it has none.
 type decoded struct {
-	ID       string `json:"id"`
-	Time     string `json:"time"`
-	WorkerID int64  `json:"worker_id"`
-	Sequence int64  `json:"sequence"`
+	ID           string `json:"id"`
+	Time         string `json:"time"`
+	DatacenterID *int64 `json:"datacenter_id,omitempty"`
+	WorkerID     int64  `json:"worker_id"`
+	Sequence     int64  `json:"sequence"`
 }
 
 // negativeFlag matches pflag's complaint about an argument such as -5, which
@@ -28,17 +31,21 @@ var negativeFlag = regexp.MustCompile(`unknown shorthand flag: .* in (-[0-9]+)$`
 func newDecodeCommand(cfg *config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "decode [-o text|json] ID...",
-		Short: "Take IDs apart into time, WorkerId and sequence",
+		Short: "Take IDs apart into time, datacenter, WorkerId and sequence",
 		Long: `Decode takes each ID apart in the configured layout (--layout.preset,
 --layout.epoch, ...) and prints its time (RFC 3339, UTC, milliseconds),
-WorkerId and sequence number.
+WorkerId and sequence number, and its datacenter when the layout has a
+datacenter field (layout.datacenter-bits above 0, as in twitter-dc).
 
 -o text prints one line per ID: id=... time=... worker_id=... sequence=...
+  (with datacenter_id=... before worker_id in a layout with the field)
 -o json prints one JSON object per line:
   {"id":"<decimal>","time":"...","worker_id":N,"sequence":N}
+  (with "datacenter_id":N in a layout with the field)
 
 Nothing is printed unless every ID decodes.`,
-		Example: "  idcoord decode 2124029378810630151\n  idcoord decode --layout.preset sonyflake -o json 647119771577429001",
+		Example: "  idcoord decode 2124029378810630151\n  idcoord decode --layout.preset sonyflake -o json 647119771577429001\n" +
+			"  idcoord decode --layout.preset twitter-dc 2124029378810630151",
 	}
 	out := addOutputFlag(cmd, "text", "json")
 	// "decode -5" reaches pflag as a flag; say what is wrong with the ID
@@ -73,7 +80,11 @@ Nothing is printed unless every ID decodes.`,
 			return jsonLines(w, ids)
 		}
 		for _, d := range ids {
-			if _, err := fmt.Fprintf(w, "id=%s time=%s worker_id=%d sequence=%d\n", d.ID, d.Time, d.WorkerID, d.Sequence); err != nil {
+			dc := ""
+			if d.DatacenterID != nil {
+				dc = fmt.Sprintf("datacenter_id=%d ", *d.DatacenterID)
+			}
+			if _, err := fmt.Fprintf(w, "id=%s time=%s %sworker_id=%d sequence=%d\n", d.ID, d.Time, dc, d.WorkerID, d.Sequence); err != nil {
 				return err
 			}
 		}
@@ -97,10 +108,14 @@ func decodeID(l snowflake.Layout, arg string) (decoded, error) {
 	if err != nil {
 		return decoded{}, fmt.Errorf("decode %q: %w", arg, err)
 	}
-	return decoded{
+	d := decoded{
 		ID:       strconv.FormatInt(id, 10),
 		Time:     formatTime(p.Time),
 		WorkerID: p.WorkerID,
 		Sequence: p.Sequence,
-	}, nil
+	}
+	if l.HasDatacenter() {
+		d.DatacenterID = &p.DatacenterID
+	}
+	return d, nil
 }

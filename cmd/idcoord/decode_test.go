@@ -45,6 +45,16 @@ var decodeCases = []struct {
 		decoded{Time: "1970-01-01T00:01:00.000Z", WorkerID: 2, Sequence: 3}},
 	{"bits overridden", []string{"--layout.time-bits", "31", "--layout.sequence-bits", "22"}, 1<<32 | 1<<22 | 5,
 		decoded{Time: "2010-11-04T01:42:54.658Z", WorkerID: 1, Sequence: 5}},
+	// twitter-dc: 41 bits of 1ms, 5 datacenter, 5 worker, 12 sequence, Twitter's
+	// epoch. The datacenter is shown whenever the layout has the field, 0 too.
+	{"twitter-dc", []string{"--layout.preset", "twitter-dc"}, 1000<<22 | 3<<17 | 5<<12 | 7,
+		decoded{Time: "2010-11-04T01:42:55.657Z", DatacenterID: ptr[int64](3), WorkerID: 5, Sequence: 7}},
+	{"twitter-dc datacenter 0", []string{"--layout.preset", "twitter-dc"}, 1000<<22 | 5<<12 | 7,
+		decoded{Time: "2010-11-04T01:42:55.657Z", DatacenterID: ptr[int64](0), WorkerID: 5, Sequence: 7}},
+	{"twitter-dc largest", []string{"--layout.preset", "twitter-dc"}, math.MaxInt64,
+		decoded{Time: "2080-07-10T17:30:30.208Z", DatacenterID: ptr[int64](31), WorkerID: 31, Sequence: 4095}},
+	{"datacenter bits overridden", []string{"--layout.datacenter-bits", "2", "--layout.worker-bits", "8"}, 1<<22 | 2<<20 | 9<<12 | 1,
+		decoded{Time: "2010-11-04T01:42:54.658Z", DatacenterID: ptr[int64](2), WorkerID: 9, Sequence: 1}},
 	{"epoch as RFC 3339", []string{"--layout.preset", "sonyflake", "--layout.epoch", "2020-02-29T12:00:00Z"}, 6000<<24 | 1<<8,
 		decoded{Time: "2020-02-29T12:01:00.000Z", WorkerID: 1, Sequence: 0}},
 }
@@ -54,7 +64,11 @@ func TestDecodeText(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strconv.FormatInt(tc.id, 10)
 			got := mustRun(t, append(append([]string{"decode"}, tc.args...), id)...)
-			want := fmt.Sprintf("id=%s time=%s worker_id=%d sequence=%d\n", id, tc.want.Time, tc.want.WorkerID, tc.want.Sequence)
+			dc := ""
+			if tc.want.DatacenterID != nil {
+				dc = fmt.Sprintf("datacenter_id=%d ", *tc.want.DatacenterID)
+			}
+			want := fmt.Sprintf("id=%s time=%s %sworker_id=%d sequence=%d\n", id, tc.want.Time, dc, tc.want.WorkerID, tc.want.Sequence)
 			if got != want {
 				t.Errorf("got  %q\nwant %q", got, want)
 			}
@@ -67,7 +81,11 @@ func TestDecodeJSON(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strconv.FormatInt(tc.id, 10)
 			out := mustRun(t, append(append([]string{"decode", "-o", "json"}, tc.args...), id)...)
-			want := fmt.Sprintf(`{"id":"%s","time":"%s","worker_id":%d,"sequence":%d}`+"\n", id, tc.want.Time, tc.want.WorkerID, tc.want.Sequence)
+			dc := ""
+			if tc.want.DatacenterID != nil {
+				dc = fmt.Sprintf(`"datacenter_id":%d,`, *tc.want.DatacenterID)
+			}
+			want := fmt.Sprintf(`{"id":"%s","time":"%s",%s"worker_id":%d,"sequence":%d}`+"\n", id, tc.want.Time, dc, tc.want.WorkerID, tc.want.Sequence)
 			if out != want {
 				t.Errorf("got  %s\nwant %s", out, want)
 			}
@@ -145,8 +163,9 @@ func FuzzDecodeID(f *testing.F) {
 	for _, seed := range []string{"0", "4194324487", "9223372036854775807", "-1", "abc", "+1", "", "00012", "9223372036854775808"} {
 		f.Add(seed)
 	}
-	layouts := []snowflake.Layout{snowflake.Twitter(), mustPreset(f, "sonyflake"), mustPreset(f, "uidgenerator"),
-		{TimeBits: 20, TimeUnit: 7 * time.Millisecond, WorkerBits: 3, SequenceBits: 5, Epoch: snowflake.Twitter().Epoch}}
+	layouts := []snowflake.Layout{snowflake.Twitter(), mustPreset(f, "sonyflake"), mustPreset(f, "uidgenerator"), mustPreset(f, "twitter-dc"),
+		{TimeBits: 20, TimeUnit: 7 * time.Millisecond, WorkerBits: 3, SequenceBits: 5, Epoch: snowflake.Twitter().Epoch},
+		{TimeBits: 20, TimeUnit: 7 * time.Millisecond, DatacenterBits: 2, WorkerBits: 3, SequenceBits: 5, Epoch: snowflake.Twitter().Epoch}}
 	f.Fuzz(func(t *testing.T, arg string) {
 		for _, l := range layouts {
 			d, err := decodeID(l, arg)
@@ -160,7 +179,14 @@ func FuzzDecodeID(f *testing.F) {
 			if err != nil {
 				t.Fatalf("time %q: %v", d.Time, err)
 			}
-			id, err := l.Compose(snowflake.Parts{Tick: l.TickOf(tm), WorkerID: d.WorkerID, Sequence: d.Sequence})
+			if (d.DatacenterID != nil) != l.HasDatacenter() {
+				t.Fatalf("decodeID(%q) in %s = %+v: a datacenter ID must be shown exactly when the layout has the field", arg, l, d)
+			}
+			var dc int64
+			if d.DatacenterID != nil {
+				dc = *d.DatacenterID
+			}
+			id, err := l.Compose(snowflake.Parts{Tick: l.TickOf(tm), DatacenterID: dc, WorkerID: d.WorkerID, Sequence: d.Sequence})
 			if err != nil || strconv.FormatInt(id, 10) != d.ID {
 				t.Fatalf("decodeID(%q) = %+v; composes back to %d, %v", arg, d, id, err)
 			}

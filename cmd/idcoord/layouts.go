@@ -15,18 +15,25 @@ import (
 
 // layoutRow is one layout as layouts prints it.
 type layoutRow struct {
-	Name         string `json:"name"`
-	TimeBits     int    `json:"time_bits"`
-	TimeUnit     string `json:"time_unit"`
-	WorkerBits   int    `json:"worker_bits"`
-	SequenceBits int    `json:"sequence_bits"`
-	Epoch        string `json:"epoch"`
-	End          string `json:"end"`
+	Name     string `json:"name"`
+	TimeBits int    `json:"time_bits"`
+	TimeUnit string `json:"time_unit"`
+	// DatacenterBits is the width of the datacenter field, 0 when the
+	// layout has none.
+	DatacenterBits int    `json:"datacenter_bits"`
+	WorkerBits     int    `json:"worker_bits"`
+	SequenceBits   int    `json:"sequence_bits"`
+	Epoch          string `json:"epoch"`
+	End            string `json:"end"`
 	// Expired is true once the lifetime has ended: the layout decodes the
 	// IDs it issued, but serve refuses it unless layout.epoch moves later.
 	Expired     bool    `json:"expired"`
 	Capacity    float64 `json:"ids_per_second_per_worker"`
 	MaxWorkerID int64   `json:"max_worker_id"`
+	// Datacenters is how many datacenters (regions with their own store)
+	// the layout tells apart: 2^DatacenterBits, 1 without the field. Each
+	// has WorkerIds up to MaxWorkerID.
+	Datacenters int64 `json:"datacenters"`
 }
 
 // endedMark follows the lifetime end of an expired layout in the text
@@ -39,26 +46,30 @@ const (
 // newLayoutRow describes l as it stands at now.
 func newLayoutRow(name string, l snowflake.Layout, now time.Time) layoutRow {
 	return layoutRow{
-		Name:         name,
-		TimeBits:     l.TimeBits,
-		TimeUnit:     l.TimeUnit.String(),
-		WorkerBits:   l.WorkerBits,
-		SequenceBits: l.SequenceBits,
-		Epoch:        formatTime(l.Epoch),
-		End:          formatTime(l.End()),
-		Expired:      l.EndedAt(now),
-		Capacity:     l.Capacity(),
-		MaxWorkerID:  l.MaxWorkerID(),
+		Name:           name,
+		TimeBits:       l.TimeBits,
+		TimeUnit:       l.TimeUnit.String(),
+		DatacenterBits: l.DatacenterBits,
+		WorkerBits:     l.WorkerBits,
+		SequenceBits:   l.SequenceBits,
+		Epoch:          formatTime(l.Epoch),
+		End:            formatTime(l.End()),
+		Expired:        l.EndedAt(now),
+		Capacity:       l.Capacity(),
+		MaxWorkerID:    l.MaxWorkerID(),
+		Datacenters:    l.Datacenters(),
 	}
 }
 
 func newLayoutsCommand(cfg *config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "layouts [-o text|json]",
-		Short: "List the ID layout presets: bits, epoch, lifetime and capacity",
+		Short: "List the ID layout presets: bits, epoch, lifetime, capacity and datacenters",
 		Long: `Layouts lists every preset: its time bits and tick, worker and sequence
 bits, epoch, the end of its lifetime (when the time bits run out), its
-capacity in IDs per second per worker, and the largest WorkerId. A layout
+capacity in IDs per second per worker, the largest WorkerId, and how many
+datacenters it tells apart (2^layout.datacenter-bits: 32 for twitter-dc,
+each with its own WorkerIds; 1 for a layout without the field). A layout
 whose lifetime has ended is marked "(ended)" (in JSON, "expired": true):
 it still decodes the IDs it issued, but serve refuses it unless
 layout.epoch is set to a later date.
@@ -107,7 +118,7 @@ layout those keys give, so the trade-off of other bits can be read off.
 // lifetime end of an expired layout and, when there is one, the note that
 // explains the mark.
 func writeLayoutsText(w io.Writer, rows []layoutRow) error {
-	text := [][]string{{"NAME", "TIME BITS", "UNIT", "WORKER BITS", "SEQUENCE BITS", "EPOCH", "LIFETIME END", "IDS/S PER WORKER", "MAX WORKER ID"}}
+	text := [][]string{{"NAME", "TIME BITS", "UNIT", "WORKER BITS", "SEQUENCE BITS", "EPOCH", "LIFETIME END", "IDS/S PER WORKER", "MAX WORKER ID", "DATACENTERS"}}
 	expired := false
 	for _, r := range rows {
 		end := r.End
@@ -118,6 +129,7 @@ func writeLayoutsText(w io.Writer, rows []layoutRow) error {
 		text = append(text, []string{
 			r.Name, strconv.Itoa(r.TimeBits), r.TimeUnit, strconv.Itoa(r.WorkerBits), strconv.Itoa(r.SequenceBits),
 			r.Epoch, end, strconv.FormatFloat(math.Round(r.Capacity*1000)/1000, 'f', -1, 64), strconv.FormatInt(r.MaxWorkerID, 10),
+			strconv.FormatInt(r.Datacenters, 10),
 		})
 	}
 	if err := table(w, text); err != nil {

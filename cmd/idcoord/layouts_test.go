@@ -13,15 +13,19 @@ import (
 var presetRows = []layoutRow{
 	// 1288834974657 + 2^41 = 3487858230209 ms
 	{Name: "leaf", TimeBits: 41, TimeUnit: "1ms", WorkerBits: 10, SequenceBits: 12,
-		Epoch: "2010-11-04T01:42:54.657Z", End: "2080-07-10T17:30:30.209Z", Capacity: 4_096_000, MaxWorkerID: 1023},
+		Epoch: "2010-11-04T01:42:54.657Z", End: "2080-07-10T17:30:30.209Z", Capacity: 4_096_000, MaxWorkerID: 1023, Datacenters: 1},
 	// 2014-09-01 + 2^39 × 10ms = + 5497558138.88 s
 	{Name: "sonyflake", TimeBits: 39, TimeUnit: "10ms", WorkerBits: 16, SequenceBits: 8,
-		Epoch: "2014-09-01T00:00:00.000Z", End: "2188-11-16T03:28:58.880Z", Capacity: 25_600, MaxWorkerID: 65535},
+		Epoch: "2014-09-01T00:00:00.000Z", End: "2188-11-16T03:28:58.880Z", Capacity: 25_600, MaxWorkerID: 65535, Datacenters: 1},
 	{Name: "twitter", TimeBits: 41, TimeUnit: "1ms", WorkerBits: 10, SequenceBits: 12,
-		Epoch: "2010-11-04T01:42:54.657Z", End: "2080-07-10T17:30:30.209Z", Capacity: 4_096_000, MaxWorkerID: 1023},
+		Epoch: "2010-11-04T01:42:54.657Z", End: "2080-07-10T17:30:30.209Z", Capacity: 4_096_000, MaxWorkerID: 1023, Datacenters: 1},
+	// twitter's bits and epoch, its 10 worker bits split 5 + 5: 32 datacenters
+	// of WorkerIds 0..31.
+	{Name: "twitter-dc", TimeBits: 41, TimeUnit: "1ms", DatacenterBits: 5, WorkerBits: 5, SequenceBits: 12,
+		Epoch: "2010-11-04T01:42:54.657Z", End: "2080-07-10T17:30:30.209Z", Capacity: 4_096_000, MaxWorkerID: 31, Datacenters: 32},
 	// 2016-05-20 + 2^28 s = + 3106 days 21:24:16, which has passed.
 	{Name: "uidgenerator", TimeBits: 28, TimeUnit: "1s", WorkerBits: 22, SequenceBits: 13,
-		Epoch: "2016-05-20T00:00:00.000Z", End: "2024-11-20T21:24:16.000Z", Expired: true, Capacity: 8192, MaxWorkerID: 4194303},
+		Epoch: "2016-05-20T00:00:00.000Z", End: "2024-11-20T21:24:16.000Z", Expired: true, Capacity: 8192, MaxWorkerID: 4194303, Datacenters: 1},
 }
 
 func TestLayoutsJSON(t *testing.T) {
@@ -46,15 +50,16 @@ func TestLayoutsText(t *testing.T) {
 		t.Errorf("the table ends with %q, want a blank line and the note on ended layouts", note)
 	}
 	lines = lines[:1+len(presetRows)]
-	wantHeader := []string{"NAME", "TIME", "BITS", "UNIT", "WORKER", "BITS", "SEQUENCE", "BITS", "EPOCH", "LIFETIME", "END", "IDS/S", "PER", "WORKER", "MAX", "WORKER", "ID"}
+	wantHeader := []string{"NAME", "TIME", "BITS", "UNIT", "WORKER", "BITS", "SEQUENCE", "BITS", "EPOCH", "LIFETIME", "END", "IDS/S", "PER", "WORKER", "MAX", "WORKER", "ID", "DATACENTERS"}
 	if got := strings.Fields(lines[0]); strings.Join(got, " ") != strings.Join(wantHeader, " ") {
 		t.Errorf("header %q", lines[0])
 	}
 	for i, want := range []string{
-		"leaf 41 1ms 10 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 1023",
-		"sonyflake 39 10ms 16 8 2014-09-01T00:00:00.000Z 2188-11-16T03:28:58.880Z 25600 65535",
-		"twitter 41 1ms 10 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 1023",
-		"uidgenerator 28 1s 22 13 2016-05-20T00:00:00.000Z 2024-11-20T21:24:16.000Z (ended) 8192 4194303",
+		"leaf 41 1ms 10 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 1023 1",
+		"sonyflake 39 10ms 16 8 2014-09-01T00:00:00.000Z 2188-11-16T03:28:58.880Z 25600 65535 1",
+		"twitter 41 1ms 10 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 1023 1",
+		"twitter-dc 41 1ms 5 12 2010-11-04T01:42:54.657Z 2080-07-10T17:30:30.209Z 4096000 31 32",
+		"uidgenerator 28 1s 22 13 2016-05-20T00:00:00.000Z 2024-11-20T21:24:16.000Z (ended) 8192 4194303 1",
 	} {
 		if got := strings.Join(strings.Fields(lines[i+1]), " "); got != want {
 			t.Errorf("row %d: %q, want %q", i, got, want)
@@ -74,9 +79,16 @@ func TestLayoutsConfiguredRow(t *testing.T) {
 	out := mustRun(t, "layouts", "-o", "json", "--layout.time-bits", "31", "--layout.sequence-bits", "22")
 	rows := jsonLinesOf[layoutRow](t, out)
 	want := layoutRow{Name: "configured", TimeBits: 31, TimeUnit: "1ms", WorkerBits: 10, SequenceBits: 22,
-		Epoch: "2010-11-04T01:42:54.657Z", End: "2010-11-28T22:14:18.305Z", Expired: true, Capacity: 4_194_304_000, MaxWorkerID: 1023}
+		Epoch: "2010-11-04T01:42:54.657Z", End: "2010-11-28T22:14:18.305Z", Expired: true, Capacity: 4_194_304_000, MaxWorkerID: 1023, Datacenters: 1}
 	if len(rows) != len(presetRows)+1 || rows[len(rows)-1] != want {
 		t.Errorf("last row %+v, want %+v", rows[len(rows)-1], want)
+	}
+
+	// Three of twitter's worker bits made a datacenter field: 8 datacenters of
+	// 128 WorkerIds each.
+	rows = jsonLinesOf[layoutRow](t, mustRun(t, "layouts", "-o", "json", "--layout.datacenter-bits", "3", "--layout.worker-bits", "7"))
+	if last := rows[len(rows)-1]; last.Name != "configured" || last.DatacenterBits != 3 || last.Datacenters != 8 || last.MaxWorkerID != 127 {
+		t.Errorf("configured row with a datacenter field: %+v", last)
 	}
 
 	t.Setenv("IDCOORD_LAYOUT_PRESET", "sonyflake")

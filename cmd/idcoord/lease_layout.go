@@ -67,5 +67,23 @@ func (l clusterLayout) line() string {
 	case !l.stored:
 		return "layout: none stored (no node of this version has started in the cluster)"
 	}
+	if l.record.DatacenterBits > 0 {
+		return fmt.Sprintf("layout: %s (time/worker/sequence bits, tick, epoch; the WorkerIds below are datacenter %d's)",
+			l.record, l.record.DatacenterID)
+	}
 	return "layout: " + l.record.String() + " (time/worker/sequence bits, tick, epoch)"
+}
+
+// datacenterWarning is the warning lease ls prints when the cluster's
+// stored datacenter is not the one configured (datacenter.id,
+// layout.datacenter-bits): most often the store of another region. Empty
+// when they agree or no layout is stored.
+func (l clusterLayout) datacenterWarning(s *settings, cluster string) string {
+	r := l.record
+	if !l.stored || (r.DatacenterBits == s.Layout.DatacenterBits && r.DatacenterID == s.DatacenterID) {
+		return ""
+	}
+	return fmt.Sprintf("warning: cluster %q is datacenter %d of %d bits, but datacenter.id and layout.datacenter-bits say %d of %d bits; "+
+		"the WorkerIds listed are datacenter %d's (is this the store of another region?)",
+		cluster, r.DatacenterID, r.DatacenterBits, s.DatacenterID, s.Layout.DatacenterBits, r.DatacenterID)
 }

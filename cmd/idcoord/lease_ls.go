@@ -46,7 +46,10 @@ the stored W and how far it is ahead of this machine's clock, and the age
 of the node's last clock report. A summary follows: WorkerIds used, free
 and reserved out of the layout's 1..max (WorkerId 0 is never handed out).
 A line above the table gives the cluster's layout, as its first node
-stored it.
+stored it, with its datacenter when the layout has a datacenter field
+(a cluster is one datacenter; other regions' clusters hand out the same
+WorkerIds under other datacenter IDs). A warning on stderr says so when
+that datacenter is not the one datacenter.id names.
 
 A cluster with no records at all (no WorkerId held now or before) is an
 error, exit status 1: most often cluster, coord or the store's address is
@@ -77,6 +80,9 @@ Fields that do not apply are null.`,
 		lay, err := readLayout(ctx, ins, cmd.ErrOrStderr())
 		if err != nil {
 			return fmt.Errorf("lease ls: %w", err)
+		}
+		if w := lay.datacenterWarning(s, s.Cluster); w != "" {
+			fmt.Fprintln(cmd.ErrOrStderr(), w)
 		}
 		return writeLeaseList(cmd.OutOrStdout(), out.format, lay, rows, summarize(s, rows), time.Now())
 	})
@@ -150,6 +156,10 @@ func writeLeaseList(w io.Writer, format string, lay clusterLayout, rows []coord.
 	if err := table(w, cells); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d used, %d free, %d reserved of WorkerIds %s\n", sum.Used, sum.Free, sum.Reserved, sum.Range)
+	dc := ""
+	if lay.stored && lay.record.DatacenterBits > 0 {
+		dc = fmt.Sprintf(" in datacenter %d", lay.record.DatacenterID)
+	}
+	_, err := fmt.Fprintf(w, "\n%d used, %d free, %d reserved of WorkerIds %s%s\n", sum.Used, sum.Free, sum.Reserved, sum.Range, dc)
 	return err
 }

@@ -123,19 +123,19 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 		return startError(ctx, err)
 	}
 	defer st.Close()
-	segments, err := openSegments(st.Backend(), s.SegmentMaxStep, registry, log)
+	historyDir := filepath.Join(s.DataDir, "history", s.Cluster) // this node's own floors, outside the store
+	segments, err := openSegments(st.Backend(), s, historyDir, registry, log)
 	if err != nil {
 		srv.Close()
 		return err
 	}
 	source.setSegments(segments)
 	node, err := idcoord.Start(ctx, idcoord.Config{
-		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, Reserved: s.Reserved,
+		Backend: st.Backend(), Node: s.NodeName, Admin: advertise, Layout: s.Layout, DatacenterID: s.DatacenterID, Reserved: s.Reserved,
 		Clock: clock, MaxBackwardWait: noneIfZero(s.Clock.MaxBackwardWait), MaxStartupWait: noneIfZero(s.Clock.MaxStartupWait),
 		MaxDrift: s.Clock.MaxDrift, LargeRollback: s.Clock.LargeRollback, Logger: log,
 		SegmentAllocator: segments, // nil when the store keeps no segments
-		// this node's own last W per WorkerId
-		HistoryDir: filepath.Join(s.DataDir, "history", s.Cluster),
+		HistoryDir:       historyDir,
 	})
 	if err != nil {
 		srv.Close()
@@ -241,12 +241,17 @@ func startAdmin(addr string, source sidecar.Source, status func() any, registry 
 // openSegments opens segment mode on the store, before the node starts:
 // segment IDs need no WorkerId, so they are served while it starts. It
 // returns nil when the store keeps no segments.
-func openSegments(b coord.Backend, maxStep int64, registry prometheus.Registerer, log *zap.Logger) (*segment.Allocator, error) {
+func openSegments(b coord.Backend, s *settings, historyDir string, registry prometheus.Registerer, log *zap.Logger) (*segment.Allocator, error) {
 	store, ok := b.(coord.SegmentStore)
 	if !ok {
 		return nil, nil
 	}
-	return segment.New(segment.Config{Store: store, MaxStep: maxStep, Registerer: registry, Logger: log.Named("segment")})
+	log = log.Named("segment")
+	floors, err := idcoord.OpenSegmentFloors(historyDir, s.NodeName, func(err error) { log.Warn("segment floors", zap.Error(err)) })
+	if err != nil {
+		return nil, err
+	}
+	return segment.New(segment.Config{Store: store, MaxStep: s.SegmentMaxStep, Floors: floors, Registerer: registry, Logger: log})
 }
 
 // startLeaf serves the Leaf-compatible HTTP API on addr (leaf.addr).

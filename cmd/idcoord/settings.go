@@ -64,7 +64,10 @@ type settings struct {
 	// twitter", or "preset twitter with layout.time-bits=40 (flag
 	// --layout.time-bits)".
 	layoutFrom string
-	Clock      clockSettings
+	// DatacenterID is this cluster's datacenter, inside the layout's
+	// datacenter field (only 0 when the layout has none).
+	DatacenterID int64
+	Clock        clockSettings
 	// DataDir holds the embedded etcd's data.
 	DataDir string
 	Log     logSettings
@@ -195,6 +198,7 @@ func buildSettings(vals []resolved, hostname func() (string, error)) (*settings,
 		b.failf("etcd.cert-file", "etcd.cert-file and etcd.key-file go together; set both or neither")
 	}
 	s.LayoutPreset, s.Layout, s.layoutFrom = b.layout()
+	s.DatacenterID = b.datacenterID("datacenter.id", s.Layout)
 	s.Reserved = b.reserved("worker.reserved", s.Layout)
 	if b.err != nil {
 		return nil, b.err

@@ -41,6 +41,9 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 	if override("layout.time-unit") {
 		l.TimeUnit = b.duration("layout.time-unit", nonNegative)
 	}
+	if override("layout.datacenter-bits") {
+		l.DatacenterBits = b.bits("layout.datacenter-bits")
+	}
 	if override("layout.worker-bits") {
 		l.WorkerBits = b.bits("layout.worker-bits")
 	}
@@ -58,10 +61,33 @@ func (b *settingsBuilder) layout() (string, snowflake.Layout, string) {
 	case err == nil:
 	case errors.Is(err, snowflake.ErrEpoch) && b.set("layout.epoch"):
 		b.fail("layout.epoch", err) // the epoch alone is wrong
+	case errors.Is(err, snowflake.ErrBitsOverflow) && l.DatacenterBits > 0 && !b.set("layout.worker-bits"):
+		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w; take the datacenter bits from the worker field (layout.worker-bits), "+
+			"or use layout.preset twitter-dc", what, err)}
 	default:
 		b.err = &valueError{key: "layout", err: fmt.Errorf("%s: %w", what, err)}
 	}
 	return preset, l, what
+}
+
+// datacenterID parses datacenter.id: an ID that fits layout l's datacenter
+// field, as snowflake's ValidateDatacenterID accepts it.
+func (b *settingsBuilder) datacenterID(name string, l snowflake.Layout) int64 {
+	n, err := strconv.ParseInt(b.text(name), 10, 64)
+	if err != nil {
+		b.failf(name, "not an integer")
+		return 0
+	}
+	if b.err != nil {
+		return n // the layout, too, may be bad
+	}
+	switch err := l.ValidateDatacenterID(n); {
+	case err != nil && !l.HasDatacenter():
+		b.fail(name, fmt.Errorf("%w; set layout.preset twitter-dc, or layout.datacenter-bits, for one", err))
+	case err != nil:
+		b.fail(name, err)
+	}
+	return n
 }
 
 // ValidateLayout checks the layout against the current time, as a command

@@ -35,7 +35,7 @@ func TestSettingsTyped(t *testing.T) {
 		"--lease.ttl", "1m", "--worker.reserved", "5,0,5,3",
 		"--socket", "/tmp/i.sock", "--socket.mode", "0o600", "--socket.allowed-uids", "0,1000,4294967295",
 		"--socket.max-conns", "16", "--socket.idle-timeout", "30s", "--socket.read-timeout", "2s", "--socket.max-request-bytes", "4096",
-		"--max-batch", "1000000", "--admin.addr", "[::1]:7071", "--admin.advertise", "node-1.svc:7071",
+		"--max-batch", "1000000", "--segment.max-step", "20000", "--leaf.addr", ":8080", "--admin.addr", "[::1]:7071", "--admin.advertise", "node-1.svc:7071",
 		"--layout.preset", "sonyflake", "--layout.epoch", "1577836800000", "--layout.sequence-bits", "7",
 		"--clock.max-drift", "250ms", "--clock.max-backward-wait", "0", "--clock.max-startup-wait", "1m",
 		"--clock.large-rollback", "wait",
@@ -54,9 +54,11 @@ func TestSettingsTyped(t *testing.T) {
 		Reserved: []int64{0, 3, 5},
 		Socket: socketSettings{Path: "/tmp/i.sock", Mode: fs.FileMode(0o600), AllowedUIDs: []uint32{0, 1000, 4294967295},
 			MaxConns: 16, IdleTimeout: 30 * time.Second, ReadTimeout: 2 * time.Second, MaxRequestBytes: 4096},
-		MaxBatch:     1_000_000,
-		Admin:        adminSettings{Addr: "[::1]:7071", Advertise: "node-1.svc:7071"},
-		LayoutPreset: "sonyflake",
+		MaxBatch:       1_000_000,
+		Admin:          adminSettings{Addr: "[::1]:7071", Advertise: "node-1.svc:7071"},
+		SegmentMaxStep: 20000,
+		LeafAddr:       ":8080",
+		LayoutPreset:   "sonyflake",
 		Layout: snowflake.Layout{TimeBits: 39, TimeUnit: 10 * time.Millisecond, WorkerBits: 16, SequenceBits: 7,
 			Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
 		layoutFrom: "preset sonyflake with layout.epoch=1577836800000 (flag --layout.epoch), layout.sequence-bits=7 (flag --layout.sequence-bits)",
@@ -87,6 +89,10 @@ func TestSettingsLayoutOverrides(t *testing.T) {
 			snowflake.Layout{TimeBits: 31, TimeUnit: 2 * time.Millisecond, WorkerBits: 9, SequenceBits: 22, Epoch: twitter.Epoch}},
 		{"ended lifetime still decodes", []string{"--layout.preset", "uidgenerator"},
 			snowflake.Layout{TimeBits: 28, TimeUnit: time.Second, WorkerBits: 22, SequenceBits: 13, Epoch: time.Date(2016, 5, 20, 0, 0, 0, 0, time.UTC)}},
+		{"twitter-dc", []string{"--layout.preset", "twitter-dc"},
+			snowflake.Layout{TimeBits: 41, TimeUnit: time.Millisecond, DatacenterBits: 5, WorkerBits: 5, SequenceBits: 12, Epoch: twitter.Epoch}},
+		{"datacenter bits carved out of twitter's worker bits", []string{"--layout.datacenter-bits", "3", "--layout.worker-bits", "7"},
+			snowflake.Layout{TimeBits: 41, TimeUnit: time.Millisecond, DatacenterBits: 3, WorkerBits: 7, SequenceBits: 12, Epoch: twitter.Epoch}},
 		{"epoch in the future still decodes", []string{"--layout.epoch", "2999-01-01T00:00:00Z", "--layout.time-bits", "30"},
 			snowflake.Layout{TimeBits: 30, TimeUnit: time.Millisecond, WorkerBits: 10, SequenceBits: 12, Epoch: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	} {
@@ -167,6 +173,19 @@ func TestSettingsErrors(t *testing.T) {
 		{"zero-width sequence", []string{"--layout.sequence-bits", "0"}, snowflake.ErrZeroWidth, "sequence bits is 0"},
 		{"bits overflow", []string{"--layout.time-bits", "42"}, snowflake.ErrBitsOverflow,
 			"layout: preset twitter with layout.time-bits=42 (flag --layout.time-bits): snowflake: bits sum to more than 63: 42 time + 10 worker + 12 sequence = 64 bits"},
+		{"datacenter bits over 63", []string{"--layout.datacenter-bits", "5"}, snowflake.ErrBitsOverflow,
+			"layout: preset twitter with layout.datacenter-bits=5 (flag --layout.datacenter-bits): snowflake: bits sum to more than 63: 41 time + 5 datacenter + 10 worker + 12 sequence = 68 bits; take the datacenter bits from the worker field (layout.worker-bits), or use layout.preset twitter-dc"},
+		{"datacenter and worker bits over 63", []string{"--layout.datacenter-bits", "5", "--layout.worker-bits", "6"}, snowflake.ErrBitsOverflow,
+			"41 time + 5 datacenter + 6 worker + 12 sequence = 64 bits"},
+		{"negative datacenter bits", []string{"--layout.datacenter-bits", "-1"}, snowflake.ErrZeroWidth, "datacenter bits is -1"},
+		{"datacenter bits not a number", []string{"--layout.datacenter-bits", "five"}, nil, `layout.datacenter-bits "five" (flag --layout.datacenter-bits): not an integer`},
+		{"datacenter too big", []string{"--layout.preset", "twitter-dc", "--datacenter.id", "32"}, snowflake.ErrDatacenterIDRange,
+			`datacenter.id "32" (flag --datacenter.id): snowflake: datacenter ID out of range: 32 does not fit 5 datacenter bits (0..31)`},
+		{"datacenter negative", []string{"--layout.preset", "twitter-dc", "--datacenter.id", "-1"}, snowflake.ErrDatacenterIDRange,
+			`datacenter.id "-1" (flag --datacenter.id): snowflake: datacenter ID out of range: -1 does not fit 5 datacenter bits`},
+		{"datacenter without the field", []string{"--datacenter.id", "1"}, snowflake.ErrDatacenterIDRange,
+			`datacenter.id "1" (flag --datacenter.id): snowflake: datacenter ID out of range: 1, but the layout has no datacenter field`},
+		{"datacenter not a number", []string{"--layout.preset", "twitter-dc", "--datacenter.id", "eu"}, nil, `datacenter.id "eu" (flag --datacenter.id): not an integer`},
 		{"unit below 1ms", []string{"--layout.time-unit", "500us"}, snowflake.ErrTimeUnit, "500µs"},
 		{"unit not whole ms", []string{"--layout.time-unit", "1500us"}, snowflake.ErrTimeUnit, "1.5ms"},
 		{"unit not a duration", []string{"--layout.time-unit", "tick"}, nil, `layout.time-unit "tick"`},
@@ -262,5 +281,25 @@ func TestValidateLayout(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSettingsDatacenter: datacenter.id is read as a number inside the
+// layout's datacenter field, from a flag or from the environment that the
+// Kubernetes manifests set per region.
+func TestSettingsDatacenter(t *testing.T) {
+	s, err := settingsFor(t, "--layout.preset", "twitter-dc", "--datacenter.id", "31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DatacenterID != 31 || s.Layout.DatacenterBits != 5 {
+		t.Errorf("datacenter %d of %d bits, want 31 of 5", s.DatacenterID, s.Layout.DatacenterBits)
+	}
+	t.Setenv("IDCOORD_DATACENTER_ID", "2")
+	if s, err = settingsFor(t, "--layout.preset", "twitter-dc"); err != nil || s.DatacenterID != 2 {
+		t.Errorf("datacenter from IDCOORD_DATACENTER_ID: %v, %v; want 2", s, err)
+	}
+	if s, err = settingsFor(t); err == nil {
+		t.Errorf("datacenter.id 2 in the twitter layout was accepted: %+v", s)
 	}
 }

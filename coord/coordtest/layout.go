@@ -9,13 +9,16 @@ import (
 )
 
 // layouts are distinct layouts to propose: the twitter preset's, the one
-// that repeats its IDs (4<<12 == 1<<14), and two that differ from it only
-// in the epoch or the tick.
+// that repeats its IDs (4<<12 == 1<<14), two that differ from it only in
+// the epoch or the tick, and twitter-dc's in two datacenters, which differ
+// only in the datacenter ID.
 var layouts = []coord.LayoutRecord{
 	{TimeBits: 41, TimeUnitMS: 1, WorkerBits: 10, SequenceBits: 12, EpochUnixMS: 1288834974657},
 	{TimeBits: 41, TimeUnitMS: 1, WorkerBits: 8, SequenceBits: 14, EpochUnixMS: 1288834974657},
 	{TimeBits: 41, TimeUnitMS: 1, WorkerBits: 10, SequenceBits: 12, EpochUnixMS: 1288834974658},
 	{TimeBits: 41, TimeUnitMS: 10, WorkerBits: 10, SequenceBits: 12, EpochUnixMS: 1288834974657},
+	{TimeBits: 41, TimeUnitMS: 1, WorkerBits: 5, SequenceBits: 12, EpochUnixMS: 1288834974657, DatacenterBits: 5, DatacenterID: 1},
+	{TimeBits: 41, TimeUnitMS: 1, WorkerBits: 5, SequenceBits: 12, EpochUnixMS: 1288834974657, DatacenterBits: 5, DatacenterID: 2},
 }
 
 // testLayout proposes layouts for a cluster that has none, from clients

@@ -87,8 +87,11 @@ func (a *Allocator) checkNotBehind(ctx context.Context, t *tagState, seg coord.S
 	t.mu.Lock()
 	high := t.high
 	t.mu.Unlock()
+	if a.cfg.Floors != nil {
+		high = max(high, a.cfg.Floors.Floor(t.tag))
+	}
 	if seg.Start >= high {
-		return nil
+		return a.recordFloor(t, seg)
 	}
 	a.log.Error("the store handed out a segment below one taken before: it went back in time; raising max_id",
 		zap.String("tag", t.tag), zap.Int64("start", seg.Start), zap.Int64("end", seg.End), zap.Int64("taken-up-to", high))
@@ -100,6 +103,21 @@ func (a *Allocator) checkNotBehind(ctx context.Context, t *tagState, seg coord.S
 	}
 	return fmt.Errorf("%w: tag %q: the store handed out [%d, %d), below %d taken before; max_id raised to %d",
 		ErrStoreBehind, t.tag, seg.Start, seg.End, high, high)
+}
+
+// recordFloor writes seg's end to Floors before any ID of seg is handed
+// out. A failed write is logged, not fatal: the segment is this node's by
+// the store's compare-and-swap; only the protection against a restored
+// store is weaker until a write succeeds.
+func (a *Allocator) recordFloor(t *tagState, seg coord.Segment) error {
+	if a.cfg.Floors == nil {
+		return nil
+	}
+	if err := a.cfg.Floors.Raise(t.tag, seg.End); err != nil {
+		a.log.Warn("segment floor not recorded; a store restored from an older backup could repeat this segment after a restart",
+			zap.String("tag", t.tag), zap.Int64("end", seg.End), zap.Error(err))
+	}
+	return nil
 }
 
 // finishFetch records the outcome of one attempt, wakes the waiting

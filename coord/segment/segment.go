@@ -53,6 +53,11 @@ type Config struct {
 	Logger *zap.Logger
 	// Registerer receives the per-tag metrics; nil means none.
 	Registerer prometheus.Registerer
+	// Floors, if set, keeps the highest segment taken per tag outside the
+	// store, so that a store restored from an older backup cannot hand
+	// this node IDs it handed out before, even after a restart. Nil keeps
+	// that floor in memory only, for as long as the Allocator runs.
+	Floors Floors
 }
 
 // DefaultConfig returns a Config with every default filled in and no Store.
