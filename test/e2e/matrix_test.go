@@ -122,8 +122,8 @@ func judge(t *testing.T, v verdict) {
 			v.Seg.violations())
 	}
 	if s := v.Seg; s.Duplicates > 0 || s.violations() > 0 {
-		t.Errorf("segment load: %d duplicates, %d violations (order %d, restart %d, range %d, hang %d, protocol %d, refused %d)",
-			s.Duplicates, s.violations(), s.Order, s.Restart, s.Range, s.Hangs, s.Protocol, s.Refused)
+		t.Errorf("segment load: %d duplicates, %d violations (order %d, restart %d, range %d, hang %d, protocol %d, refused %d, overrun %d)",
+			s.Duplicates, s.violations(), s.Order, s.Restart, s.Range, s.Hangs, s.Protocol, s.Refused, s.Overrun)
 	}
 	if v.MaxPastFence > fenceSlack {
 		t.Errorf("served %s past a fence deadline", v.MaxPastFence)
@@ -180,15 +180,15 @@ func renderSegments(b *strings.Builder, rows []row) {
 			header = true
 			fmt.Fprintf(b, "\nsegment load: tags %s, step %d; per node %d connections of `N TAG` requests\n",
 				strings.Join(segmentTags, " "), segmentStep, segLoadOptions{}.withDefaults().Conns)
-			fmt.Fprintf(b, "%-4s %-46s %4s %9s %7s %4s %5s %7s %5s %5s %4s %4s %6s %5s %8s %6s %8s\n",
-				"#", "scenario", "seed", "segIDs", "reqs", "sdup", "sord", "srst", "srang", "shang", "sbad", "sref", "sUNA", "drop", "dnIDs", "dnUNA", "maxWait")
+			fmt.Fprintf(b, "%-4s %-46s %4s %9s %7s %4s %5s %7s %5s %5s %4s %4s %4s %6s %5s %8s %6s %8s\n",
+				"#", "scenario", "seed", "segIDs", "reqs", "sdup", "sord", "srst", "srang", "shang", "sbad", "sref", "sovr", "sUNA", "drop", "dnIDs", "dnUNA", "maxWait")
 		}
 		ids += s.IDs
 		dups += s.Duplicates
 		viol += s.violations()
-		fmt.Fprintf(b, "%-4s %-46s %4d %9d %7d %4d %5d %7s %5d %5d %4d %4d %6d %5d %8d %6d %7.2fs\n",
+		fmt.Fprintf(b, "%-4s %-46s %4d %9d %7d %4d %5d %7s %5d %5d %4d %4d %4d %6d %5d %8d %6d %7.2fs\n",
 			r.id, r.name, r.seed, s.IDs, s.Requests, s.Duplicates, s.Order, fmt.Sprintf("%d/%d", s.Restart, s.Restarts),
-			s.Range, s.Hangs, s.Protocol, s.Refused, s.Unavailable, s.Dropped, s.DownIDs, s.DownUNA, s.MaxWait.Seconds())
+			s.Range, s.Hangs, s.Protocol, s.Refused, s.Overrun, s.Unavailable, s.Dropped, s.DownIDs, s.DownUNA, s.MaxWait.Seconds())
 	}
 	if header {
 		fmt.Fprintf(b, "segment total: %d IDs, %d duplicates, %d violations\n", ids, dups, viol)

@@ -29,6 +29,9 @@ type statusSample struct {
 	HeldSince   string
 	Floor       time.Time
 	Layout      layoutStatus
+	// Segments is how many IDs of each loaded tag the node held (its
+	// current segment's rest and the next segment's), by tag.
+	Segments map[string]int64
 }
 
 // Deadline is the fence deadline this sample vouches for, as an upper
@@ -41,6 +44,15 @@ type layoutStatus struct {
 	SequenceBits int       `json:"sequence_bits"`
 	Epoch        time.Time `json:"epoch"`
 }
+
+// segmentStatus is one loaded segment in /status: [start, end), next the
+// next ID to hand out.
+type segmentStatus struct {
+	End  int64 `json:"end"`
+	Next int64 `json:"next"`
+}
+
+func (s segmentStatus) left() int64 { return max(s.End-s.Next, 0) }
 
 // sampleLog is one node's samples in time order. It is safe for concurrent
 // use until the fleet finishes; the checker reads it after.
@@ -125,6 +137,11 @@ func sample(ctx context.Context, f *fleet, n *fleetNode, l *sampleLog) {
 			HeldSince  string       `json:"held_since"`
 			Floor      time.Time    `json:"floor"`
 			Layout     layoutStatus `json:"layout"`
+			Segments   []struct {
+				Tag     string         `json:"tag"`
+				Current segmentStatus  `json:"current"`
+				Next    *segmentStatus `json:"next"`
+			} `json:"segments"`
 		}
 		if json.Unmarshal(body, &st) != nil {
 			continue
@@ -134,6 +151,15 @@ func sample(ctx context.Context, f *fleet, n *fleetNode, l *sampleLog) {
 			Floor: st.Floor, Layout: st.Layout}
 		if st.WorkerID != nil {
 			s.WorkerID = *st.WorkerID
+		}
+		for _, t := range st.Segments {
+			if s.Segments == nil {
+				s.Segments = map[string]int64{}
+			}
+			s.Segments[t.Tag] = t.Current.left()
+			if t.Next != nil {
+				s.Segments[t.Tag] += t.Next.left()
+			}
 		}
 		l.add(s)
 	}

@@ -32,6 +32,7 @@ type segVerdict struct {
 	Hangs       int // requests unanswered past segHangBound
 	Protocol    int // short or garbled answers, ERR other than UNAVAILABLE, unreadable records
 	Refused     int // UNAVAILABLE in an outage for a count the node served later in it
+	Overrun     int // more IDs served in an outage than a status sample in it showed loaded
 	Unavailable int
 	Dropped     int // requests whose connection ended (a killed node) within the bound
 	DownIDs     int // IDs answered to requests sent to a node in an outage
@@ -40,7 +41,7 @@ type segVerdict struct {
 }
 
 func (s segVerdict) violations() int {
-	return s.Order + s.Restart + s.Range + s.Hangs + s.Protocol + s.Refused
+	return s.Order + s.Restart + s.Range + s.Hangs + s.Protocol + s.Refused + s.Overrun
 }
 
 // segAnswer is one answer of IDs, with its node.
@@ -369,12 +370,55 @@ func (f *fleet) segOutages(v *verdict, byTag [][]*segAnswer, errs []segErrAt) {
 			}
 			v.Seg.DownIDs += ids
 			v.Seg.DownUNA += una
-			parts = append(parts, fmt.Sprintf("%s %d IDs (last read +%s), %d UNAVAILABLE (first +%s)",
-				f.nodes[i].name, ids, afterFrom(lastIDs, o.From), una, afterFrom(firstUNA, o.From)))
+			held := f.segOverrun(v, o, i, byTag)
+			parts = append(parts, fmt.Sprintf("%s %s, %d IDs (last read +%s), %d UNAVAILABLE (first +%s)",
+				f.nodes[i].name, held, ids, afterFrom(lastIDs, o.From), una, afterFrom(firstUNA, o.From)))
 		}
 		v.Notes = append(v.Notes, fmt.Sprintf("segment requests during %s (%.2fs..%.2fs): %s",
 			o.What, o.From.Seconds(), o.To.Seconds(), strings.Join(parts, "; ")))
 	}
+}
+
+// segOverrun checks that node i handed out no more IDs of a tag in outage
+// o than a status sample taken in it showed loaded: no segment can come
+// from the store until the outage ends, so the IDs served to requests sent
+// after the sample's answer arrived come from what it showed. It describes
+// what the first such sample showed, and how many IDs it served after.
+func (f *fleet) segOverrun(v *verdict, o outage, i int, byTag [][]*segAnswer) string {
+	if i >= len(f.samples) {
+		return "no samples"
+	}
+	held := "no status sample in the outage"
+	flagged := map[int]bool{}
+	for _, smp := range f.samples[i].s {
+		if smp.Sent < o.From+segOutageGrace || smp.At >= o.To {
+			continue
+		}
+		var total, after int64
+		for t, answers := range byTag {
+			loaded := smp.Segments[f.segTags[t]]
+			total += loaded
+			served := 0
+			var last *segAnswer
+			for _, a := range answers {
+				if a.node == i && a.Inc == smp.Incarnation && a.Sent >= smp.At && a.At <= o.To {
+					served += a.N
+					last = a
+				}
+			}
+			after += int64(served)
+			if int64(served) > loaded && !flagged[t] {
+				flagged[t] = true
+				v.Seg.Overrun++
+				v.evidence("segment %s: %s inc %d held %d IDs at %s (status sample) during %s, then answered %d IDs to requests sent after it, the last %d..%d read at %s (conn %d)",
+					f.segTags[t], f.nodes[i].name, smp.Incarnation, loaded, smp.At, o.What, served, last.ids[0], last.max(), last.At, last.Conn)
+			}
+		}
+		if held == "no status sample in the outage" {
+			held = fmt.Sprintf("held %d IDs at +%.2fs and served %d after", total, (smp.At - o.From).Seconds(), after)
+		}
+	}
+	return held
 }
 
 // afterFrom formats at − from in seconds, or "-" when at is negative

@@ -22,6 +22,7 @@ func newSegScript(t *testing.T) *segScript {
 		n.mu.launches = []time.Duration{0, 5 * time.Second}
 		f.nodes = append(f.nodes, n)
 		f.segLogs = append(f.segLogs, []*segLog{{}, {}})
+		f.samples = append(f.samples, &sampleLog{})
 	}
 	return &segScript{f: f}
 }
@@ -67,6 +68,8 @@ func (s *segScript) clean() {
 	s.err(0, 1, 0, 1, 13.5, 14.5, 1, "UNAVAILABLE")
 	s.lost(1, 0, 0, 2, 6.0, 6.5) // a killed node
 	s.f.storeOutage("test outage", sec(10), sec(20), 0)
+	// node-0 holds 2 IDs of a and 5 of b 1s into the outage.
+	s.f.samples[0].s = []statusSample{{Sent: sec(11.0), At: sec(11.1), Incarnation: 1, Segments: map[string]int64{"a": 2, "b": 5}}}
 }
 
 func (s *segScript) record(tag string) (segmentShow, error) {
@@ -109,6 +112,8 @@ func TestSegmentChecker(t *testing.T) {
 			func(v segVerdict) int { return v.Protocol }, "NOTFOUND"},
 		{"refused while loaded", func(s *segScript) { s.ids(0, 1, 0, 1, 13.1, 13.2, 9, 10) },
 			func(v segVerdict) int { return v.Refused }, "had them loaded"},
+		{"more served in an outage than loaded", func(s *segScript) { s.ids(0, 1, 1, 1, 15.0, 15.1, 4, 5, 6, 7, 8) },
+			func(v segVerdict) int { return v.Overrun }, "held 5 IDs"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSegScript(t)
