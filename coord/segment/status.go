@@ -23,6 +23,11 @@ type TagStatus struct {
 	LastError string `json:"last_error"`
 	// IDsServed counts the IDs handed out.
 	IDsServed int64 `json:"ids_served"`
+	// Fetches counts the segments taken from the store; Exhausted the
+	// requests that found nothing loaded and waited for the store (the
+	// double buffer ran dry).
+	Fetches   int64 `json:"fetches"`
+	Exhausted int64 `json:"exhausted"`
 }
 
 // SegmentStatus is one loaded segment: [Start, End), Next the next ID to
@@ -46,7 +51,7 @@ func (a *Allocator) Status() []TagStatus {
 		t.mu.Lock()
 		if t.loaded {
 			s := TagStatus{Tag: t.tag, Step: t.step, MinStep: t.minStep, Current: t.cur.status(),
-				Fetching: t.fetching, LastFetch: t.lastFetch, IDsServed: t.served}
+				Fetching: t.fetching, LastFetch: t.lastFetch, IDsServed: t.served, Fetches: t.fetchOK, Exhausted: t.exhausted}
 			if t.hasNext {
 				next := t.next.status()
 				s.Next = &next
