@@ -77,6 +77,9 @@ type holderRow struct {
 	Offset   string
 	Problems string
 	Bad      bool
+	// Class is the row's CSS classes: bad (marked), free (not held now),
+	// self (this node).
+	Class string
 }
 
 // tagRow is one segment tag: the store's record and this node's buffers.
@@ -240,9 +243,24 @@ func (c *Console) holderRows(hs []coord.Holding, st idcoord.Status, started bool
 		}
 		r.Problems = strings.Join(problems, ", ")
 		r.Bad = len(problems) > 0
+		r.Class = rowClass(r)
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+func rowClass(r holderRow) string {
+	c := ""
+	switch {
+	case r.Bad:
+		c = "bad"
+	case !r.Live:
+		c = "free"
+	}
+	if r.Self {
+		c = strings.TrimSpace(c + " self")
+	}
+	return c
 }
 
 // tagRows joins the store's tags and this node's loaded ones, in tag order.
