@@ -32,6 +32,8 @@ func short(d time.Duration) string {
 		d = d.Round(time.Minute)
 	case d >= time.Minute || d <= -time.Minute:
 		d = d.Round(time.Second)
+	case d%time.Second == 0 && d != 0:
+		return d.String() // "20s"
 	default:
 		return seconds(d.Seconds())
 	}

@@ -99,7 +99,7 @@ func TestOffsetChartShowsDriftLines(t *testing.T) {
 func TestFormat(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{seconds(0), "0 s"}, {seconds(0.00012), "120 µs"}, {seconds(-0.0034), "-3.4 ms"}, {seconds(2.5), "2.50 s"},
-		{seconds(600), "10m"}, {short(150 * time.Second), "2m30s"}, {short(3 * time.Hour), "3h0m"},
+		{seconds(600), "10m"}, {short(150 * time.Second), "2m30s"}, {short(3 * time.Hour), "3h0m"}, {short(20 * time.Second), "20s"}, {short(1500 * time.Millisecond), "1.50 s"},
 		{count(0), "0"}, {count(999), "999"}, {count(1000), "1 000"}, {count(-1234567), "-1 234 567"},
 		{perSecond(12.34), "12.3/s"}, {perSecond(3400), "3400/s"},
 	}

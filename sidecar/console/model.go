@@ -126,7 +126,7 @@ func (c *Console) build(ctx context.Context) *view {
 				bad++
 			}
 		}
-		v.FleetNote = strconv.Itoa(len(v.Fleet)) + " WorkerIds in the store"
+		v.FleetNote = plural(len(v.Fleet), "WorkerId") + " in the store"
 		if bad > 0 {
 			v.FleetNote += ", " + strconv.Itoa(bad) + " marked"
 		}
@@ -138,13 +138,21 @@ func (c *Console) build(ctx context.Context) *view {
 		entries = r.Val
 	}
 	v.Tags = tagRows(entries, st.Segments)
-	v.TagsNote = strconv.Itoa(len(v.Tags)) + " tags"
+	v.TagsNote = plural(len(v.Tags), "tag")
 	ss := c.hist.appendTo(make([]sample, 0, maxSamples))
 	if c.cfg.IDsIssued != nil {
 		v.Charts = append(v.Charts, rateChart(ss, now, c.cfg.Window))
 	}
 	v.Charts = append(v.Charts, offsetChart(ss, now, c.cfg.Window, c.cfg.MaxDrift))
 	return v
+}
+
+// plural is "1 tag", "2 tags".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // storeLine says what went wrong with a store read, and how old the rows
