@@ -41,13 +41,30 @@ func BenchmarkRender1000Holders(b *testing.B) {
 		c.hist.add(sample{At: t0.Add(time.Duration(i-len(c.hist.mu.ring)) * DefaultSampleEvery), Count: float64(i) * 5000, HasCount: true,
 			Offset: float64(i%9) * 1e-4, HasOffset: true})
 	}
-	req := httptest.NewRequest("GET", "/", nil).WithContext(context.Background())
+	ctx := context.Background()
 	var size int
 	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		c.ServeHTTP(rec, req)
-		size = rec.Body.Len()
+	for b.Loop() { // a new render each time, as when RenderEvery has passed
+		page, err := c.render(ctx, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(page)
 	}
 	b.ReportMetric(float64(size), "page-bytes")
+}
+
+// BenchmarkServeShared is one more screen asking for the page within
+// RenderEvery: the page rendered last is sent again.
+func BenchmarkServeShared(b *testing.B) {
+	f := newFixture()
+	cfg := f.config()
+	cfg.RenderEvery = time.Hour
+	c := newConsole(b, cfg)
+	req := httptest.NewRequest("GET", "/", nil)
+	c.ServeHTTP(httptest.NewRecorder(), req)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.ServeHTTP(httptest.NewRecorder(), req)
+	}
 }

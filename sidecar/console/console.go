@@ -24,6 +24,7 @@ var ErrBadConfig = errors.New("console: bad config")
 // Defaults of Config's zero fields.
 const (
 	DefaultRefresh      = 5 * time.Second
+	DefaultRenderEvery  = time.Second
 	DefaultCacheFor     = 5 * time.Second
 	DefaultStoreTimeout = 2 * time.Second
 	DefaultSampleEvery  = 5 * time.Second
@@ -32,8 +33,6 @@ const (
 	DefaultStaleAfter = 3 * idcoord.DefaultReportEvery
 	// maxSamples bounds the history, whatever Window / SampleEvery is.
 	maxSamples = 1440
-	// maxPooledBuffer is the largest page buffer kept for the next render.
-	maxPooledBuffer = 4 << 20
 )
 
 // Config configures a Console. Zero fields take the documented defaults.
@@ -63,6 +62,10 @@ type Config struct {
 	// Refresh is the page's self-refresh period (whole seconds). Zero means
 	// DefaultRefresh.
 	Refresh time.Duration
+	// RenderEvery is how long one rendered page serves every screen that
+	// asks for it: however many screens have the page open, it is rendered
+	// at most once per RenderEvery. Zero means DefaultRenderEvery.
+	RenderEvery time.Duration
 	// CacheFor is how long one read of the store serves every page. Zero
 	// means DefaultCacheFor.
 	CacheFor time.Duration
@@ -85,7 +88,7 @@ type Config struct {
 // sources.
 func DefaultConfig() Config {
 	return Config{MaxDrift: idcoord.DefaultMaxDrift, StaleAfter: DefaultStaleAfter, Refresh: DefaultRefresh,
-		CacheFor: DefaultCacheFor, StoreTimeout: DefaultStoreTimeout, SampleEvery: DefaultSampleEvery,
+		RenderEvery: DefaultRenderEvery, CacheFor: DefaultCacheFor, StoreTimeout: DefaultStoreTimeout, SampleEvery: DefaultSampleEvery,
 		Window: DefaultWindow, Clock: clockguard.System{}, Logger: zap.NewNop()}
 }
 
@@ -95,7 +98,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.Node == nil:
 		return fmt.Errorf("%w: Node is nil", ErrBadConfig)
-	case c.MaxDrift < 0 || c.StaleAfter < 0 || c.Refresh < 0 || c.CacheFor < 0 || c.StoreTimeout < 0 ||
+	case c.MaxDrift < 0 || c.StaleAfter < 0 || c.Refresh < 0 || c.RenderEvery < 0 || c.CacheFor < 0 || c.StoreTimeout < 0 ||
 		c.SampleEvery < 0 || c.Window < 0:
 		return fmt.Errorf("%w: a negative duration", ErrBadConfig)
 	case c.Refresh != 0 && c.Refresh < time.Second:
@@ -111,7 +114,7 @@ func (c Config) Validate() error {
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	for _, f := range []struct{ v, def *time.Duration }{
-		{&c.MaxDrift, &d.MaxDrift}, {&c.StaleAfter, &d.StaleAfter}, {&c.Refresh, &d.Refresh},
+		{&c.MaxDrift, &d.MaxDrift}, {&c.StaleAfter, &d.StaleAfter}, {&c.Refresh, &d.Refresh}, {&c.RenderEvery, &d.RenderEvery},
 		{&c.CacheFor, &d.CacheFor}, {&c.StoreTimeout, &d.StoreTimeout}, {&c.SampleEvery, &d.SampleEvery},
 		{&c.Window, &d.Window},
 	} {
@@ -133,7 +136,7 @@ var files embed.FS
 
 // page is parsed once: a template that does not parse is a build error
 // caught by every test.
-var page = template.Must(template.New("page.html.tmpl").ParseFS(files, "page.html.tmpl"))
+var pageTemplate = template.Must(template.New("page.html.tmpl").ParseFS(files, "page.html.tmpl"))
 
 // csp lets the page use its own inline CSS and nothing else: no script, no
 // other origin, no frame around it.
@@ -146,10 +149,17 @@ type Console struct {
 	fleet    *storeRead[[]coord.Holding]
 	segments *storeRead[[]coord.SegmentEntry]
 	hist     *history
-	bufs     sync.Pool
 	stop     chan struct{}
 	done     chan struct{}
 	once     sync.Once
+
+	// mu serializes renders and keeps the last page: one render at a
+	// time, one page held.
+	mu struct {
+		sync.Mutex
+		page []byte
+		at   time.Time // monotonic: when page was rendered
+	}
 }
 
 // New validates cfg, takes the first sample and starts the sampler; Close
@@ -161,7 +171,6 @@ func New(cfg Config) (*Console, error) {
 	cfg = cfg.withDefaults()
 	c := &Console{cfg: cfg, hist: newHistory(int(cfg.Window / cfg.SampleEvery)),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	c.bufs.New = func() any { return new(bytes.Buffer) }
 	if cfg.Fleet != nil {
 		c.fleet = newStoreRead(cfg.Fleet, cfg.CacheFor, cfg.StoreTimeout)
 	}
@@ -209,7 +218,8 @@ func (c *Console) sample() {
 	c.hist.add(s)
 }
 
-// ServeHTTP renders the page. A render that fails answers 500 and is
+// ServeHTTP answers with the page: the one rendered last when it is younger
+// than RenderEvery, else a new one. A render that fails answers 500 and is
 // logged; a store that does not answer is a line on the page.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -217,23 +227,43 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	v := c.build(r.Context())
-	buf := c.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooledBuffer { // one huge page does not stay in the pool
-			c.bufs.Put(buf)
-		}
-	}()
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", csp)
-	if err := page.Execute(buf, v); err != nil {
+	body, err := c.page(r.Context())
+	if err != nil {
 		c.cfg.Logger.Error("rendering the console", zap.Error(err))
 		http.Error(w, "console: rendering the page failed; see the log", http.StatusInternalServerError)
 		return
 	}
+	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", csp)
+	w.Write(body)
+}
+
+// page returns the last page rendered if it is younger than RenderEvery,
+// else renders one. The bytes returned are never written to again.
+func (c *Console) page(ctx context.Context) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.page != nil && time.Since(c.mu.at) < c.cfg.RenderEvery {
+		return c.mu.page, nil
+	}
+	b, err := c.render(ctx, len(c.mu.page))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.page, c.mu.at = b, time.Now()
+	return b, nil
+}
+
+// render reads the sources and renders the page, into a buffer of about
+// sizeHint bytes.
+func (c *Console) render(ctx context.Context, sizeHint int) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(sizeHint + sizeHint/8)
+	if err := pageTemplate.Execute(&buf, c.build(ctx)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -68,7 +68,7 @@ func (f *fixture) config() Config {
 		Node:     func() (idcoord.Status, bool) { return f.status, f.started },
 		Fleet:    func(context.Context) ([]coord.Holding, error) { return f.holdings, f.fleetErr },
 		Segments: func(context.Context) ([]coord.SegmentEntry, error) { return f.entries, nil },
-		MaxDrift: time.Second, Clock: f.clock, CacheFor: time.Nanosecond,
+		MaxDrift: time.Second, Clock: f.clock, CacheFor: time.Nanosecond, RenderEvery: time.Nanosecond,
 	}
 }
 
@@ -255,6 +255,7 @@ func TestStoreReadOnce(t *testing.T) {
 	f := newFixture()
 	cfg := f.config()
 	cfg.CacheFor = time.Hour
+	cfg.RenderEvery = time.Nanosecond // every page renders: the store cache alone saves the reads
 	var reads atomic.Int64
 	release := make(chan struct{})
 	cfg.Fleet = func(context.Context) ([]coord.Holding, error) {
@@ -311,6 +312,26 @@ func TestStoreReadWaitCancelled(t *testing.T) {
 	}
 }
 
+// TestPageShared: within RenderEvery, every screen gets the page rendered
+// first; after it, a new one.
+func TestPageShared(t *testing.T) {
+	f := newFixture()
+	cfg := f.config()
+	cfg.RenderEvery = time.Hour
+	c := newConsole(t, cfg)
+	_, _, first := render(t, c)
+	f.status.Node = "web-renamed"
+	if _, _, again := render(t, c); again != first {
+		t.Fatalf("a second screen within RenderEvery got another page")
+	}
+	c.mu.Lock()
+	c.mu.at = c.mu.at.Add(-2 * time.Hour) // the page is old now
+	c.mu.Unlock()
+	if _, _, later := render(t, c); !strings.Contains(later, "web-renamed") {
+		t.Fatalf("a page older than RenderEvery was served again")
+	}
+}
+
 func TestNotGet(t *testing.T) {
 	c := newConsole(t, newFixture().config())
 	rec := httptest.NewRecorder()
@@ -331,6 +352,7 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults", func() Config { c := DefaultConfig(); c.Node = node; return c }(), true},
 		{"no node", Config{}, false},
 		{"negative drift", Config{Node: node, MaxDrift: -1}, false},
+		{"negative render period", Config{Node: node, RenderEvery: -1}, false},
 		{"sub-second refresh", Config{Node: node, Refresh: time.Millisecond}, false},
 		{"too many samples", Config{Node: node, SampleEvery: time.Millisecond}, false},
 		{"one sample", Config{Node: node, Window: time.Second}, false},
