@@ -332,6 +332,26 @@ func TestPageShared(t *testing.T) {
 	}
 }
 
+// TestStoreReadPanics: a read that panics wakes the pages waiting for it,
+// and the next page reads again.
+func TestStoreReadPanics(t *testing.T) {
+	calls := 0
+	r := newStoreRead(func(context.Context) (int, error) {
+		calls++
+		if calls == 1 {
+			panic("a broken store client")
+		}
+		return 7, nil
+	}, time.Nanosecond, time.Minute)
+	func() {
+		defer func() { recover() }()
+		r.get(context.Background())
+	}()
+	if got := r.get(context.Background()); got.Val != 7 || got.Err != nil || calls != 2 {
+		t.Fatalf("after a panic: %+v, %d reads", got, calls)
+	}
+}
+
 func TestNotGet(t *testing.T) {
 	c := newConsole(t, newFixture().config())
 	rec := httptest.NewRecorder()

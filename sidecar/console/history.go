@@ -43,10 +43,11 @@ func (h *history) add(s sample) {
 	h.mu.size = min(h.mu.size+1, len(h.mu.ring))
 }
 
-// appendTo appends the samples held to dst, oldest first.
-func (h *history) appendTo(dst []sample) []sample {
+// samples returns a copy of the samples held, oldest first.
+func (h *history) samples() []sample {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	dst := make([]sample, 0, h.mu.size)
 	n := len(h.mu.ring)
 	for i := range h.mu.size {
 		dst = append(dst, h.mu.ring[(h.mu.next-h.mu.size+i+n)%n])

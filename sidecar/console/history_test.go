@@ -9,13 +9,13 @@ import (
 
 func TestHistoryBounded(t *testing.T) {
 	h := newHistory(4)
-	if got := h.appendTo(nil); len(got) != 0 {
+	if got := h.samples(); len(got) != 0 {
 		t.Fatalf("an empty history holds %d samples", len(got))
 	}
 	for i := range 11 {
 		h.add(sample{At: t0.Add(time.Duration(i) * time.Second), Count: float64(i), HasCount: true})
 	}
-	got := h.appendTo(nil)
+	got := h.samples()
 	if len(got) != 4 {
 		t.Fatalf("%d samples held, want 4", len(got))
 	}

@@ -139,7 +139,7 @@ func (c *Console) build(ctx context.Context) *view {
 	}
 	v.Tags = tagRows(entries, st.Segments)
 	v.TagsNote = plural(len(v.Tags), "tag")
-	ss := c.hist.appendTo(make([]sample, 0, maxSamples))
+	ss := c.hist.samples()
 	if c.cfg.IDsIssued != nil {
 		v.Charts = append(v.Charts, rateChart(ss, now, c.cfg.Window))
 	}

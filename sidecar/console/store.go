@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -71,19 +72,31 @@ func (s *storeRead[T]) get(ctx context.Context) readResult[T] {
 	w := make(chan struct{})
 	s.mu.wait = w
 	s.mu.Unlock()
+	return s.readNow(w)
+}
 
-	rctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	v, err := s.read(rctx)
-	cancel()
+// errNoReturn stands for a read that panicked: the next page reads again.
+var errNoReturn = errors.New("console: the store read did not return")
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mu.at, s.mu.tried, s.mu.err, s.mu.wait = time.Now(), true, err, nil
-	if err == nil {
-		s.mu.good, s.mu.goodAt, s.mu.hasGood = v, s.mu.at, true
-	}
-	close(w)
-	return s.resultLocked()
+// readNow reads the store, keeps the result and wakes the pages waiting on
+// w, even when the read panics.
+func (s *storeRead[T]) readNow(w chan struct{}) (res readResult[T]) {
+	var v T
+	err := errNoReturn
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.mu.at, s.mu.tried, s.mu.err, s.mu.wait = time.Now(), true, err, nil
+		if err == nil {
+			s.mu.good, s.mu.goodAt, s.mu.hasGood = v, s.mu.at, true
+		}
+		close(w)
+		res = s.resultLocked()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	v, err = s.read(ctx)
+	return res
 }
 
 func (s *storeRead[T]) resultLocked() readResult[T] {
