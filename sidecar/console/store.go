@@ -48,18 +48,14 @@ func newStoreRead[T any](read func(context.Context) (T, error), fresh, timeout t
 // the others.
 func (s *storeRead[T]) get(ctx context.Context) readResult[T] {
 	s.mu.Lock()
-	for {
-		if s.mu.tried && time.Since(s.mu.at) < s.fresh {
-			defer s.mu.Unlock()
-			return s.resultLocked()
-		}
-		w := s.mu.wait
-		if w == nil {
-			break
-		}
+	if s.mu.tried && time.Since(s.mu.at) < s.fresh {
+		defer s.mu.Unlock()
+		return s.resultLocked()
+	}
+	if w := s.mu.wait; w != nil {
 		s.mu.Unlock()
 		select {
-		case <-w:
+		case <-w: // the freshest read there is: take it
 		case <-ctx.Done():
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -68,6 +64,8 @@ func (s *storeRead[T]) get(ctx context.Context) readResult[T] {
 			return r
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.resultLocked()
 	}
 	w := make(chan struct{})
 	s.mu.wait = w
