@@ -22,7 +22,9 @@
 //
 // # Bounded cost
 //
-// A page may be open on many screens at once. The store is read at most once
+// A page may be open on many screens at once. It is rendered at most once
+// per Config.RenderEvery, one render at a time, and that page serves every
+// screen until then. The store is read at most once
 // per Config.CacheFor for all of them (one read in flight at a time, bounded
 // by Config.StoreTimeout); a store that does not answer makes a line on the
 // page ("store did not answer: ..."), never a failed page, and the last rows
