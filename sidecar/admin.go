@@ -27,6 +27,9 @@ type AdminConfig struct {
 	Clock clockguard.WallClock
 	// Logger receives errors while serving metrics. Nil means no logging.
 	Logger *zap.Logger
+	// Console serves the web console (package sidecar/console) at "/" and
+	// "/console". Nil means "/" answers 404.
+	Console http.Handler
 }
 
 // Validate reports a missing Source.
@@ -46,6 +49,7 @@ func (c AdminConfig) Validate() error {
 //	          {"ready":false,"reason":"..."}
 //	/clock    {"unix_nano": N}, this node's wall time, for peers' clock checks
 //	/status   Status() as JSON
+//	/         the web console, when Console is set (also /console)
 //
 // The handler is safe for concurrent use.
 func NewAdmin(cfg AdminConfig) (http.Handler, error) {
@@ -90,6 +94,10 @@ func NewAdmin(cfg AdminConfig) (http.Handler, error) {
 		mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 			adminJSON(w, http.StatusOK, cfg.Status())
 		})
+	}
+	if cfg.Console != nil {
+		mux.Handle("GET /{$}", cfg.Console)
+		mux.Handle("GET /console", cfg.Console)
 	}
 	return mux, nil
 }

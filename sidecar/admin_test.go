@@ -104,6 +104,40 @@ func TestStatusOptional(t *testing.T) {
 	}
 }
 
+// TestAdminConsole: "/" and "/console" serve the Console handler when one is
+// set, and nothing else does; without one, "/" answers 404.
+func TestAdminConsole(t *testing.T) {
+	src := &sidecartest.Source{}
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "console at "+r.URL.Path) })
+	tests := []struct {
+		name     string
+		console  http.Handler
+		path     string
+		wantCode int
+		wantBody string
+	}{
+		{"root", console, "/", 200, "console at /"},
+		{"console", console, "/console", 200, "console at /console"},
+		{"below root", console, "/nope", 404, ""},
+		{"healthz kept", console, "/healthz", 200, "ok\n"},
+		{"no console", nil, "/", 404, ""},
+		{"no console, /console", nil, "/console", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := NewAdmin(AdminConfig{Source: src, Console: tt.console})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+			if rec.Code != tt.wantCode || (tt.wantBody != "" && rec.Body.String() != tt.wantBody) {
+				t.Fatalf("GET %s: %d %q, want %d %q", tt.path, rec.Code, rec.Body.String(), tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+}
+
 func TestNewAdminNeedsSource(t *testing.T) {
 	if _, err := NewAdmin(AdminConfig{}); !errors.Is(err, ErrBadConfig) {
 		t.Fatalf("got %v, want ErrBadConfig", err)

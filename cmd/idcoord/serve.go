@@ -36,7 +36,8 @@ func newServeCommand(cfg *config) *cobra.Command {
 		Use:   "serve",
 		Short: "Hold a WorkerId and serve IDs on the Unix socket, with the admin listener",
 		Long: `serve binds the Unix socket (line protocol and HTTP/1.1) and the admin TCP
-listener (/metrics, /healthz, /readyz, /clock, /status), acquires a WorkerId
+listener (/metrics, /healthz, /readyz, /clock, /status, and the web
+console at /), acquires a WorkerId
 from the store, and serves IDs once it is safe. It refuses to start, with a
 one-line reason and a non-zero exit, on a clock rollback, drift from the
 peers, no free WorkerId, a node.name live in another process, a data-dir
@@ -102,7 +103,14 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	admin, err := startAdmin(s.Admin.Addr, source, status, registry, clock, faultClock, log)
+	sources := &consoleSources{source: source}
+	cons, err := newConsole(sources, s, registry, clock, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer cons.Close()
+	admin, err := startAdmin(s.Admin.Addr, source, status, registry, clock, faultClock, cons, log)
 	if err != nil {
 		srv.Close()
 		return err
@@ -123,6 +131,7 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 		return startError(ctx, err)
 	}
 	defer st.Close()
+	sources.setStore(st.Backend())
 	historyDir := filepath.Join(s.DataDir, "history", s.Cluster) // this node's own floors, outside the store
 	segments, err := openSegments(st.Backend(), s, historyDir, registry, log)
 	if err != nil {
@@ -210,12 +219,12 @@ func releaseError(hurry context.Context, wid int64, err error, log *zap.Logger) 
 	return fmt.Errorf("%s: WorkerId %d not released; it frees itself when its lease expires in ≤%s", why, nr.WorkerID, nr.Within)
 }
 
-// startAdmin serves the admin endpoints on addr, plus the test clock's
-// endpoint in faultclock builds.
+// startAdmin serves the admin endpoints and the web console on addr, plus
+// the test clock's endpoint in faultclock builds.
 func startAdmin(addr string, source sidecar.Source, status func() any, registry *prometheus.Registry,
-	clock interface{ Now() time.Time }, faultClock http.Handler, log *zap.Logger) (*http.Server, error) {
+	clock interface{ Now() time.Time }, faultClock, console http.Handler, log *zap.Logger) (*http.Server, error) {
 	handler, err := sidecar.NewAdmin(sidecar.AdminConfig{Source: source, Status: status, Registry: registry,
-		Clock: clock, Logger: log.Named("admin")})
+		Clock: clock, Console: console, Logger: log.Named("admin")})
 	if err != nil {
 		return nil, err
 	}

@@ -139,6 +139,11 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	if wid != 1 {
 		t.Fatalf("solo-0 got WorkerId %d, want its ordinal's 1", wid)
 	}
+	// The admin listener's / is the web console, fed by the node and the store.
+	if code, page := n.get("/"); code != 200 || !strings.Contains(page, `id="worker-id">1</div>`) ||
+		!strings.Contains(page, "<td>solo-0</td>") || !strings.Contains(page, "IDs/s") {
+		t.Fatalf("GET / answered %d without the WorkerId, the node's row and the charts:\n%s", code, page)
+	}
 	stopGracefully(t, n)
 
 	again := startNode(t, "solo-0", flags...)
