@@ -23,7 +23,10 @@ func runRestore(f *fleet, sc *scenarioState) {
 	f.mark("mark", "store restored from the copy taken before any node started: no WorkerId held, no W")
 	f.run(time.Second)
 	heal()
-	f.runUntilBack(sc, f.steady(8*time.Second))
+	// 10 s: another node claims the WorkerId 5 to 8 s after the restore
+	// (its session or lease must end first, then the claim floor); a
+	// busy machine adds to that.
+	f.runUntilBack(sc, f.steady(10*time.Second))
 }
 
 // postRestore checks that the cut-off holder issued nothing past its fence
