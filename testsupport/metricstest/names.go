@@ -22,7 +22,7 @@ var keywords = map[string]bool{
 }
 
 // labelLists are the keywords followed by a parenthesised list of label
-// names.
+// names (optional after group_left and group_right).
 var labelLists = map[string]bool{
 	"by": true, "without": true, "on": true, "ignoring": true, "group_left": true, "group_right": true,
 }
@@ -63,6 +63,8 @@ func MetricNames(expr string) ([]string, error) {
 			word := strings.ToLower(name) // keywords are case-insensitive
 			next := s.peekNonSpace()
 			switch {
+			case (word == "group_left" || word == "group_right") && next != '(':
+				// Without a list: no labels are copied over.
 			case labelLists[word]:
 				if next != '(' {
 					return nil, fmt.Errorf("%w: %q at offset %d is not followed by a label list", ErrBadExpr, name, s.i)
