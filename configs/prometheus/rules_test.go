@@ -166,7 +166,7 @@ func TestRulesShape(t *testing.T) {
 // the /metrics of live nodes.
 func TestRuleMetricsExported(t *testing.T) {
 	rules := alerts(t)
-	live := metricstest.Live(t)
+	live := exported(t)
 	for _, r := range rules {
 		names, err := metricstest.MetricNames(r.Expr)
 		if err != nil {

@@ -15,7 +15,8 @@
 //   - Live starts what an operator runs: an etcd server and two `idcoord
 //     serve` processes built from this repository, a segment tag created
 //     and loaded, Snowflake and segment requests made on the socket over
-//     both protocols, and the second node's peer clock check done; then it
+//     both protocols and on the Leaf-compatible API (leaf.addr), and the
+//     second node's peer clock check done; then it
 //     scrapes both nodes' /metrics. Every series the dashboard and the rules
 //     can ask for exists by then. The processes stop through tb.Cleanup.
 //   - A histogram is exported as its _bucket, _sum and _count series, as a

@@ -24,11 +24,14 @@ import (
 // Tag is the segment tag Live creates and loads.
 const Tag = "orders"
 
-// Exported is what live nodes export: the names of their series, and the
-// /metrics text they were read from, for failure messages.
+// Exported is what live nodes export: the names of their series, of
+// their metric families (a histogram's name without _bucket, _sum and
+// _count), and the /metrics text they were read from, for failure
+// messages.
 type Exported struct {
-	Names map[string]bool
-	Text  string
+	Names    map[string]bool
+	Families map[string]bool
+	Text     string
 }
 
 // Live builds idcoord, starts an etcd server and two `idcoord serve`
@@ -56,13 +59,15 @@ func Live(tb testing.TB) Exported {
 		n.request(tb, "3 "+Tag+"\n")
 		n.get(tb, n.socketClient(), "http://idcoord/id")
 		n.get(tb, n.socketClient(), "http://idcoord/segment/"+Tag+"?count=2")
+		n.get(tb, http.DefaultClient, "http://"+n.leaf+"/api/segment/get/"+Tag)
+		n.get(tb, http.DefaultClient, "http://"+n.leaf+"/api/snowflake/get/any")
 	}
 	var text strings.Builder
 	for _, n := range []*node{first, second} {
 		text.WriteString(n.get(tb, http.DefaultClient, "http://"+n.admin+"/metrics"))
 	}
 	http.DefaultClient.CloseIdleConnections()
-	return Exported{Names: seriesNames(text.String()), Text: text.String()}
+	return Exported{Names: seriesNames(text.String()), Families: familyNames(text.String()), Text: text.String()}
 }
 
 // build compiles ./cmd/idcoord into dir with the release build's settings
@@ -82,8 +87,8 @@ func build(tb testing.TB, dir string) string {
 
 // node is one `idcoord serve` process.
 type node struct {
-	name, socket, admin string
-	proc                *testproc.Process
+	name, socket, admin, leaf string
+	proc                      *testproc.Process
 }
 
 func start(tb testing.TB, bin, dir, name string, store []string) *node {
@@ -92,8 +97,9 @@ func start(tb testing.TB, bin, dir, name string, store []string) *node {
 		name:   name,
 		socket: filepath.Join(dir, name+".sock"),
 		admin:  fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(tb)),
+		leaf:   fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(tb)),
 	}
-	args := append([]string{"serve", "--node.name", name, "--socket", n.socket, "--admin.addr", n.admin,
+	args := append([]string{"serve", "--node.name", name, "--socket", n.socket, "--admin.addr", n.admin, "--leaf.addr", n.leaf,
 		"--data-dir", filepath.Join(dir, name), "--log.format", "console"}, store...)
 	p, err := testproc.Start(testproc.Command{Bin: bin, Args: args, LogPath: filepath.Join(dir, name+".log")})
 	if err != nil {
@@ -182,6 +188,18 @@ func seriesNames(text string) map[string]bool {
 			end = len(line)
 		}
 		names[string(line[:end])] = true
+	}
+	return names
+}
+
+// familyNames returns the names of the metric families in a /metrics text,
+// from its "# TYPE name type" lines.
+func familyNames(text string) map[string]bool {
+	names := map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
+			names[f[2]] = true
+		}
 	}
 	return names
 }

@@ -86,6 +86,9 @@ c_total{op="peers"} 0
 	if got["h"] || got["#"] || len(got) != 5 {
 		t.Errorf("seriesNames = %v, want exactly the five series", got)
 	}
+	if fams := familyNames(text); len(fams) != 1 || !fams["h"] {
+		t.Errorf("familyNames = %v, want h alone (the only # TYPE line)", fams)
+	}
 }
 
 // FuzzMetricNames checks that any input gets names or ErrBadExpr, never a
