@@ -15,12 +15,12 @@ RFLAGS  := -trimpath
 # package installs): the servers, gcc for -race, the network tools of
 # test/e2e's fault scenarios, and what runs the client snippets and the
 # other-uid socket test, MariaDB for the import from Leaf (found in
-# /usr/sbin, which a user's PATH may miss), and the browser of the web
-# console's test. testproc.Require, mariadbtest and sidecar/console's
-# test name the same packages.
+# /usr/sbin, which a user's PATH may miss), the browser of the web
+# console's test, and promtool for the alert rules. testproc.Require,
+# mariadbtest and sidecar/console's test name the same packages.
 DEPS    := etcd:etcd-server /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless \
            /usr/sbin/mariadbd:mariadb-server gcc:gcc iptables:iptables ip:iproute2 ss:iproute2 curl:curl setpriv:util-linux \
-           /usr/bin/python3:python3 node:nodejs chromium:chromium
+           /usr/bin/python3:python3 node:nodejs chromium:chromium promtool:prometheus
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: build test bench lint e2e deps clean

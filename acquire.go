@@ -100,10 +100,12 @@ func (l *liveName) check(err error, now time.Time) error {
 // own history, because IDs under another WorkerID cannot collide with it.
 func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	report, hasReport, err := n.cfg.Backend.LastReport(ctx, n.cfg.Node)
+	n.storeErrs.note(opAcquire, err)
 	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
 		return nil, err
 	}
 	lease, err := n.cfg.Backend.Acquire(ctx, n.claim)
+	n.storeErrs.note(opAcquire, err)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +156,7 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 		return n.giveBack(ctx, lease, err)
 	}
 	if err := lease.Reserve(ctx, w); err != nil {
+		n.storeErrs.note(opReserve, err)
 		return n.giveBack(ctx, lease, err)
 	}
 	n.remember(lease.WorkerID(), w)
@@ -177,7 +180,7 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 // giveBack releases a lease that acquire claimed but will not serve from,
 // leaving its W as the store has it, and returns err.
 func (n *Node) giveBack(ctx context.Context, lease coord.Lease, err error) (*holding, error) {
-	release(ctx, lease, lease.HighWater()) //nolint:errcheck // the error that made us give back matters more
+	n.storeErrs.note(opRelease, release(ctx, lease, lease.HighWater())) // the error that made us give back matters more
 	return nil, err
 }
 

@@ -36,6 +36,7 @@ type guardConfig struct {
 	peers           peerLister // the cluster's live nodes: the Backend
 	probe           clockguard.PeerProbe
 	onRollback      func()
+	storeErrs       *storeErrors // counts a failed peer listing
 	log             *zap.Logger
 }
 
@@ -60,6 +61,9 @@ type guard struct {
 		samples []clockguard.Sample
 		verdict clockguard.Verdict
 		checked time.Time
+		// peersHolding is how many WorkerIds the other live nodes held at
+		// the last peer listing.
+		peersHolding int
 	}
 }
 
@@ -81,14 +85,25 @@ func (g *guard) refusal() error {
 func (g *guard) checkPeers(ctx context.Context) error {
 	peers, err := g.cfg.peers.Peers(ctx)
 	if err != nil {
+		g.cfg.storeErrs.note(opPeers, err)
 		return err
 	}
 	var addrs []string
+	held := map[int64]bool{}
 	for _, p := range peers {
-		if p.Node != g.cfg.self && p.Admin != "" {
+		if p.Node == g.cfg.self {
+			continue
+		}
+		if p.Admin != "" {
 			addrs = append(addrs, p.Admin)
 		}
+		if p.WorkerID >= 0 {
+			held[p.WorkerID] = true
+		}
 	}
+	g.mu.Lock()
+	g.mu.peersHolding = len(held)
+	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 2*g.cfg.maxDrift+time.Second)
 	defer cancel()
 	samples := clockguard.Measure(ctx, g.cfg.clock, g.cfg.probe, addrs, g.cfg.maxDrift)
@@ -181,6 +196,14 @@ func (g *guard) vouchedNow() time.Time {
 		now = v
 	}
 	return now
+}
+
+// peersHolding is how many WorkerIds the other live nodes held at the last
+// peer listing (this node left out).
+func (g *guard) peersHolding() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.peersHolding
 }
 
 // ClockStatus is the clock guard's part of Status.

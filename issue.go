@@ -79,6 +79,7 @@ func (n *Node) Close(ctx context.Context) error {
 		n.closeSegments()
 		if h := n.cur.Swap(nil); h != nil {
 			err = h.lease.Release(ctx, n.stopIssuing(h))
+			n.storeErrs.note(opRelease, err)
 		}
 		if cerr := n.cfg.Backend.Close(); cerr != nil && err == nil {
 			err = cerr

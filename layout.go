@@ -56,6 +56,7 @@ func (n *Node) agreeLayout(ctx context.Context) error {
 		},
 	}, func(ctx context.Context) error {
 		stored, err := n.cfg.Backend.Layout(ctx, mine)
+		n.storeErrs.note(opLayout, err)
 		if err == nil && stored != mine {
 			// The backend must say so itself; refuse all the same.
 			err = &coord.LayoutMismatchError{Stored: stored, Proposed: mine}

@@ -27,11 +27,17 @@ var (
 	descWaits      = prometheus.NewDesc("idcoord_clock_rollback_waits_total", "Small backward steps waited out.", nil, nil)
 	descDrift      = prometheus.NewDesc("idcoord_clock_drift_refusals_total", "Peer checks that found the clock over clock.max-drift.", nil, nil)
 	descCeiling    = prometheus.NewDesc("idcoord_window_refusals_total", "Requests refused because the clock passed W.", nil, nil)
+	descLayoutLeft = prometheus.NewDesc("idcoord_layout_seconds_left", "Time until the layout's time bits run out and no ID can be issued.", nil, nil)
+	descLayoutEnd  = prometheus.NewDesc("idcoord_layout_end_timestamp_seconds", "When the layout's time bits run out, in Unix seconds.", nil, nil)
+	descHeld       = prometheus.NewDesc("idcoord_cluster_worker_ids_held", "WorkerIds the cluster's live nodes hold, as of the last peer listing.", nil, nil)
+	descCapacity   = prometheus.NewDesc("idcoord_cluster_worker_ids_capacity", "WorkerIds the layout can hand out: its range less the reserved ones.", nil, nil)
+	descStoreErrs  = prometheus.NewDesc("idcoord_store_errors_total", "Store operations of the node that failed (unreachable, denied, unreadable record), by operation.", []string{"op"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descNotReady, descWorkerID, descLeaseLeft, descWAhead, descPeerOffset,
-		descMeanOffset, descSteps, descRollbacks, descSeqWaits, descWaits, descDrift, descCeiling} {
+		descMeanOffset, descSteps, descRollbacks, descSeqWaits, descWaits, descDrift, descCeiling,
+		descLayoutLeft, descLayoutEnd, descHeld, descCapacity, descStoreErrs} {
 		ch <- d
 	}
 }
@@ -63,6 +69,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descWaits, s.Generator.RollbackWaits)
 	counter(descDrift, s.Clock.DriftRefusals)
 	counter(descCeiling, s.Generator.CeilingHits)
+	gauge(descLayoutLeft, s.Layout.End.Sub(c.n.cfg.Clock.Now()).Seconds())
+	gauge(descLayoutEnd, float64(s.Layout.End.UnixMilli())/1000)
+	gauge(descHeld, float64(s.WorkerIDs.Held))
+	gauge(descCapacity, float64(s.WorkerIDs.Capacity))
+	for _, op := range storeOpNames {
+		counter(descStoreErrs, s.StoreErrors[op], op)
+	}
 }
 
 func boolFloat(b bool) float64 {

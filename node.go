@@ -26,6 +26,7 @@ type Node struct {
 	cur atomic.Pointer[holding]
 
 	guard      *guard
+	storeErrs  storeErrors
 	history    *localHistory      // nil: none kept
 	rollback   chan struct{}      // a large clock rollback was seen
 	freshTried time.Time          // last look for a fresh WorkerId; run's goroutine only
@@ -85,6 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		peers:           cfg.Backend,
 		probe:           cfg.PeerProbe,
 		onRollback:      n.signalRollback,
+		storeErrs:       &n.storeErrs,
 		log:             n.log,
 	})
 	history, err := openLocalHistory(cfg.HistoryDir, cfg.Node, func(err error) { n.log.Warn("local history", zap.Error(err)) })

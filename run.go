@@ -64,6 +64,7 @@ func (n *Node) reserve(ctx context.Context, h *holding) {
 	defer cancel()
 	w := n.guard.vouchedWindow()
 	if err := h.lease.Reserve(ctx, w); err != nil {
+		n.storeErrs.note(opReserve, err)
 		n.log.Warn("could not extend the reserved window", zap.Error(err), zap.Int64("worker-id", h.gen.WorkerID()))
 		return
 	}
@@ -81,6 +82,7 @@ func (n *Node) report(ctx context.Context, h *holding) {
 	now := n.guard.vouchedNow()
 	r := coord.Report{Timestamp: now.UnixMilli(), WorkerID: h.gen.WorkerID(), Admin: n.cfg.Admin}
 	if err := h.lease.Report(ctx, r); err != nil {
+		n.storeErrs.note(opReport, err)
 		n.log.Warn("could not report the clock", zap.Error(err))
 	}
 }
@@ -103,6 +105,7 @@ func (n *Node) drop(ctx context.Context, h *holding, reason string) {
 		n.log.Warn("not ready", zap.String("reason", reason))
 	}
 	if err := release(ctx, h.lease, last); err != nil {
+		n.storeErrs.note(opRelease, err)
 		n.log.Warn("could not release the WorkerId", zap.Error(err))
 	}
 }

@@ -2,6 +2,7 @@ package idcoord
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/idcoord/idcoord/coord/segment"
@@ -31,9 +32,26 @@ type Status struct {
 	// Generator counts the generators' slow paths since Start.
 	Generator snowflake.Stats `json:"generator"`
 	Clock     ClockStatus     `json:"clock"`
+	// WorkerIDs is the cluster's occupancy, as of the last peer listing.
+	WorkerIDs WorkerIDStatus `json:"worker_ids"`
+	// StoreErrors counts the store operations the node made that failed
+	// (the store unreachable, credentials refused, a record it could not
+	// read), by operation: layout, acquire, reserve, report, peers, release.
+	StoreErrors map[string]int64 `json:"store_errors"`
 	// Segments are segment mode's tags this node has loaded, with their
 	// double buffers.
 	Segments []segment.TagStatus `json:"segments"`
+}
+
+// WorkerIDStatus is how many of the cluster's WorkerIds are held.
+type WorkerIDStatus struct {
+	// Held counts the WorkerIds the live nodes held at the last peer
+	// listing (the periodic clock check: Config.PeerCheckEvery), this
+	// node's own counted from what it holds now.
+	Held int64 `json:"held"`
+	// Capacity is how many WorkerIds the layout can hand out: its range
+	// less Config.Reserved.
+	Capacity int64 `json:"capacity"`
 }
 
 // LayoutStatus describes the ID layout.
@@ -43,6 +61,8 @@ type LayoutStatus struct {
 	WorkerBits   int       `json:"worker_bits"`
 	SequenceBits int       `json:"sequence_bits"`
 	Epoch        time.Time `json:"epoch"`
+	// End is when the time bits run out: no ID can be issued from then on.
+	End time.Time `json:"end"`
 	// DatacenterBits is the width of the datacenter field (0: none), and
 	// DatacenterID this node's value in it, as the cluster's stored layout
 	// holds it.
@@ -57,8 +77,10 @@ func (n *Node) Status() Status {
 		Node:     n.cfg.Node,
 		WorkerID: -1,
 		Layout: LayoutStatus{TimeBits: l.TimeBits, TimeUnit: l.TimeUnit.String(), WorkerBits: l.WorkerBits,
-			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC(), DatacenterBits: l.DatacenterBits, DatacenterID: n.cfg.DatacenterID},
-		Clock: n.guard.status(),
+			SequenceBits: l.SequenceBits, Epoch: l.Epoch.UTC(), End: l.End(), DatacenterBits: l.DatacenterBits, DatacenterID: n.cfg.DatacenterID},
+		Clock:       n.guard.status(),
+		WorkerIDs:   WorkerIDStatus{Held: int64(n.guard.peersHolding()), Capacity: n.workerIDCapacity()},
+		StoreErrors: n.storeErrs.snapshot(),
 	}
 	if n.segments != nil {
 		s.Segments = n.segments.Status()
@@ -80,6 +102,7 @@ func (n *Node) Status() Status {
 		return s
 	}
 	s.WorkerID = h.gen.WorkerID()
+	s.WorkerIDs.Held++
 	s.LeaseLeftSeconds = max(time.Until(h.lease.Deadline()), 0).Seconds()
 	s.HighWater = l.TimeOf(h.gen.Ceiling() + 1).Add(-time.Millisecond)
 	s.HighWaterAheadSeconds = s.HighWater.Sub(n.cfg.Clock.Now()).Seconds()
@@ -87,6 +110,13 @@ func (n *Node) Status() Status {
 	s.HeldSince = h.since.UTC()
 	s.Generator = addStats(s.Generator, h.gen.Stats())
 	return s
+}
+
+// workerIDCapacity is how many WorkerIds the layout can hand out: its range
+// less the reserved ones (Config.Validate checked they are in range).
+func (n *Node) workerIDCapacity() int64 {
+	reserved := slices.Compact(slices.Sorted(slices.Values(n.cfg.Reserved)))
+	return n.layout.MaxWorkerID() + 1 - int64(len(reserved))
 }
 
 func addStats(a, b snowflake.Stats) snowflake.Stats {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Header values shared by every response; net/http only reads them.
@@ -23,6 +24,13 @@ var (
 type httpHandler struct{ s *Server }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h.route(w, r)
+	h.s.metrics.observe(protoHTTP, start)
+}
+
+// route answers one request on the socket's HTTP endpoints.
+func (h *httpHandler) route(w http.ResponseWriter, r *http.Request) {
 	s := h.s
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header()["Allow"] = hdrAllow

@@ -47,6 +47,7 @@ func (c *conn) serveLine() {
 		if !ok {
 			return
 		}
+		start := time.Now()
 		n, tag, seg, res, reason := parseRequest(line, s.cfg.MaxBatch)
 		if seg && string(tag) != c.tag { // compared without a copy; the tag is copied when it changes
 			c.tag = string(tag)
@@ -69,6 +70,7 @@ func (c *conn) serveLine() {
 			c.writeErr(res, reason)
 		}
 		s.metrics.countAs(seg, protoLine, res, sent)
+		s.metrics.observe(protoLine, start)
 		if res == resultInternal {
 			s.log.Error("source broke its contract", zap.String("reason", reason))
 		}

@@ -21,6 +21,7 @@ var debianPackage = map[string]string{
 	"setpriv":  "util-linux",
 	"python3":  "python3",
 	"node":     "nodejs",
+	"promtool": "prometheus",
 }
 
 // MissingCommand returns the one-line reason a test cannot run when cmd is
