@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -113,28 +114,41 @@ func judge(samples []Sample, limit time.Duration) Verdict {
 	mid := v.Used / 2
 	v.Median = offsets[mid]
 	if v.Used%2 == 0 {
-		lo := offsets[mid-1]
-		v.Median = lo + (offsets[mid]-lo)/2
+		lo, hi := offsets[mid-1], offsets[mid]
+		v.Median = lo/2 + hi/2 + (lo%2+hi%2)/2 // no overflow at the extremes
 	}
-	var sum, all time.Duration
+	// Sums and distances in float64: a peer's clock may be centuries off,
+	// and time.Duration would overflow.
+	var sum, all float64
 	kept := 0
 	for i, s := range samples {
 		if s.Err != nil {
 			continue
 		}
-		all += s.Offset
-		if limit >= 0 && (s.Offset-v.Median).Abs() > limit {
+		all += float64(s.Offset)
+		if limit >= 0 && math.Abs(float64(s.Offset)-float64(v.Median)) > float64(limit) {
 			v.Wild = append(v.Wild, i)
 			continue
 		}
-		sum += s.Offset
+		sum += float64(s.Offset)
 		kept++
 	}
-	v.Mean = all / time.Duration(v.Used)
+	v.Mean = durationOf(all / float64(v.Used))
 	if kept > 0 {
-		v.Mean = sum / time.Duration(kept)
+		v.Mean = durationOf(sum / float64(kept))
 	}
 	return v
+}
+
+// durationOf converts nanoseconds to a Duration, saturating at its bounds.
+func durationOf(ns float64) time.Duration {
+	switch {
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(ns)
 }
 
 // Check returns an error wrapping ErrDrift when the median offset exceeds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
@@ -62,6 +63,8 @@ func TestJudgeWithinMedian(t *testing.T) {
 		{"one sample decides alone", []clockguard.Sample{boom, ok(time.Hour)},
 			time.Hour, time.Hour, nil, true},
 		{"none usable", []clockguard.Sample{boom, boom}, 0, 0, nil, false},
+		{"clocks centuries off do not overflow", []clockguard.Sample{ok(math.MaxInt64), ok(math.MaxInt64), ok(math.MinInt64)},
+			math.MaxInt64, math.MaxInt64, []int{2}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
