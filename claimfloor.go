@@ -28,8 +28,9 @@ func (n *Node) claimFloor() time.Time { return n.cfg.Clock.Now().Add(n.claimWait
 func (n *Node) claimWait() time.Duration { return n.cfg.Window + n.claimDrift() }
 
 // claimDrift is how far another node's clock may be ahead of this one's:
-// each node keeps within MaxDrift of the mean of its peers' clocks, so two
-// nodes are within twice that of each other.
+// each node keeps within MaxDrift of the median of a sample of its peers'
+// clocks, which, while most clocks are sound, is the fleet's common time; so
+// two nodes are within twice that of each other.
 func (n *Node) claimDrift() time.Duration { return 2 * n.cfg.MaxDrift }
 
 // waitPast waits until the clock is past both t, the history of the

@@ -104,9 +104,10 @@
 // answered it, so before the store went away, so before this claim. At that
 // moment its clock read at most what it reads at this claim, and its clock is
 // at most 2×MaxDrift ahead of this node's: each node keeps within MaxDrift of
-// the mean of its peers' clocks, so two nodes, each that close to the mean,
+// the median of a sample of its peers' clocks, which, while most clocks are
+// sound, is the fleet's common time; so two nodes, each that close to it,
 // are within twice that of each other (1× would hold only if one of them
-// were the mean). So the forgotten W lies below this node's clock + Window +
+// were that time). So the forgotten W lies below this node's clock + Window +
 // 2×MaxDrift, and nothing this node issues after waiting past that can
 // repeat it. This holds at Start, on a reacquire after a lost lease, and for
 // the fresh WorkerID taken after a large backward clock step, which

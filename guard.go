@@ -26,9 +26,12 @@ type guardConfig struct {
 	monotonic clockguard.Monotonic // what wall-clock steps are measured against
 	// window is how far past the clock W is reserved (vouchedWindow).
 	window time.Duration
-	// maxDrift bounds the mean offset from the peers' clocks, and a
+	// maxDrift bounds the median offset from the sampled peers' clocks, a
+	// sample's distance from that median (further, it is wild), and a
 	// sample's round trip.
 	maxDrift time.Duration
+	// sample is how many live peers a check asks, drawn at random.
+	sample int
 	// maxBackwardWait is the largest backward step the generator waits
 	// out; a larger one is a rollback, reported through onRollback.
 	maxBackwardWait time.Duration
@@ -54,12 +57,14 @@ type guard struct {
 	// limit. Issuing checks it on every request.
 	bad atomic.Pointer[error]
 
-	driftRefusals, rollbacks, freshWorkers atomic.Int64
+	driftRefusals, rollbacks, freshWorkers, wildSamples atomic.Int64
 
 	mu struct {
 		sync.Mutex
 		samples []clockguard.Sample
 		verdict clockguard.Verdict
+		asked   []coord.Peer // the sampled peers, in the samples' order
+		live    int          // the live peers they were drawn from
 		checked time.Time
 		// peersHolding is how many WorkerIds the other live nodes held at
 		// the last peer listing.
@@ -80,22 +85,25 @@ func (g *guard) refusal() error {
 	return nil
 }
 
-// checkPeers measures the live peers' clocks (this node excluded) and judges
-// the mean offset. With no peer answering, the check passes and says so.
+// checkPeers measures the clocks of a random sample of the live peers (this
+// node excluded, at most cfg.sample of them) and judges the median offset.
+// Samples further than maxDrift from the median are wild: reported, and set
+// apart. With no peer answering, the check passes and says so.
 func (g *guard) checkPeers(ctx context.Context) error {
 	peers, err := g.cfg.peers.Peers(ctx)
 	if err != nil {
 		g.cfg.storeErrs.note(opPeers, err)
 		return err
 	}
-	var addrs []string
-	held := map[int64]bool{}
+	eligible := func(p coord.Peer) bool { return p.Node != g.cfg.self && p.Admin != "" }
+	live := 0
+	held := map[int64]bool{} // WorkerIds of the other live nodes
 	for _, p := range peers {
 		if p.Node == g.cfg.self {
 			continue
 		}
-		if p.Admin != "" {
-			addrs = append(addrs, p.Admin)
+		if eligible(p) {
+			live++
 		}
 		if p.WorkerID >= 0 {
 			held[p.WorkerID] = true
@@ -104,20 +112,27 @@ func (g *guard) checkPeers(ctx context.Context) error {
 	g.mu.Lock()
 	g.mu.peersHolding = len(held)
 	g.mu.Unlock()
+	asked := clockguard.SamplePeers(nil, peers, g.cfg.sample, eligible)
+	addrs := make([]string, len(asked))
+	for i, p := range asked {
+		addrs[i] = p.Admin
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*g.cfg.maxDrift+time.Second)
 	defer cancel()
 	samples := clockguard.Measure(ctx, g.cfg.clock, g.cfg.probe, addrs, g.cfg.maxDrift)
-	v := clockguard.Judge(samples)
+	v := clockguard.JudgeWithin(samples, g.cfg.maxDrift)
 	g.mu.Lock()
-	g.mu.samples, g.mu.verdict, g.mu.checked = samples, v, time.Now()
+	g.mu.samples, g.mu.verdict, g.mu.asked, g.mu.live, g.mu.checked = samples, v, asked, live, time.Now()
 	g.mu.Unlock()
-	for _, s := range samples {
+	for i, s := range samples {
 		if s.Err != nil {
-			g.cfg.log.Debug("peer clock sample dropped", zap.String("peer", s.Peer), zap.Error(s.Err))
+			g.cfg.log.Debug("peer clock sample dropped", zap.String("peer_node", asked[i].Node),
+				zap.String("peer", s.Peer), zap.Error(s.Err))
 		}
 	}
+	g.reportWild(asked, samples, v)
 	if v.Used == 0 {
-		g.cfg.log.Info("peer clock check skipped: no live peer answered", zap.Int("peers", v.Asked))
+		g.cfg.log.Info("peer clock check skipped: no live peer answered", zap.Int("peers", v.Asked), zap.Int("live", live))
 		return nil
 	}
 	if err := v.Check(g.cfg.maxDrift); err != nil {
@@ -125,6 +140,17 @@ func (g *guard) checkPeers(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// reportWild counts and logs each wild sample of a check, naming the peer.
+func (g *guard) reportWild(asked []coord.Peer, samples []clockguard.Sample, v clockguard.Verdict) {
+	g.wildSamples.Add(int64(len(v.Wild)))
+	for _, i := range v.Wild {
+		s := samples[i]
+		g.cfg.log.Warn("wild peer clock set apart: further than clock.max-drift from the median of the sample",
+			zap.String("peer_node", asked[i].Node), zap.String("peer", s.Peer),
+			zap.Duration("offset", s.Offset), zap.Duration("median", v.Median), zap.Int("sampled", v.Asked))
+	}
 }
 
 // recheck runs the periodic peer check: over the limit, the node stops
@@ -149,7 +175,7 @@ func (g *guard) recheck(ctx context.Context) {
 		// reserve W as far ahead as the step, and the next holder of the
 		// WorkerId, with a true clock, would refuse to start. Unconfirmed,
 		// W stays within a window of what the monotonic clock vouches for.
-		if g.answered() > 0 {
+		if g.agreeing() > 0 {
 			g.steps.Confirm()
 		} else if ahead := g.steps.Ahead(); ahead > stepTolerance {
 			g.cfg.log.Warn("wall clock ahead of what the monotonic clock vouches for, and no peer answered to confirm it",
@@ -158,11 +184,12 @@ func (g *guard) recheck(ctx context.Context) {
 	}
 }
 
-// answered is how many peers answered the last peer check.
-func (g *guard) answered() int {
+// agreeing is how many peers answered the last peer check within
+// clock.max-drift of its median: a wild answer confirms nothing.
+func (g *guard) agreeing() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.mu.verdict.Used
+	return g.mu.verdict.Agreeing()
 }
 
 // observe looks for a wall-clock step since the last look. Any step gets
@@ -208,29 +235,53 @@ func (g *guard) peersHolding() int {
 
 // ClockStatus is the clock guard's part of Status.
 type ClockStatus struct {
-	// PeerOffsets by admin address, in seconds (positive: peer ahead).
-	PeerOffsets    map[string]float64 `json:"peer_offsets_seconds"`
-	MeanOffset     float64            `json:"mean_offset_seconds"`
-	PeersAnswered  int                `json:"peers_answered"`
-	PeersAsked     int                `json:"peers_asked"`
-	LastPeerCheck  time.Time          `json:"last_peer_check"`
-	StepsForward   int64              `json:"steps_forward"`
-	StepsBackward  int64              `json:"steps_backward"`
-	AheadOfVouched float64            `json:"ahead_of_monotonic_seconds"`
-	DriftRefusals  int64              `json:"drift_refusals"`
-	Rollbacks      int64              `json:"rollbacks"`
-	FreshWorkerIDs int64              `json:"fresh_worker_ids"`
+	// PeerOffsets by admin address, in seconds (positive: peer ahead): the
+	// peers of the last check's sample that answered, wild ones included.
+	PeerOffsets map[string]float64 `json:"peer_offsets_seconds"`
+	// MedianOffset is the verdict of the last check; MeanOffset the mean of
+	// its samples that are not wild.
+	MedianOffset float64 `json:"median_offset_seconds"`
+	MeanOffset   float64 `json:"mean_offset_seconds"`
+	// PeersLive is how many live peers the last sample was drawn from,
+	// PeersAsked how many were sampled and asked, PeersAnswered how many
+	// answered in time.
+	PeersLive     int `json:"peers_live"`
+	PeersAnswered int `json:"peers_answered"`
+	PeersAsked    int `json:"peers_asked"`
+	// WildPeers are the last check's samples set apart, further than
+	// clock.max-drift from its median; WildSamples counts them since Start.
+	WildPeers      []WildPeer `json:"wild_peers"`
+	WildSamples    int64      `json:"wild_samples"`
+	LastPeerCheck  time.Time  `json:"last_peer_check"`
+	StepsForward   int64      `json:"steps_forward"`
+	StepsBackward  int64      `json:"steps_backward"`
+	AheadOfVouched float64    `json:"ahead_of_monotonic_seconds"`
+	DriftRefusals  int64      `json:"drift_refusals"`
+	Rollbacks      int64      `json:"rollbacks"`
+	FreshWorkerIDs int64      `json:"fresh_worker_ids"`
+}
+
+// WildPeer is a peer whose clock sample was set apart as wild.
+type WildPeer struct {
+	Node          string  `json:"node"`
+	Admin         string  `json:"admin"`
+	OffsetSeconds float64 `json:"offset_seconds"`
 }
 
 func (g *guard) status() ClockStatus {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	fwd, back := g.steps.Steps()
+	v := g.mu.verdict
 	s := ClockStatus{
 		PeerOffsets:    map[string]float64{},
-		MeanOffset:     g.mu.verdict.Mean.Seconds(),
-		PeersAnswered:  g.mu.verdict.Used,
-		PeersAsked:     g.mu.verdict.Asked,
+		MedianOffset:   v.Median.Seconds(),
+		MeanOffset:     v.Mean.Seconds(),
+		PeersLive:      g.mu.live,
+		PeersAnswered:  v.Used,
+		PeersAsked:     v.Asked,
+		WildPeers:      []WildPeer{},
+		WildSamples:    g.wildSamples.Load(),
 		LastPeerCheck:  g.mu.checked.UTC(),
 		StepsForward:   fwd,
 		StepsBackward:  back,
@@ -243,6 +294,10 @@ func (g *guard) status() ClockStatus {
 		if smp.Err == nil {
 			s.PeerOffsets[smp.Peer] = smp.Offset.Seconds()
 		}
+	}
+	for _, i := range v.Wild {
+		smp := g.mu.samples[i]
+		s.WildPeers = append(s.WildPeers, WildPeer{Node: g.mu.asked[i].Node, Admin: smp.Peer, OffsetSeconds: smp.Offset.Seconds()})
 	}
 	return s
 }

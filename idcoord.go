@@ -41,6 +41,7 @@ const (
 	DefaultMaxBackwardWait = snowflake.DefaultMaxBackwardWait
 	DefaultMaxDrift        = time.Second
 	DefaultPeerCheckEvery  = 30 * time.Second
+	DefaultPeerSample      = clockguard.DefaultSampleSize
 )
 
 // LargeRollback is what a running node does after its clock steps back
@@ -125,13 +126,18 @@ type Config struct {
 	// floor's wait comes on top: Start may take up to StartTimeout + Window +
 	// 2×MaxDrift.
 	StartTimeout time.Duration
-	// MaxDrift is the largest mean offset from the live peers' clocks the
-	// node starts and stays ready with. Peer samples whose round trip
-	// exceeds it are dropped. Two nodes' clocks are then within 2×MaxDrift,
-	// which every claim waits on top of Window.
+	// MaxDrift is the largest offset from the median of the sampled peers'
+	// clocks the node starts and stays ready with. Peer samples whose round
+	// trip exceeds it are dropped; samples further than it from the median
+	// are wild, reported and set apart. Two nodes' clocks are then within
+	// 2×MaxDrift, which every claim waits on top of Window.
 	MaxDrift time.Duration
 	// PeerCheckEvery is the period of the peer clock check while running.
 	PeerCheckEvery time.Duration
+	// PeerSample is how many live peers each peer clock check asks, drawn
+	// at random afresh each time. Zero means DefaultPeerSample (12); below
+	// 3, a single wild peer can sway the verdict (see package clockguard).
+	PeerSample int
 	// PeerProbe reads a peer's clock from its admin address. Nil means
 	// clockguard.HTTPProbe (GET http://<admin>/clock).
 	PeerProbe clockguard.PeerProbe
@@ -170,6 +176,7 @@ func DefaultConfig() Config {
 		StartTimeout:    DefaultStartTimeout,
 		MaxDrift:        DefaultMaxDrift,
 		PeerCheckEvery:  DefaultPeerCheckEvery,
+		PeerSample:      DefaultPeerSample,
 		PeerProbe:       clockguard.HTTPProbe(nil),
 		Monotonic:       clockguard.SystemMonotonic,
 		Logger:          zap.NewNop(),
@@ -209,6 +216,9 @@ func (c Config) withDefaults() Config {
 	if c.PeerProbe == nil {
 		c.PeerProbe = d.PeerProbe
 	}
+	if c.PeerSample == 0 {
+		c.PeerSample = d.PeerSample
+	}
 	if c.Monotonic == nil {
 		c.Monotonic = d.Monotonic
 	}
@@ -230,6 +240,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("idcoord: refresh period %s must be below the window %s", c.RefreshEvery, c.Window)
 	case c.StartTimeout < 0 || c.ReportEvery < 0 || c.MaxDrift < 0 || c.PeerCheckEvery < 0:
 		return errors.New("idcoord: negative durations are not allowed")
+	case c.PeerSample < 0:
+		return fmt.Errorf("idcoord: peer sample %d must be positive", c.PeerSample)
 	}
 	if err := c.LargeRollback.Validate(); err != nil {
 		return err

@@ -20,7 +20,7 @@ var (
 	descLeaseLeft  = prometheus.NewDesc("idcoord_lease_seconds_left", "Time to the lease deadline.", nil, nil)
 	descWAhead     = prometheus.NewDesc("idcoord_high_water_ahead_seconds", "How far the reserved window W is ahead of the clock.", nil, nil)
 	descPeerOffset = prometheus.NewDesc("idcoord_peer_clock_offset_seconds", "Last measured offset of a peer's clock (positive: peer ahead).", []string{"peer"}, nil)
-	descMeanOffset = prometheus.NewDesc("idcoord_peer_clock_mean_offset_seconds", "Mean offset of the peers that answered.", nil, nil)
+	descMeanOffset = prometheus.NewDesc("idcoord_peer_clock_mean_offset_seconds", "Mean offset of the sampled peers that answered, wild ones set apart.", nil, nil)
 	descSteps      = prometheus.NewDesc("idcoord_clock_steps_total", "Wall-clock steps seen against the monotonic clock.", []string{"direction"}, nil)
 	descRollbacks  = prometheus.NewDesc("idcoord_clock_rollbacks_total", "Backward steps too large to wait out, by how they were handled.", []string{"handling"}, nil)
 	descSeqWaits   = prometheus.NewDesc("idcoord_sequence_exhaustion_waits_total", "Waits for the next tick after a tick's sequence ran out.", nil, nil)
@@ -34,10 +34,20 @@ var (
 	descStoreErrs  = prometheus.NewDesc("idcoord_store_errors_total", "Store operations of the node that failed (unreachable, denied, unreadable record), by operation.", []string{"op"}, nil)
 )
 
+// The peer clock check's verdict, wild samples, and sample size.
+var (
+	descMedianOffset = prometheus.NewDesc("idcoord_peer_clock_median_offset_seconds", "Median offset of the sampled peers that answered: the verdict held to clock.max-drift.", nil, nil)
+	descWildSamples  = prometheus.NewDesc("idcoord_peer_clock_wild_samples_total", "Peer clock samples set apart as further than clock.max-drift from the median.", nil, nil)
+	descPeersChecked = prometheus.NewDesc("idcoord_peer_clock_peers", "Peers of the last clock check: live (drawn from), asked (the sample), answered.", []string{"set"}, nil)
+)
+
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descNotReady, descWorkerID, descLeaseLeft, descWAhead, descPeerOffset,
 		descMeanOffset, descSteps, descRollbacks, descSeqWaits, descWaits, descDrift, descCeiling,
 		descLayoutLeft, descLayoutEnd, descHeld, descCapacity, descStoreErrs} {
+		ch <- d
+	}
+	for _, d := range []*prometheus.Desc{descMedianOffset, descWildSamples, descPeersChecked} {
 		ch <- d
 	}
 }
@@ -61,6 +71,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descPeerOffset, off, peer)
 	}
 	gauge(descMeanOffset, s.Clock.MeanOffset)
+	gauge(descMedianOffset, s.Clock.MedianOffset)
+	counter(descWildSamples, s.Clock.WildSamples)
+	gauge(descPeersChecked, float64(s.Clock.PeersLive), "live")
+	gauge(descPeersChecked, float64(s.Clock.PeersAsked), "asked")
+	gauge(descPeersChecked, float64(s.Clock.PeersAnswered), "answered")
 	counter(descSteps, s.Clock.StepsForward, "forward")
 	counter(descSteps, s.Clock.StepsBackward, "backward")
 	counter(descRollbacks, s.Clock.FreshWorkerIDs, "fresh_worker_id")

@@ -81,6 +81,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		monotonic:       cfg.Monotonic,
 		window:          cfg.Window,
 		maxDrift:        cfg.MaxDrift,
+		sample:          cfg.PeerSample,
 		maxBackwardWait: cfg.MaxBackwardWait,
 		self:            cfg.Node,
 		peers:           cfg.Backend,

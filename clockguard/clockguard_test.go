@@ -70,8 +70,8 @@ func TestJudge(t *testing.T) {
 		{"no peers", nil, time.Second, 0, 0, ""},
 		{"all silent", []clockguard.Sample{{Err: boom}}, time.Second, 0, 0, ""},
 		{"within", []clockguard.Sample{{Offset: 300 * time.Millisecond}, {Offset: -100 * time.Millisecond}}, time.Second, 100 * time.Millisecond, 2, ""},
-		{"peers ahead", []clockguard.Sample{{Offset: 5 * time.Second}, {Offset: 5 * time.Second}, {Err: boom}}, time.Second, 5 * time.Second, 2, "5s behind the mean of 2 peers"},
-		{"peers behind", []clockguard.Sample{{Offset: -5 * time.Second}}, time.Second, -5 * time.Second, 1, "5s ahead of the mean of 1 peers"},
+		{"peers ahead", []clockguard.Sample{{Offset: 5 * time.Second}, {Offset: 5 * time.Second}, {Err: boom}}, time.Second, 5 * time.Second, 2, "5s behind the median of 2 peers"},
+		{"peers behind", []clockguard.Sample{{Offset: -5 * time.Second}}, time.Second, -5 * time.Second, 1, "5s ahead of the median of 1 peers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

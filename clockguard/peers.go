@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 )
 
 // Errors of this package.
 var (
-	// ErrDrift: the clock is further from the mean of the peers than allowed.
+	// ErrDrift: the clock is further from the median of the sampled peers
+	// than allowed.
 	ErrDrift = errors.New("clockguard: clock drifts from its peers")
 	// ErrBadClockReply: a peer's /clock answer could not be read.
 	ErrBadClockReply = errors.New("clockguard: bad /clock reply")
@@ -29,7 +32,7 @@ type Sample struct {
 	Offset time.Duration `json:"offset_ns"`
 	RTT    time.Duration `json:"rtt_ns"`
 	// Err is why the sample is unusable: no answer, or a round trip over the
-	// tolerance. Unusable samples do not count towards the mean.
+	// tolerance. Unusable samples do not count towards the verdict.
 	Err error `json:"-"`
 }
 
@@ -64,43 +67,103 @@ func Measure(ctx context.Context, clock WallClock, probe PeerProbe, peers []stri
 	return out
 }
 
-// Verdict is what a set of samples says about the local clock.
+// Verdict is what a set of samples says about the local clock. The median is
+// the verdict; the mean is kept for reports.
 type Verdict struct {
-	// Mean offset of the usable samples: positive means the peers are ahead.
+	// Median offset of the usable samples: positive means the peers are
+	// ahead. With an even count it is halfway between the middle two.
+	Median time.Duration
+	// Mean offset of the usable samples that are not wild (of all of them
+	// when every one is wild, or when no limit was given).
 	Mean time.Duration
 	// Used is the number of usable samples; Asked the number of peers asked.
 	Used, Asked int
+	// Wild are the indexes, among the samples judged, of the usable samples
+	// further than the limit from the median. They are reported, and do not
+	// sway the verdict.
+	Wild []int
 }
 
-// Judge averages the usable samples.
-func Judge(samples []Sample) Verdict {
+// Agreeing is the number of usable samples within the limit of the median.
+func (v Verdict) Agreeing() int { return v.Used - len(v.Wild) }
+
+// Judge returns the median and the mean of the usable samples, with no
+// limit: no sample is wild.
+func Judge(samples []Sample) Verdict { return judge(samples, -1) }
+
+// JudgeWithin returns the median of the usable samples, and sets apart as
+// wild those further than maxDrift from it; Mean is that of the rest.
+func JudgeWithin(samples []Sample, maxDrift time.Duration) Verdict {
+	return judge(samples, max(maxDrift, 0))
+}
+
+// judge is Judge with a limit, or none when limit is negative.
+func judge(samples []Sample, limit time.Duration) Verdict {
 	v := Verdict{Asked: len(samples)}
-	var sum time.Duration
+	offsets := make([]time.Duration, 0, len(samples))
 	for _, s := range samples {
 		if s.Err == nil {
-			sum += s.Offset
-			v.Used++
+			offsets = append(offsets, s.Offset)
 		}
 	}
-	if v.Used > 0 {
-		v.Mean = sum / time.Duration(v.Used)
+	v.Used = len(offsets)
+	if v.Used == 0 {
+		return v
+	}
+	slices.Sort(offsets)
+	mid := v.Used / 2
+	v.Median = offsets[mid]
+	if v.Used%2 == 0 {
+		lo, hi := offsets[mid-1], offsets[mid]
+		v.Median = lo/2 + hi/2 + (lo%2+hi%2)/2 // no overflow at the extremes
+	}
+	// Sums and distances in float64: a peer's clock may be centuries off,
+	// and time.Duration would overflow.
+	var sum, all float64
+	kept := 0
+	for i, s := range samples {
+		if s.Err != nil {
+			continue
+		}
+		all += float64(s.Offset)
+		if limit >= 0 && math.Abs(float64(s.Offset)-float64(v.Median)) > float64(limit) {
+			v.Wild = append(v.Wild, i)
+			continue
+		}
+		sum += float64(s.Offset)
+		kept++
+	}
+	v.Mean = durationOf(all / float64(v.Used))
+	if kept > 0 {
+		v.Mean = durationOf(sum / float64(kept))
 	}
 	return v
 }
 
-// Check returns an error wrapping ErrDrift when the mean offset exceeds
+// durationOf converts nanoseconds to a Duration, saturating at its bounds.
+func durationOf(ns float64) time.Duration {
+	switch {
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(ns)
+}
+
+// Check returns an error wrapping ErrDrift when the median offset exceeds
 // maxDrift in either direction; nil when it does not, or when no peer
 // answered (the check is then skipped: Used == 0).
 func (v Verdict) Check(maxDrift time.Duration) error {
-	if v.Used == 0 || v.Mean.Abs() <= maxDrift {
+	if v.Used == 0 || v.Median.Abs() <= maxDrift {
 		return nil
 	}
 	dir := "behind"
-	if v.Mean < 0 {
+	if v.Median < 0 {
 		dir = "ahead of"
 	}
-	return fmt.Errorf("%w: this clock is %s %s the mean of %d peers (clock.max-drift %s)",
-		ErrDrift, v.Mean.Abs().Round(time.Millisecond), dir, v.Used, maxDrift)
+	return fmt.Errorf("%w: this clock is %s %s the median of %d peers (clock.max-drift %s)",
+		ErrDrift, v.Median.Abs().Round(time.Millisecond), dir, v.Used, maxDrift)
 }
 
 // HTTPProbe returns a PeerProbe that reads http://addr/clock, which answers

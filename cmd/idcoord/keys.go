@@ -168,7 +168,7 @@ var keys = []key{
 		show:  func(s *settings) any { return s.DatacenterID }},
 
 	{name: "clock.max-drift", typ: "duration", def: durationText(idcoord.DefaultMaxDrift),
-		usage: "largest offset allowed between this clock and the mean of the peers' clocks",
+		usage: "largest offset allowed between this clock and the median of a sample of the live peers' clocks",
 		show:  func(s *settings) any { return s.Clock.MaxDrift.String() }},
 	{name: "clock.max-backward-wait", typ: "duration", def: durationText(idcoord.DefaultMaxBackwardWait),
 		usage: "largest backward clock step that is waited out (0: none is)",

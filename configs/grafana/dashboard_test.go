@@ -196,7 +196,7 @@ var watched = []string{
 	"idcoord_lease_seconds_left",
 	"idcoord_high_water_ahead_seconds",
 	"idcoord_peer_clock_offset_seconds",
-	"idcoord_peer_clock_mean_offset_seconds",
+	"idcoord_peer_clock_median_offset_seconds",
 	"idcoord_cluster_worker_ids_held",
 	"idcoord_cluster_worker_ids_capacity",
 	"idcoord_sidecar_request_duration_seconds_bucket",
