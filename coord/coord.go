@@ -82,6 +82,12 @@ type Claim struct {
 	MaxWorkerID int64
 	// Reserved WorkerIDs are never handed out.
 	Reserved []int64
+	// Sticky is the WorkerID of the node's last clock report, for a caller
+	// that read the report already (see LastWorkerID): the backend then
+	// does not read leaf_forever/<node> a second time. 0, the zero value,
+	// means not read: the backend reads it. -1 means the node has no
+	// report that can be read.
+	Sticky int64
 }
 
 // Backend is a coordination store. Implementations are safe for concurrent

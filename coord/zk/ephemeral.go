@@ -17,7 +17,7 @@ import (
 // from a hash of the node name. After three taken candidates it lists the
 // held WorkerIDs once and tries only free ones.
 func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, error) {
-	sticky, err := coord.LastWorkerID(ctx, b, c.Node)
+	sticky, err := coord.LastWorkerID(ctx, b, c)
 	if err != nil {
 		return nil, err
 	}
