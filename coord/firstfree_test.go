@@ -16,8 +16,8 @@ import (
 type store struct {
 	held     map[int64]bool
 	bad      map[int64]bool // their W cannot be read
-	heldErr  error // returned by the listing
-	tryErr   error // returned by every claim
+	heldErr  error          // returned by the listing
+	tryErr   error          // returned by every claim
 	listings int
 	offered  []int64
 }
