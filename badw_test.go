@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idcoord/idcoord/coord/etcd"
@@ -68,4 +69,40 @@ func TestFencedNodeMovesOnFromBadW(t *testing.T) {
 	if _, err := n.NextID(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBadRecordMetric: a node named pod-0 prefers WorkerId 1, whose W is
+// not JSON. It serves under another one, and its collector counts the
+// record skipped in idcoord_store_bad_records_total.
+func TestBadRecordMetric(t *testing.T) {
+	srv := etcdtest.StartEmbedded(t)
+	ctx := testproc.Context(t)
+	o := nodeOpts{endpoint: srv.Endpoints()[0], cluster: clusterOf(t), name: "pod-0", layout: scarce}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if _, err := cli.Put(ctx, etcd.Prefix(o.cluster)+"hw/1", "not json"); err != nil {
+		t.Fatal(err)
+	}
+	n := mustStart(t, o)
+	if wid := n.Status().WorkerID; wid == 1 {
+		t.Fatalf("serving under WorkerId 1, whose W is not JSON")
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(n.Collector())
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "idcoord_store_bad_records_total" {
+			if got := f.GetMetric()[0].GetCounter().GetValue(); got != 1 {
+				t.Fatalf("idcoord_store_bad_records_total = %v, want 1", got)
+			}
+			return
+		}
+	}
+	t.Fatal("no idcoord_store_bad_records_total")
 }

@@ -2,6 +2,8 @@ package idcoord
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 var reasons = []string{ReasonAcquiring, ReasonNoWorkerID, ReasonStoreUnreachable, ReasonLeaseLost, ReasonLeaseDeadline,
@@ -27,11 +29,12 @@ var (
 	descWaits      = prometheus.NewDesc("idcoord_clock_rollback_waits_total", "Small backward steps waited out.", nil, nil)
 	descDrift      = prometheus.NewDesc("idcoord_clock_drift_refusals_total", "Peer checks that found the clock over clock.max-drift.", nil, nil)
 	descCeiling    = prometheus.NewDesc("idcoord_window_refusals_total", "Requests refused because the clock passed W.", nil, nil)
+	descBadRecords = prometheus.NewDesc("idcoord_store_bad_records_total", "WorkerIds skipped while acquiring over a store record that needs an operator (a W that cannot be read, a holder record that never expires).", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descNotReady, descWorkerID, descLeaseLeft, descWAhead, descPeerOffset,
-		descMeanOffset, descSteps, descRollbacks, descSeqWaits, descWaits, descDrift, descCeiling} {
+		descMeanOffset, descSteps, descRollbacks, descSeqWaits, descWaits, descDrift, descCeiling, descBadRecords} {
 		ch <- d
 	}
 }
@@ -63,6 +66,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descWaits, s.Generator.RollbackWaits)
 	counter(descDrift, s.Clock.DriftRefusals)
 	counter(descCeiling, s.Generator.CeilingHits)
+	if b, ok := c.n.cfg.Backend.(coord.BadRecordCounter); ok {
+		counter(descBadRecords, b.BadRecords())
+	}
 }
 
 func boolFloat(b bool) float64 {
