@@ -1,7 +1,6 @@
 package etcd_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -100,9 +99,32 @@ func TestBadRecordsSkipped(t *testing.T) {
 		t.Fatal("the stuck workers/3 was deleted; only an operator may clear it")
 	}
 
-	// Once an operator clears the stuck key, its WorkerId is free again.
-	if _, err := cli.Delete(context.Background(), prefix+"workers/3"); err != nil {
+	// What an operator sees: the stuck holder record and the bad W records.
+	rows, err := last.Holdings(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	seen := map[int64]coord.Holding{}
+	for _, h := range rows {
+		seen[h.WorkerID] = h
+	}
+	if h := seen[3]; !h.Stuck || !h.Live || h.Node != "by-hand" {
+		t.Errorf("Holdings row of WorkerId 3 = %+v, want Stuck, Live, by-hand", h)
+	}
+	for _, wid := range []int64{1, 2} {
+		if h := seen[wid]; !strings.Contains(h.Bad, fmt.Sprintf("hw/%d", wid)) || h.Stuck {
+			t.Errorf("Holdings row of WorkerId %d = %+v, want Bad naming hw/%d", wid, h, wid)
+		}
+	}
+	for _, wid := range []int64{4, 5, 6} {
+		if h := seen[wid]; h.Stuck || h.Bad != "" || !h.Live {
+			t.Errorf("Holdings row of WorkerId %d = %+v, want live and not stuck", wid, h)
+		}
+	}
+
+	// Once an operator clears the stuck key, its WorkerId is free again.
+	if holder, err := last.Revoke(ctx, 3); err != nil || holder != "by-hand" {
+		t.Fatalf("Revoke(3) = %q, %v", holder, err)
 	}
 	l, err := last.Acquire(ctx, claim("last"))
 	if err != nil {
