@@ -95,7 +95,9 @@ type Claim struct {
 type Backend interface {
 	// Acquire claims a WorkerID for c and returns the Lease that holds it.
 	// The returned lease's HighWater is the W read in the same step as the
-	// claim. Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable,
+	// claim. A WorkerID whose records need an operator is skipped (see
+	// Skipped); an exhaustion that skipped some wraps ErrBadRecord too.
+	// Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable,
 	// ErrClosed (after Close) or ctx's error. c.Node must not be live through another lease or session: the
 	// claim is refused with ErrNodeLive, so that one node name is one
 	// process.
