@@ -74,6 +74,10 @@ func TestLeaseStuckAndBadRecords(t *testing.T) {
 		t.Errorf("table row of WorkerId 4 %q does not say BAD RECORD", rows["4"])
 	}
 
+	if show := run("lease", "show", "3"); !strings.Contains(show, "STUCK WorkerId 3:") {
+		t.Errorf("lease show 3 does not say it is stuck:\n%s", show)
+	}
+
 	if out := run("lease", "revoke", "3"); !strings.Contains(out, "would clear the stuck holder record of WorkerId 3") {
 		t.Errorf("lease revoke 3 without --yes: %q", out)
 	}
