@@ -99,27 +99,20 @@ func (l *liveName) check(err error, now time.Time) error {
 // WorkerID whose W lies behind the clock, and does not wait for the node's
 // own history, because IDs under another WorkerID cannot collide with it.
 func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
+	// The one read of leaf_forever/<node> per claim: its WorkerID is the
+	// sticky one (passed to the backend as Claim.Sticky, which then does
+	// not read it again), its time a floor (below).
 	report, hasReport, err := n.cfg.Backend.LastReport(ctx, n.cfg.Node)
 	n.storeErrs.note(opAcquire, err)
 	if err != nil && !errors.Is(err, coord.ErrBadRecord) {
 		return nil, err
 	}
-	lease, err := n.cfg.Backend.Acquire(ctx, n.claim)
+	lease, err := n.claimGoodW(ctx, report, hasReport)
 	n.storeErrs.note(opAcquire, err)
 	if err != nil {
 		return nil, err
 	}
 	floor := lease.HighWater()
-	// W is the floor of everything this holder issues: one no holder of
-	// this layout can have written (before its epoch, past its lifetime)
-	// means the true W was lost, and serving above it could repeat IDs.
-	// The backend checked what holds under every layout; this adds ours.
-	if !floor.IsZero() {
-		bounds := coord.HighWaterBounds{Epoch: n.layout.Epoch, End: n.layout.End()}
-		if err := coord.CheckHighWater(fmt.Sprintf("W of WorkerId %d", lease.WorkerID()), floor.UnixMilli(), bounds); err != nil {
-			return n.giveBack(ctx, lease, err)
-		}
-	}
 	// This node's own last W under this WorkerID, kept outside the store:
 	// a store restored from an older backup may hand back a W below IDs
 	// this node issued. A floor only (see localHistory).
@@ -175,6 +168,45 @@ func (n *Node) acquire(ctx context.Context, fresh bool) (*holding, error) {
 	}
 	n.log.Info("serving", zap.Int64("worker-id", lease.WorkerID()), zap.Time("floor", floor), zap.Time("high-water", w))
 	return &holding{lease: lease, gen: gen, floor: floor, since: time.Now()}, nil
+}
+
+// claimGoodW claims a WorkerID whose W this node's layout can have. W is
+// the floor of everything this holder issues: one no holder of this layout
+// can have written (before its epoch, past its lifetime) means the true W
+// was lost, and serving above it could repeat IDs. The backend checked what
+// holds under every layout; this adds ours. A refused WorkerID is given
+// back and left out of this node's claims for badWPause (see badWorkers),
+// and the claim goes on with another, up to badWTries claims.
+func (n *Node) claimGoodW(ctx context.Context, report coord.Report, hasReport bool) (coord.Lease, error) {
+	bounds := coord.HighWaterBounds{Epoch: n.layout.Epoch, End: n.layout.End()}
+	var refused error
+	for range badWTries {
+		c, out := n.badW.claim(n.claim, time.Now())
+		c.Sticky = -1
+		if hasReport && report.WorkerID > 0 {
+			c.Sticky = report.WorkerID
+		}
+		lease, err := n.cfg.Backend.Acquire(ctx, c)
+		if errors.Is(err, coord.ErrNoFreeWorker) && len(out) > 0 {
+			return nil, n.badW.explain(err, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+		floor := lease.HighWater()
+		if floor.IsZero() {
+			return lease, nil
+		}
+		refused = coord.CheckHighWater(fmt.Sprintf("W of WorkerId %d", lease.WorkerID()), floor.UnixMilli(), bounds)
+		if refused == nil {
+			return lease, nil
+		}
+		n.log.Warn("leaving out a WorkerId whose W this layout cannot have", zap.Int64("worker-id", lease.WorkerID()),
+			zap.Duration("for", badWPause), zap.Error(refused))
+		n.badW.add(lease.WorkerID(), refused, time.Now())
+		n.giveBack(ctx, lease, nil) //nolint:errcheck // refused is the error that matters
+	}
+	return nil, refused
 }
 
 // giveBack releases a lease that acquire claimed but will not serve from,

@@ -2,6 +2,8 @@ package idcoord
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 var reasons = []string{ReasonAcquiring, ReasonNoWorkerID, ReasonStoreUnreachable, ReasonLeaseLost, ReasonLeaseDeadline,
@@ -32,6 +34,7 @@ var (
 	descHeld       = prometheus.NewDesc("idcoord_cluster_worker_ids_held", "WorkerIds the cluster's live nodes hold, as of the last peer listing.", nil, nil)
 	descCapacity   = prometheus.NewDesc("idcoord_cluster_worker_ids_capacity", "WorkerIds the layout can hand out: its range less the reserved ones.", nil, nil)
 	descStoreErrs  = prometheus.NewDesc("idcoord_store_errors_total", "Store operations of the node that failed (unreachable, denied, unreadable record), by operation.", []string{"op"}, nil)
+	descBadRecords = prometheus.NewDesc("idcoord_store_bad_records_total", "WorkerIds skipped while acquiring over a store record that needs an operator (a W that cannot be read, a holder record that never expires).", nil, nil)
 )
 
 // The peer clock check's verdict, wild samples, and sample size.
@@ -44,7 +47,7 @@ var (
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descNotReady, descWorkerID, descLeaseLeft, descWAhead, descPeerOffset,
 		descMeanOffset, descSteps, descRollbacks, descSeqWaits, descWaits, descDrift, descCeiling,
-		descLayoutLeft, descLayoutEnd, descHeld, descCapacity, descStoreErrs} {
+		descLayoutLeft, descLayoutEnd, descHeld, descCapacity, descStoreErrs, descBadRecords} {
 		ch <- d
 	}
 	for _, d := range []*prometheus.Desc{descMedianOffset, descWildSamples, descPeersChecked} {
@@ -90,6 +93,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCapacity, float64(s.WorkerIDs.Capacity))
 	for _, op := range storeOpNames {
 		counter(descStoreErrs, s.StoreErrors[op], op)
+	}
+	if b, ok := c.n.cfg.Backend.(coord.BadRecordCounter); ok {
+		counter(descBadRecords, b.BadRecords())
 	}
 }
 

@@ -30,6 +30,7 @@ type Node struct {
 	history    *localHistory      // nil: none kept
 	rollback   chan struct{}      // a large clock rollback was seen
 	freshTried time.Time          // last look for a fresh WorkerId; run's goroutine only
+	badW       badWorkers         // WorkerIds whose W this node refused lately
 	waitedTick int64              // last tick a wait for the clock was logged for (clock.large-rollback: wait); run's goroutine only
 	segments   *segment.Allocator // nil: the store keeps no segments
 	stop       context.CancelFunc

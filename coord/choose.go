@@ -50,11 +50,16 @@ func Candidates(c Claim, sticky int64) iter.Seq[int64] {
 	}
 }
 
-// LastWorkerID returns the WorkerID of node's last clock report in b, the
-// sticky candidate to pass to Candidates and FirstFree, or -1 when node has
-// no report or its report cannot be decoded.
-func LastWorkerID(ctx context.Context, b Backend, node string) (int64, error) {
-	r, ok, err := b.LastReport(ctx, node)
+// LastWorkerID returns the WorkerID of c.Node's last clock report in b, the
+// sticky candidate to pass to Candidates and FirstFree, or -1 when the node
+// has no report or its report cannot be decoded. When the caller read the
+// report already (c.Sticky is not 0), it returns c.Sticky and reads
+// nothing.
+func LastWorkerID(ctx context.Context, b Backend, c Claim) (int64, error) {
+	if c.Sticky != 0 {
+		return c.Sticky, nil
+	}
+	r, ok, err := b.LastReport(ctx, c.Node)
 	if err != nil && !errors.Is(err, ErrBadRecord) {
 		return -1, err
 	}
@@ -70,8 +75,12 @@ func LastWorkerID(ctx context.Context, b Backend, node string) (int64, error) {
 // WorkerID. Once three offered candidates have turned out taken, FirstFree
 // lists the held WorkerIDs once with held and offers only the others, so a
 // nearly full range costs one listing rather than a failed claim per holder.
-// When no candidate is left it returns NoFreeWorkerError(cluster, c, number
-// held). An error from try or held ends the search and is returned as it is.
+//
+// An error from try that wraps ErrBadRecord skips that WorkerID (see
+// Skipped): the search goes on with the next candidate. The backend logs
+// and counts it in try; FirstFree keeps it for the exhaustion error. When no
+// candidate is left it returns NoFreeWorkerError(cluster, c, held, skipped).
+// Any other error from try or held ends the search and is returned as it is.
 func FirstFree[L any](ctx context.Context, cluster string, c Claim, sticky int64,
 	held func(context.Context) (map[int64]bool, error),
 	try func(ctx context.Context, wid int64) (L, bool, error),
@@ -79,6 +88,7 @@ func FirstFree[L any](ctx context.Context, cluster string, c Claim, sticky int64
 	var none L
 	var taken map[int64]bool // listed once the preferred candidates are taken
 	var err error
+	var skipped []Skipped
 	offered := 0
 	for wid := range Candidates(c, sticky) {
 		if taken == nil && offered >= 3 {
@@ -91,6 +101,10 @@ func FirstFree[L any](ctx context.Context, cluster string, c Claim, sticky int64
 		}
 		offered++
 		l, ok, err := try(ctx, wid)
+		if errors.Is(err, ErrBadRecord) {
+			skipped = append(skipped, Skipped{WorkerID: wid, Err: err})
+			continue
+		}
 		if err != nil {
 			return none, err
 		}
@@ -103,7 +117,7 @@ func FirstFree[L any](ctx context.Context, cluster string, c Claim, sticky int64
 			return none, err
 		}
 	}
-	return none, NoFreeWorkerError(cluster, c, len(taken))
+	return none, NoFreeWorkerError(cluster, c, taken, skipped)
 }
 
 // ordinal returns n for a name that ends in "-<n>", as StatefulSet pods do.

@@ -82,6 +82,12 @@ type Claim struct {
 	MaxWorkerID int64
 	// Reserved WorkerIDs are never handed out.
 	Reserved []int64
+	// Sticky is the WorkerID of the node's last clock report, for a caller
+	// that read the report already (see LastWorkerID): the backend then
+	// does not read leaf_forever/<node> a second time. 0, the zero value,
+	// means not read: the backend reads it. -1 means the node has no
+	// report that can be read.
+	Sticky int64
 }
 
 // Backend is a coordination store. Implementations are safe for concurrent
@@ -89,7 +95,9 @@ type Claim struct {
 type Backend interface {
 	// Acquire claims a WorkerID for c and returns the Lease that holds it.
 	// The returned lease's HighWater is the W read in the same step as the
-	// claim. Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable,
+	// claim. A WorkerID whose records need an operator is skipped (see
+	// Skipped); an exhaustion that skipped some wraps ErrBadRecord too.
+	// Errors wrap ErrNoFreeWorker, ErrNodeLive, ErrUnreachable,
 	// ErrClosed (after Close) or ctx's error. c.Node must not be live through another lease or session: the
 	// claim is refused with ErrNodeLive, so that one node name is one
 	// process.

@@ -3,6 +3,7 @@ package coord_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +15,9 @@ import (
 // it was asked.
 type store struct {
 	held     map[int64]bool
-	heldErr  error // returned by the listing
-	tryErr   error // returned by every claim
+	bad      map[int64]bool // their W cannot be read
+	heldErr  error          // returned by the listing
+	tryErr   error          // returned by every claim
 	listings int
 	offered  []int64
 }
@@ -32,6 +34,9 @@ func (s *store) try(_ context.Context, wid int64) (int64, bool, error) {
 	s.offered = append(s.offered, wid)
 	if s.tryErr != nil {
 		return 0, false, s.tryErr
+	}
+	if s.bad[wid] {
+		return 0, false, fmt.Errorf("%w: hw/%d", coord.ErrBadRecord, wid)
 	}
 	if s.held[wid] {
 		return 0, false, nil
@@ -53,6 +58,7 @@ func TestFirstFree(t *testing.T) {
 	}
 	errStore := errors.New("store fault")
 	last := order[len(order)-1]
+	afterFive := slices.Collect(coord.Candidates(wide, 5))[1]
 
 	tests := []struct {
 		name         string
@@ -84,6 +90,17 @@ func TestFirstFree(t *testing.T) {
 			name: "fewer than three candidates, all held", claim: coord.Claim{Node: "web", MaxWorkerID: 2, Reserved: []int64{0}}, sticky: -1,
 			store: &store{held: map[int64]bool{1: true, 2: true}}, wantErr: coord.ErrNoFreeWorker, wantText: "1..2 (0 is never handed out), 2 held",
 			wantOffered: slices.Collect(coord.Candidates(coord.Claim{Node: "web", MaxWorkerID: 2}, -1)), wantListings: 1,
+		},
+		{
+			name: "bad sticky skipped", claim: wide, sticky: 5,
+			store: &store{held: map[int64]bool{}, bad: map[int64]bool{5: true}}, want: afterFive,
+			wantOffered: []int64{5, afterFive},
+		},
+		{
+			name: "every WorkerId bad or held", claim: wide, sticky: -1,
+			store:   &store{held: allBut(order[1], order[4]), bad: map[int64]bool{order[1]: true, order[4]: true}},
+			wantErr: coord.ErrBadRecord, wantText: fmt.Sprintf("5 held, 2 skipped over a bad record (coord: bad record in store: hw/%d)", order[1]),
+			wantOffered: []int64{order[0], order[1], order[2], order[4]}, wantListings: 1,
 		},
 		{
 			name: "claim error ends the search", claim: wide, sticky: 5,

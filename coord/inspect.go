@@ -47,6 +47,15 @@ type Holding struct {
 	// LastReport is Node's last clock report (leaf_forever/<node>) when it
 	// was made under this WorkerID; nil otherwise.
 	LastReport *Report
+	// Stuck is true for a holder record that nothing will remove (on etcd
+	// under no lease, on ZooKeeper not ephemeral): acquisitions skip its
+	// WorkerID (see coord.Skipped) until Revoke clears it. Live is true
+	// too.
+	Stuck bool
+	// Bad is why the WorkerID's W record cannot be read, naming the
+	// record; empty when it can. Acquisitions skip the WorkerID until an
+	// operator repairs the record.
+	Bad string
 }
 
 // ReportAge is how old the last clock report is at now, and false when
@@ -63,7 +72,9 @@ func (h Holding) ReportAge(now time.Time) (time.Duration, bool) {
 type Inspector interface {
 	// Holdings lists one Holding per WorkerID held now or held before (it
 	// has a W record, or a node's last clock report names it), sorted by
-	// WorkerID. Records that cannot be decoded are logged and left out.
+	// WorkerID. A stuck holder record is listed (Stuck) even when it
+	// cannot be decoded, and so is a W record that cannot be (Bad); other
+	// records that cannot be decoded are logged and left out.
 	// Errors wrap ErrUnreachable or ctx's error.
 	Holdings(ctx context.Context) ([]Holding, error)
 	// History returns node's clock reports from leaf_forever/<node>, newest
@@ -89,6 +100,7 @@ type Mark struct {
 	WorkerID int64
 	W        time.Time
 	Holder   string
+	Bad      string // why the W record cannot be read (Holding.Bad); W and Holder are then zero
 }
 
 // MergeHoldings joins what a backend read for Holdings into one Holding per
@@ -117,7 +129,7 @@ func MergeHoldings(live []Holding, marks []Mark, reports map[string]Report) []Ho
 	}
 	for _, m := range marks {
 		h := row(m.WorkerID)
-		h.HighWater = m.W
+		h.HighWater, h.Bad = m.W, m.Bad
 		if h.Node == "" {
 			h.Node = m.Holder
 		}

@@ -31,6 +31,11 @@ type leaseSummary struct {
 	Free     int64  `json:"free" yaml:"free"`
 	Reserved int64  `json:"reserved" yaml:"reserved"`
 	Range    string `json:"range" yaml:"range"`
+	// Stuck and Bad count the WorkerIds no node can take until an
+	// operator acts: a stuck holder record (counted in Used too), a W
+	// record that cannot be read.
+	Stuck int64 `json:"stuck" yaml:"stuck"`
+	Bad   int64 `json:"bad" yaml:"bad"`
 }
 
 func newLeaseListCommand(cfg *config) *cobra.Command {
@@ -45,6 +50,11 @@ time left on its lease (etcd) or whether a session holds it (ZooKeeper),
 the stored W and how far it is ahead of this machine's clock, and the age
 of the node's last clock report. A summary follows: WorkerIds used, free
 and reserved out of the layout's 1..max (WorkerId 0 is never handed out).
+Then one line per WorkerId no node can take until an operator acts: STUCK
+in the LEASE column is a holder record that never expires (etcd: under no
+lease; ZooKeeper: not ephemeral), which lease revoke WORKERID --yes clears;
+BAD RECORD in the W column is a W record that cannot be read. Nodes skip
+both and take another WorkerId; idcoord never deletes either by itself.
 A line above the table gives the cluster's layout, as its first node
 stored it, with its datacenter when the layout has a datacenter field
 (a cluster is one datacenter; other regions' clusters hand out the same
@@ -60,8 +70,8 @@ it; when that is not the mode zk.mode names, a warning says so.
   {"holders": [{"worker_id", "node", "admin", "live", "held_since",
     "lease_left_seconds", "session", "high_water", "high_water_ahead_seconds",
     "last_report": {"time", "timestamp", "worker_id", "admin"},
-    "last_report_age_seconds"}, ...],
-   "summary": {"used", "free", "reserved", "range": "1..1023"},
+    "last_report_age_seconds", "stuck", "bad_record"}, ...],
+   "summary": {"used", "free", "reserved", "range": "1..1023", "stuck", "bad"},
    "layout": {"time_bits", "time_unit", "worker_bits", "sequence_bits",
     "epoch", "datacenter_bits", "datacenter_id"}}
 Fields that do not apply are null.`,
@@ -125,6 +135,12 @@ func summarize(s *settings, rows []coord.Holding) leaseSummary {
 		if h.Live && h.WorkerID >= 1 && h.WorkerID <= maxID {
 			used[h.WorkerID] = true
 		}
+		if h.Stuck {
+			sum.Stuck++
+		}
+		if h.Bad != "" {
+			sum.Bad++
+		}
 	}
 	sum.Used = int64(len(used))
 	for _, r := range s.Reserved {
@@ -160,6 +176,29 @@ func writeLeaseList(w io.Writer, format string, lay clusterLayout, rows []coord.
 	if lay.stored && lay.record.DatacenterBits > 0 {
 		dc = fmt.Sprintf(" in datacenter %d", lay.record.DatacenterID)
 	}
-	_, err := fmt.Fprintf(w, "\n%d used, %d free, %d reserved of WorkerIds %s%s\n", sum.Used, sum.Free, sum.Reserved, sum.Range, dc)
-	return err
+	if _, err := fmt.Fprintf(w, "\n%d used, %d free, %d reserved of WorkerIds %s%s\n", sum.Used, sum.Free, sum.Reserved, sum.Range, dc); err != nil {
+		return err
+	}
+	return writeNeedsOperator(w, rows)
+}
+
+// writeNeedsOperator prints one line per WorkerId that no node can take
+// until an operator acts, and what to do. Nothing is cleared on its own:
+// a record idcoord did not write is for an operator to judge.
+func writeNeedsOperator(w io.Writer, rows []coord.Holding) error {
+	for _, h := range rows {
+		var err error
+		switch {
+		case h.Stuck:
+			_, err = fmt.Fprintf(w, "STUCK WorkerId %d: its holder record never expires (no lease or session ends it); "+
+				"check who wrote it, then clear it with: idcoord lease revoke %d --yes\n", h.WorkerID, h.WorkerID)
+		case h.Bad != "":
+			_, err = fmt.Fprintf(w, "BAD RECORD WorkerId %d: %s; nodes skip this WorkerId until the record is repaired "+
+				"(see \"The store at scale\" in the README)\n", h.WorkerID, h.Bad)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

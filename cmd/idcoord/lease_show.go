@@ -138,6 +138,9 @@ func writeLeaseShow(w io.Writer, format string, h coord.Holding, history []coord
 	if err := table(w, lines); err != nil {
 		return err
 	}
+	if err := writeNeedsOperator(w, []coord.Holding{h}); err != nil {
+		return err
+	}
 	if _, err := fmt.Fprintf(w, "\nClock reports of %s, newest first:\n", orDash(h.Node)); err != nil {
 		return err
 	}

@@ -33,11 +33,13 @@ type holderJSON struct {
 	HighWaterAheadSeconds *float64    `json:"high_water_ahead_seconds"`
 	LastReport            *reportJSON `json:"last_report"`
 	LastReportAgeSeconds  *float64    `json:"last_report_age_seconds"`
+	Stuck                 bool        `json:"stuck"`
+	BadRecord             *string     `json:"bad_record"`
 }
 
 // holderKeys are the keys every holder object has, null or not.
 var holderKeys = []string{"worker_id", "node", "admin", "live", "held_since", "lease_left_seconds", "session",
-	"high_water", "high_water_ahead_seconds", "last_report", "last_report_age_seconds"}
+	"high_water", "high_water_ahead_seconds", "last_report", "last_report_age_seconds", "stuck", "bad_record"}
 
 type reportJSON struct {
 	Time      time.Time `json:"time"`
@@ -51,6 +53,8 @@ type summaryJSON struct {
 	Free     int64  `json:"free"`
 	Reserved int64  `json:"reserved"`
 	Range    string `json:"range"`
+	Stuck    int64  `json:"stuck"`
+	Bad      int64  `json:"bad"`
 }
 
 type lsJSON struct {
@@ -83,6 +87,7 @@ type revokeJSON struct {
 	WorkerID int64  `json:"worker_id"`
 	Node     string `json:"node"`
 	Revoked  bool   `json:"revoked"`
+	Stuck    bool   `json:"stuck"`
 	Message  string `json:"message"`
 }
 

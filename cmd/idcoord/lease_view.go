@@ -30,6 +30,13 @@ type holderView struct {
 	// LastReportAgeSeconds its age by this machine's clock.
 	LastReport           *reportView `json:"last_report" yaml:"last_report"`
 	LastReportAgeSeconds *float64    `json:"last_report_age_seconds" yaml:"last_report_age_seconds"`
+	// Stuck is true for a holder record that never goes by itself (etcd:
+	// under no lease; ZooKeeper: not ephemeral): no node can take the
+	// WorkerId until lease revoke clears it.
+	Stuck bool `json:"stuck" yaml:"stuck"`
+	// BadRecord says why the W record cannot be read, naming it; null when
+	// it can. No node takes the WorkerId until it is repaired.
+	BadRecord *string `json:"bad_record" yaml:"bad_record"`
 }
 
 // reportView is one clock report from leaf_forever/<node>.
@@ -48,7 +55,10 @@ func newReportView(r coord.Report) reportView {
 
 // newHolderView shapes h, with ages taken at now.
 func newHolderView(h coord.Holding, now time.Time) holderView {
-	v := holderView{WorkerID: h.WorkerID, Node: h.Node, Admin: h.Admin, Live: h.Live}
+	v := holderView{WorkerID: h.WorkerID, Node: h.Node, Admin: h.Admin, Live: h.Live, Stuck: h.Stuck}
+	if h.Bad != "" {
+		v.BadRecord = ptr(h.Bad)
+	}
 	if h.Live && !h.Since.IsZero() {
 		v.HeldSince = ptr(formatTime(h.Since))
 	}
@@ -92,6 +102,9 @@ func holderCells(h coord.Holding, now time.Time) []string {
 		cells[colW] = formatTime(h.HighWater)
 		cells[colAhead] = signedDuration(h.HighWater.Sub(now))
 	}
+	if h.Bad != "" {
+		cells[colW] = "BAD RECORD"
+	}
 	if age, ok := h.ReportAge(now); ok {
 		cells[colReport] = humanDuration(age) + " ago"
 	}
@@ -110,9 +123,12 @@ func yesNo(b bool) string {
 }
 
 // leaseCell is the lease column: time left on etcd, session state on
-// ZooKeeper, "-" when neither applies.
+// ZooKeeper, STUCK for a holder record that never goes by itself, "-" when
+// none applies.
 func leaseCell(h coord.Holding) string {
 	switch {
+	case h.Stuck:
+		return "STUCK"
 	case h.Session != "":
 		return h.Session
 	case h.Live && h.LeaseLeft >= 0:

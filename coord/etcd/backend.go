@@ -126,6 +126,8 @@ type Backend struct {
 
 	history storeHistory // what this client has seen of the store's history
 
+	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
+
 	mu struct {
 		sync.Mutex
 		// granted holds the leases this Backend granted and has not seen
@@ -140,7 +142,10 @@ type Backend struct {
 // errClosed is the error of a lease or call of a closed Backend.
 func errClosed() error { return fmt.Errorf("%w: the etcd backend was closed", coord.ErrClosed) }
 
-var _ coord.Backend = (*Backend)(nil)
+var (
+	_ coord.Backend          = (*Backend)(nil)
+	_ coord.BadRecordCounter = (*Backend)(nil)
+)
 
 // New connects to etcd. It fails with an error wrapping coord.ErrUnreachable
 // when no endpoint answers within DialTimeout or ctx, and coord.ErrDenied
@@ -291,7 +296,7 @@ func (b *Backend) isGranted(id clientv3.LeaseID) bool {
 // coord.FirstFree walks them: the sticky one from leaf_forever/<node>, the
 // StatefulSet ordinal, then a probe from a hash of the node name.
 func (b *Backend) claim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, granted time.Time) (*lease, error) {
-	sticky, err := coord.LastWorkerID(ctx, b, c.Node)
+	sticky, err := coord.LastWorkerID(ctx, b, c)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +332,7 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 				clientv3.OpPut(peerKey(c.Node), peer, clientv3.WithLease(id)),
 				clientv3.OpGet(highWaterKey(wid)),
 			).
-			Else(clientv3.OpGet(peerKey(c.Node))).
+			Else(clientv3.OpGet(peerKey(c.Node)), clientv3.OpGet(workerKey(wid))).
 			Commit()
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: claiming WorkerId %d: %v", storeFault(err), wid, err)
@@ -340,7 +345,13 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 		switch {
 		case len(kvs) == 0 && peerLease == clientv3.NoLease,
 			len(kvs) > 0 && kvs[0].Lease != 0 && clientv3.LeaseID(kvs[0].Lease) == peerLease:
-			return nil, false, nil // the peer record is as expected: the WorkerID is taken
+			// The peer record is as expected: the WorkerID is taken, and
+			// for good when its holder record is under no lease.
+			if w := resp.Responses[1].GetResponseRange().Kvs; len(w) > 0 && w[0].Lease == 0 {
+				return nil, false, b.skip(workerKey(wid), wid, coord.StuckHolderError(workerKey(wid), wid,
+					"is under no lease and never expires (idcoord did not write it)"))
+			}
+			return nil, false, nil
 		case len(kvs) == 0:
 			peerLease = clientv3.NoLease // our other lease let it go meanwhile
 		case kvs[0].Lease != 0 && b.isGranted(clientv3.LeaseID(kvs[0].Lease)):
@@ -358,7 +369,11 @@ func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted
 	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 {
 		hw, err := decode[HighWater](highWaterKey(wid), kvs[0].Value)
 		if err != nil {
-			return nil, false, err
+			// Give the WorkerID back before going on: the claim holds it.
+			if uerr := b.unclaim(id, wid, resp.Header.Revision); uerr != nil {
+				return nil, false, uerr
+			}
+			return nil, false, b.skip(highWaterKey(wid), wid, err)
 		}
 		w = hw.Time()
 	}
@@ -370,6 +385,41 @@ func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted
 		zap.Time("high-water", w), zap.Int64("create-revision", resp.Header.Revision))
 	return l, true, nil
 }
+
+// unclaim deletes workers/<wid> as the claim of lease id at revision rev
+// made it, after its W turned out bad. The peer record stays under the
+// lease: the next claim moves it (see tryClaim), and Acquire revokes the
+// lease when none succeeds. An error ends the search; the revoke then
+// removes the key with the lease.
+func (b *Backend) unclaim(id clientv3.LeaseID, wid, rev int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.DialTimeout)
+	defer cancel()
+	roundTrips.Add(1)
+	_, err := b.kv.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(workerKey(wid)), "=", rev),
+			clientv3.Compare(clientv3.LeaseValue(workerKey(wid)), "=", id)).
+		Then(clientv3.OpDelete(workerKey(wid))).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("%w: giving back WorkerId %d, whose W is bad: %v", storeFault(err), wid, err)
+	}
+	return nil
+}
+
+// skip logs and counts a WorkerID passed over because its record key needs
+// an operator, and returns err (which wraps coord.ErrBadRecord), so that
+// coord.FirstFree goes on with the next candidate.
+func (b *Backend) skip(key string, wid int64, err error) error {
+	b.badRecords.Add(1)
+	b.cfg.Logger.Warn("skipping a WorkerId whose record needs an operator", zap.Int64("worker-id", wid),
+		zap.String("key", Prefix(b.cfg.Cluster)+key), zap.Error(err))
+	return err
+}
+
+// BadRecords counts the records acquisitions through b skipped: a W that
+// cannot be read, a holder record under no lease. Each skip counts, so one
+// record met by several acquisitions counts several times.
+func (b *Backend) BadRecords() int64 { return b.badRecords.Load() }
 
 // nodeLive is the error for a node name whose peer record kv is held by a
 // lease of another process (or by none). It asks etcd how long that lease
@@ -400,15 +450,21 @@ func (b *Backend) nodeLive(ctx context.Context, c coord.Claim, kv *mvccpb.KeyVal
 		c.Node, where, holder, within)}
 }
 
-// heldWorkers lists the WorkerIDs held now, keys only.
+// heldWorkers lists the WorkerIDs held now. A holder record under no lease
+// is left out, so that the search offers its WorkerID and tryClaim reports
+// it. The listing reads values too (a hundred bytes or so per holder): etcd
+// answers a keys-only range without the lease of each key.
 func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
 	roundTrips.Add(1)
-	resp, err := b.kv.Get(ctx, workersDir, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	resp, err := b.kv.Get(ctx, workersDir, clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("%w: listing WorkerIds: %v", storeFault(err), err)
 	}
 	held := make(map[int64]bool, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
+		if kv.Lease == 0 {
+			continue // stuck: left to tryClaim, which reports it
+		}
 		if wid, err := strconv.ParseInt(strings.TrimPrefix(string(kv.Key), workersDir), 10, 64); err == nil {
 			held[wid] = true
 		}

@@ -43,4 +43,14 @@
 // own keepalive channel is not used, because it computes expiry on receipt
 // and reports it late. A watch on workers/<wid> catches an operator's revoke
 // or delete at once.
+//
+// # Records that need an operator
+//
+// One bad record costs one WorkerID, never the search (coord.Skipped): a
+// claim that reads a W it cannot decode deletes the holder record it just
+// made (compared on its create revision and lease) and tries the next
+// candidate, and a workers/<wid> under no lease (which never expires, and
+// which idcoord never writes) is passed over. Each is logged with its key
+// and counted (BadRecords). Neither is repaired or deleted here: Revoke
+// clears a stuck holder record when an operator asks.
 package etcd

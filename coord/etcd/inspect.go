@@ -34,6 +34,15 @@ func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
 	var live []coord.Holding
 	leases := make(map[int64]clientv3.LeaseID)
 	for _, kv := range resp.Responses[0].GetResponseRange().Kvs {
+		if kv.Lease == 0 {
+			// Stuck: listed even when its record cannot be read, so that
+			// an operator sees what to clear.
+			if wid, ok := b.workerIDOf(kv, workersDir); ok {
+				h, _ := decode[Holder](string(kv.Key), kv.Value)
+				live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since, Stuck: true})
+			}
+			continue
+		}
 		wid, h, ok := workerRecord[Holder](b, kv, workersDir, "holder record")
 		if !ok {
 			continue
@@ -43,8 +52,14 @@ func (b *Backend) Holdings(ctx context.Context) ([]coord.Holding, error) {
 	}
 	var marks []coord.Mark
 	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
-		wid, hw, ok := workerRecord[HighWater](b, kv, highWaterDir, "W record")
+		wid, ok := b.workerIDOf(kv, highWaterDir)
 		if !ok {
+			continue
+		}
+		hw, err := decode[HighWater](string(kv.Key), kv.Value)
+		if err != nil {
+			b.cfg.Logger.Warn("a W record cannot be read; acquisitions skip its WorkerId", zap.Error(err))
+			marks = append(marks, coord.Mark{WorkerID: wid, Bad: err.Error()})
 			continue
 		}
 		marks = append(marks, coord.Mark{WorkerID: wid, W: hw.Time(), Holder: hw.Holder})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,8 +126,9 @@ func TestInspectHoldingsAndRevoke(t *testing.T) {
 	if err := l.Report(ctx, coord.Report{Timestamp: time.Now().UnixMilli(), WorkerID: l.WorkerID(), Admin: "h:1"}); err != nil {
 		t.Fatal(err)
 	}
-	// Records nobody can read are left out; a holder written by hand,
-	// without a lease, is listed and can be revoked.
+	// Records nobody can read are left out, but for a W, which keeps its
+	// WorkerId from every node and is listed as Bad; a holder written by
+	// hand, without a lease, is listed as Stuck and can be revoked.
 	for key, val := range map[string]string{"workers/9": `{"node":"hand","admin":"h:9"}`, "hw/x": `{}`, "hw/8": `not json`, "leaf_forever/bad": `[`} {
 		if _, err := cli.Put(ctx, etcd.Prefix(cluster)+key, val); err != nil {
 			t.Fatal(err)
@@ -135,9 +138,13 @@ func TestInspectHoldingsAndRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].WorkerID != l.WorkerID() || rows[1].WorkerID != 9 {
-		t.Fatalf("Holdings = %+v, want WorkerIds %d and 9", rows, l.WorkerID())
+	if len(rows) != 3 || rows[0].WorkerID != l.WorkerID() || rows[1].WorkerID != 8 || rows[2].WorkerID != 9 {
+		t.Fatalf("Holdings = %+v, want WorkerIds %d, 8 and 9", rows, l.WorkerID())
 	}
+	if bad := rows[1]; bad.Live || bad.Stuck || !strings.Contains(bad.Bad, "hw/8") || !bad.HighWater.IsZero() {
+		t.Errorf("row of the bad W %+v, want not live, Bad naming hw/8, no W", bad)
+	}
+	rows = slices.Delete(rows, 1, 2)
 	h := rows[0]
 	switch {
 	case !h.Live || h.Node != "a" || h.Admin != "h:1" || h.Session != "":
@@ -149,8 +156,11 @@ func TestInspectHoldingsAndRevoke(t *testing.T) {
 	case h.LastReport == nil || h.LastReport.WorkerID != l.WorkerID():
 		t.Errorf("last report %+v", h.LastReport)
 	}
-	if hand := rows[1]; !hand.Live || hand.Node != "hand" || hand.LeaseLeft != 0 {
-		t.Errorf("hand-written row %+v, want live, node hand, no lease", hand)
+	if hand := rows[1]; !hand.Live || !hand.Stuck || hand.Node != "hand" || hand.LeaseLeft != 0 {
+		t.Errorf("hand-written row %+v, want live, stuck, node hand, no lease", hand)
+	}
+	if rows[0].Stuck || rows[0].Bad != "" {
+		t.Errorf("held row %+v is marked stuck or bad", rows[0])
 	}
 
 	for _, c := range []struct {

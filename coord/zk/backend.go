@@ -23,6 +23,8 @@ type Backend struct {
 	conn atomic.Pointer[gozk.Conn]
 	gen  atomic.Int64 // counts clients made; only the current one's events count
 
+	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
+
 	hasSession chan struct{} // closed at the first session
 	firstOnce  sync.Once
 	stop       chan struct{} // closed by Close

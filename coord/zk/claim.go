@@ -154,7 +154,8 @@ func (b *Backend) undoClaimLocked(ctx context.Context, c coord.Claim, wid, sid i
 // blocker looks at the ephemeral znode that made a claim fail with
 // NodeExists. It returns the owning session when the znode is live; 0 when
 // it is gone or was left over by this session outside any lease (then it is
-// deleted), so the claim can be tried again.
+// deleted), so the claim can be tried again. A znode that is not ephemeral
+// is an error wrapping coord.ErrNodeLive and errNotEphemeral.
 func (b *Backend) blocker(ctx context.Context, p string) (int64, error) {
 	st, err := b.stat(ctx, p)
 	switch {
@@ -163,7 +164,7 @@ func (b *Backend) blocker(ctx context.Context, p string) (int64, error) {
 	case st == nil:
 		return 0, nil
 	case st.EphemeralOwner == 0:
-		return 0, fmt.Errorf("%w: %s exists but is not ephemeral, so no session end will remove it; delete it by hand", coord.ErrNodeLive, p)
+		return 0, fmt.Errorf("%w: %w: %s exists but is not ephemeral, so no session end will remove it; delete it by hand", coord.ErrNodeLive, errNotEphemeral, p)
 	}
 	sid := b.currentSession().id
 	if st.EphemeralOwner != sid {

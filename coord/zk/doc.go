@@ -123,4 +123,11 @@
 //
 // HAZARD: a Leaf process and an idcoord process must never run with the same
 // ip:port: Leaf writes the znode without a version check.
+//
+// In ephemeral mode one bad record costs one WorkerID, as on etcd
+// (coord.Skipped): a W that cannot be read, or a workers/<wid> that is not
+// ephemeral (no session end removes it), is logged with its path, counted
+// (BadRecords) and passed over. The listing of workers/ gives names only,
+// so a stuck znode met after it counts as held without being reported;
+// Holdings marks it Stuck, and Revoke deletes it.
 package zkcoord

@@ -17,7 +17,7 @@ import (
 // from a hash of the node name. After three taken candidates it lists the
 // held WorkerIDs once and tries only free ones.
 func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, error) {
-	sticky, err := coord.LastWorkerID(ctx, b, c.Node)
+	sticky, err := coord.LastWorkerID(ctx, b, c)
 	if err != nil {
 		return nil, err
 	}
@@ -29,14 +29,16 @@ func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, 
 }
 
 // tryEphemeral claims wid, or returns nil when another session holds it.
+// A W that cannot be read, or a workers/<wid> that is not ephemeral, is an
+// error wrapping coord.ErrBadRecord, after a warning and a count (see
+// skip): coord.FirstFree then goes on with the next candidate.
 func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*lease, error) {
 	hwPath := b.p.highWater(wid)
 	var move *gozk.Stat // this node's peer record, held by a live lease of this Backend
 	for range maxClaimTries {
 		hw, ver, err := b.readHighWater(ctx, wid)
 		if errors.Is(err, coord.ErrBadRecord) {
-			b.log.Error("skipping a WorkerId whose W cannot be read", zap.Int64("worker-id", wid), zap.Error(err))
-			return nil, nil
+			return nil, b.skip(hwPath, wid, err)
 		}
 		if err != nil {
 			return nil, err
@@ -51,6 +53,10 @@ func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*
 			}
 		case failed == opWorker:
 			owner, err := b.blocker(ctx, b.p.worker(wid))
+			if errors.Is(err, errNotEphemeral) {
+				return nil, b.skip(b.p.worker(wid), wid, coord.StuckHolderError(b.p.worker(wid), wid,
+					"is not ephemeral, so no session end will remove it (idcoord did not write it)"))
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -59,7 +59,7 @@ func (b *Backend) Inspect(ctx context.Context) ([]coord.Holding, Mode, error) {
 	for i := range rows {
 		rows[i].LeaseLeft = -1
 		rows[i].Session = coord.SessionNone
-		if rows[i].Live {
+		if rows[i].Live && !rows[i].Stuck {
 			rows[i].Session = coord.SessionLive
 		}
 	}
@@ -118,21 +118,26 @@ func (b *Backend) readDir(ctx context.Context, dir string) ([]string, []znode, e
 	return names, zs, nil
 }
 
-// liveHoldings reads the holder records under workers/.
+// liveHoldings reads the holder records under workers/. A znode that is
+// not ephemeral is Stuck, and listed even when its record cannot be read.
 func (b *Backend) liveHoldings(ctx context.Context) ([]coord.Holding, error) {
 	var live []coord.Holding
-	err := eachWorkerRecord(ctx, b, b.p.workers, b.p.worker, decodeJSON[holder], "holder record", func(wid int64, h holder) {
-		live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since})
+	err := eachWorkerRecord(ctx, b, b.p.workers, b.p.worker, decodeJSON[holder], "holder record", func(wid int64, z znode, h holder, err error) {
+		stuck := z.stat != nil && z.stat.EphemeralOwner == 0
+		if err == nil || stuck {
+			live = append(live, coord.Holding{WorkerID: wid, Node: h.Node, Admin: h.Admin, Since: h.Since, Stuck: stuck})
+		}
 	})
 	return live, err
 }
 
 // eachWorkerRecord reads the znodes under dir, named by WorkerID, and calls
-// fn with each one's record, read by decode from the znode at(wid). It skips
-// a name that is not a WorkerID, a znode gone since the listing, and a
-// record that cannot be read (after a warning that names what it is).
+// fn with each one's znode and record, read by decode from the znode
+// at(wid), or the error of reading it (after a warning that names what it
+// is). It skips a name that is not a WorkerID and a znode gone since the
+// listing.
 func eachWorkerRecord[T any](ctx context.Context, b *Backend, dir string, at func(wid int64) string,
-	decode func(path string, data []byte) (T, error), what string, fn func(wid int64, rec T)) error {
+	decode func(path string, data []byte) (T, error), what string, fn func(wid int64, z znode, rec T, err error)) error {
 	names, zs, err := b.readDir(ctx, dir)
 	if err != nil {
 		return err
@@ -144,10 +149,9 @@ func eachWorkerRecord[T any](ctx context.Context, b *Backend, dir string, at fun
 		}
 		rec, err := decode(at(wid), zs[i].data)
 		if err != nil {
-			b.log.Warn("skipping a bad "+what, zap.Error(err))
-			continue
+			b.log.Warn("a bad "+what, zap.Error(err))
 		}
-		fn(wid, rec)
+		fn(wid, zs[i], rec, err)
 	}
 	return nil
 }
@@ -168,7 +172,11 @@ func (b *Backend) marks(ctx context.Context, mode Mode) ([]coord.Mark, error) {
 		return marks, nil
 	}
 	var marks []coord.Mark
-	err := eachWorkerRecord(ctx, b, b.p.hw, b.p.highWater, decodeHighWater, "W record", func(wid int64, hw highWater) {
+	err := eachWorkerRecord(ctx, b, b.p.hw, b.p.highWater, decodeHighWater, "W record", func(wid int64, _ znode, hw highWater, err error) {
+		if err != nil {
+			marks = append(marks, coord.Mark{WorkerID: wid, Bad: err.Error()})
+			return
+		}
 		marks = append(marks, coord.Mark{WorkerID: wid, W: wallTime(hw.UnixMS), Holder: hw.Holder})
 	})
 	return marks, err
