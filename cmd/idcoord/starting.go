@@ -59,5 +59,11 @@ func (s *startingSource) status() any {
 	if node := s.node.Load(); node != nil {
 		return node.Status()
 	}
-	return map[string]any{"ready": false, "reason_code": idcoord.ReasonAcquiring, "reason": errStarting.Error()}
+	st := map[string]any{"ready": false, "reason_code": idcoord.ReasonAcquiring, "reason": errStarting.Error()}
+	// Segment IDs are served before the node has started: show their
+	// buffers too, as a started node's status does.
+	if a := s.segments.Load(); a != nil {
+		st["segments"] = a.Status()
+	}
+	return st
 }
