@@ -211,14 +211,7 @@ func TestStoreDownFake(t *testing.T) {
 		t.Fatalf("cancelled request: %v", err)
 	}
 	store.setDown(false)
-	var id int64
-	testproc.Eventually(t, "IDs once the store is back", func() bool {
-		id, err = a.Next(ctx, "orders")
-		return err == nil
-	})
-	if id <= last {
-		t.Fatalf("after the outage %d, not above %d", id, last)
-	}
+	servesAgainAbove(t, a, "orders", last)
 }
 
 func TestFailedBatchSkips(t *testing.T) {

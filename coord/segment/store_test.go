@@ -210,9 +210,18 @@ func TestEtcdUnreachable(t *testing.T) {
 	}
 	t.Logf("cut off: %v", err)
 	p.Unblock()
+	servesAgainAbove(t, a, "orders", last)
+}
+
+// servesAgainAbove waits until a serves tag again once its store is back,
+// and checks that the first ID is above last, the last one before the
+// outage.
+func servesAgainAbove(t *testing.T, a *Allocator, tag string, last int64) {
+	t.Helper()
 	var id int64
 	testproc.Eventually(t, "IDs once the store is back", func() bool {
-		id, err = a.Next(ctx, "orders")
+		var err error
+		id, err = a.Next(context.Background(), tag)
 		return err == nil
 	})
 	if id <= last {
