@@ -18,60 +18,57 @@ import (
 var ErrNoSegments = errors.New("idcoord: this store keeps no segments")
 
 // startSegments opens segment mode on the Backend, when it keeps segment
-// records. Segment IDs need neither the WorkerID nor the clock guard: every
-// one lies in a segment that a compare-and-swap on segments/<tag> gave this
-// node alone (see package coord/segment).
+// records, unless the caller opened it (Config.SegmentAllocator). Segment
+// IDs need neither the WorkerID nor the clock guard: every one lies in a
+// segment that a compare-and-swap on segments/<tag> gave this node alone
+// (see package coord/segment).
 func (n *Node) startSegments() error {
 	if n.cfg.SegmentAllocator != nil {
 		n.segments = n.cfg.SegmentAllocator
 		return nil
 	}
-	cfg := n.cfg.Segments
+	alloc, err := OpenSegments(n.cfg.Backend, n.cfg.Segments, n.cfg.HistoryDir, n.cfg.Node, n.log)
+	n.segments = alloc
+	return err
+}
+
+// OpenSegments opens a segment allocator as a Node does: cfg's Store nil
+// means backend, when it keeps segment records (nil is returned, with no
+// error, when it does not); its Logger nil means log's; its Floors nil means
+// the file in historyDir where node keeps the highest segment it took per
+// tag, a floor that outlives a store restored from an older backup (none
+// without a historyDir). A folder that cannot be made (a read-only file
+// system) is not an error: the allocator runs without the file and says so,
+// as the node does for its W history. A file that cannot be read is an
+// error. A caller that serves segment IDs before Start opens it with this
+// and passes it as Config.SegmentAllocator.
+func OpenSegments(backend coord.Backend, cfg segment.Config, historyDir, node string, log *zap.Logger) (*segment.Allocator, error) {
 	if cfg.Store == nil {
-		store, ok := n.cfg.Backend.(coord.SegmentStore)
+		store, ok := backend.(coord.SegmentStore)
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		cfg.Store = store
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = n.log.Named("segment")
+		cfg.Logger = log.Named("segment")
 	}
-	if cfg.Floors == nil {
-		floors, err := OpenSegmentFloors(n.cfg.HistoryDir, n.cfg.Node, func(err error) { n.log.Warn("segment floors", zap.Error(err)) })
-		if err != nil {
-			return err
+	if cfg.Floors == nil && historyDir != "" {
+		if err := os.MkdirAll(historyDir, 0o750); err != nil {
+			cfg.Logger.Warn("no segment floors kept: a store restored from an older backup could then repeat segment IDs after a restart", zap.Error(err))
+		} else {
+			floors, err := segment.OpenFloorFile(filepath.Join(historyDir, "segments-"+node+".json"))
+			if err != nil {
+				return nil, fmt.Errorf("idcoord: %w", err)
+			}
+			cfg.Floors = floors
 		}
-		cfg.Floors = floors
 	}
 	alloc, err := segment.New(cfg)
 	if err != nil {
-		return fmt.Errorf("idcoord: segment mode: %w", err)
+		return nil, fmt.Errorf("idcoord: segment mode: %w", err)
 	}
-	n.segments = alloc
-	return nil
-}
-
-// OpenSegmentFloors opens the file in a node's history folder
-// (Config.HistoryDir) where it keeps the highest segment it took per tag: a
-// floor that outlives a store restored from an older backup. It returns
-// nil for an empty historyDir. A folder that cannot be made (a read-only
-// file system) is not an error: the node runs without the file and says so
-// through warn, as it does for its W history. A file that cannot be read
-// is an error.
-func OpenSegmentFloors(historyDir, node string, warn func(error)) (segment.Floors, error) {
-	if historyDir == "" {
-		return nil, nil
-	}
-	if err := os.MkdirAll(historyDir, 0o750); err != nil {
-		warn(fmt.Errorf("idcoord: no segment floors kept (%w); a store restored from an older backup could then repeat segment IDs after a restart", err))
-		return nil, nil
-	}
-	floors, err := segment.OpenFloorFile(filepath.Join(historyDir, "segments-"+node+".json"))
-	if err != nil {
-		return nil, fmt.Errorf("idcoord: %w", err)
-	}
-	return floors, nil
+	return alloc, nil
 }
 
 // Segments returns the node's segment allocator, or nil when the Backend

@@ -245,24 +245,22 @@ func SetSegmentStep(ctx context.Context, s SegmentStore, tag string, step int64,
 	})
 }
 
-// RaiseSegment makes tag's max_id at least maxID: it creates the tag with
-// want's step and description when it is missing, raises a lower max_id,
-// and leaves a higher one alone (it never lowers). It returns the record
-// before (zero when created), after, and whether it wrote. Running it twice
-// writes once.
+// RaiseSegment makes tag's max_id at least want.MaxID: it creates the tag
+// with want's step and description when it is missing, raises a lower
+// max_id, and leaves a higher one alone (it never lowers). It returns the
+// record before (zero when created), after, and whether it wrote. Running
+// it twice writes once.
 func RaiseSegment(ctx context.Context, s SegmentStore, tag string, want SegmentRecord, now time.Time) (before, after SegmentRecord, wrote bool, err error) {
 	want.UpdateTime = now.UnixMilli()
 	if err := want.Check(SegmentKey(tag)); err != nil {
 		return SegmentRecord{}, SegmentRecord{}, false, err
 	}
 	after, err = updateSegment(ctx, s, tag, func(r SegmentRecord, exists bool) (SegmentRecord, error) {
-		before, wrote = r, true
+		before = r // the zero record when the tag is missing
 		switch {
 		case !exists:
-			before = SegmentRecord{}
 			return want, nil
 		case r.MaxID >= want.MaxID:
-			wrote = false
 			return r, errUnchanged
 		}
 		r.MaxID = want.MaxID
@@ -272,7 +270,7 @@ func RaiseSegment(ctx context.Context, s SegmentStore, tag string, want SegmentR
 	if errors.Is(err, errUnchanged) {
 		return before, before, false, nil
 	}
-	return before, after, wrote && err == nil, err
+	return before, after, err == nil, err
 }
 
 // errUnchanged stops updateSegment without a write.

@@ -133,7 +133,10 @@ func serve(ctx, hurry context.Context, s *settings, log *zap.Logger) error {
 	defer st.Close()
 	sources.setStore(st.Backend())
 	historyDir := filepath.Join(s.DataDir, "history", s.Cluster) // this node's own floors, outside the store
-	segments, err := openSegments(st.Backend(), s, historyDir, registry, log)
+	// Opened before the node starts: segment IDs need no WorkerId, so they
+	// are served while it starts.
+	segments, err := idcoord.OpenSegments(st.Backend(), segment.Config{MaxStep: s.SegmentMaxStep, Registerer: registry},
+		historyDir, s.NodeName, log)
 	if err != nil {
 		srv.Close()
 		return err
@@ -245,22 +248,6 @@ func startAdmin(addr string, source sidecar.Source, status func() any, registry 
 		}
 	}()
 	return srv, nil
-}
-
-// openSegments opens segment mode on the store, before the node starts:
-// segment IDs need no WorkerId, so they are served while it starts. It
-// returns nil when the store keeps no segments.
-func openSegments(b coord.Backend, s *settings, historyDir string, registry prometheus.Registerer, log *zap.Logger) (*segment.Allocator, error) {
-	store, ok := b.(coord.SegmentStore)
-	if !ok {
-		return nil, nil
-	}
-	log = log.Named("segment")
-	floors, err := idcoord.OpenSegmentFloors(historyDir, s.NodeName, func(err error) { log.Warn("segment floors", zap.Error(err)) })
-	if err != nil {
-		return nil, err
-	}
-	return segment.New(segment.Config{Store: store, MaxStep: s.SegmentMaxStep, Floors: floors, Registerer: registry, Logger: log})
 }
 
 // startLeaf serves the Leaf-compatible HTTP API on addr (leaf.addr).
