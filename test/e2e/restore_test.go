@@ -9,11 +9,14 @@ import (
 )
 
 // runRestore cuts node 0, a holder, off from the store, puts the store
-// back to the copy taken before any node started, and heals the cut a
-// second after the store serves again. The restored store has forgotten
-// every claim, every W and the layout; the waiting nodes, and the holders
-// that lost their connections in the restart, claim at once, while node 0
-// may still issue up to its own W until its fence runs out.
+// back to the copy taken before any node started, and heals the cut once
+// another node serves node 0's WorkerId (at most 20 s after the restore).
+// The restored store has forgotten every claim, every W and the layout; the
+// waiting nodes, and the holders that lost their connections in the
+// restart, claim at once, while node 0 may still issue up to its own W
+// until its fence runs out. Healing only after the takeover keeps node 0,
+// whose name asks for that WorkerId first, from taking it back itself,
+// which would leave the scenario nothing to show.
 func runRestore(f *fleet, sc *scenarioState) {
 	holdTarget(f, sc, 0)
 	f.run(f.steady(1500 * time.Millisecond))
@@ -22,11 +25,25 @@ func runRestore(f *fleet, sc *scenarioState) {
 	sc.restoredAt = f.since()
 	f.mark("mark", "store restored from the copy taken before any node started: no WorkerId held, no W")
 	f.run(time.Second)
+	for deadline := time.Now().Add(19 * time.Second); time.Now().Before(deadline) && !takenOver(f, sc); {
+		f.run(200 * time.Millisecond)
+	}
 	heal()
-	// 10 s: another node claims the WorkerId 5 to 8 s after the restore
-	// (its session or lease must end first, then the claim floor); a
-	// busy machine adds to that.
-	f.runUntilBack(sc, f.steady(10*time.Second))
+	f.runUntilBack(sc, f.steady(8*time.Second))
+}
+
+// takenOver reports whether a node other than the target serves the
+// target's WorkerId, by its last status sample.
+func takenOver(f *fleet, sc *scenarioState) bool {
+	for i := range f.samples {
+		if i == sc.target {
+			continue
+		}
+		if s, ok := f.samples[i].last(); ok && s.Ready && s.WorkerID == sc.wid {
+			return true
+		}
+	}
+	return false
 }
 
 // postRestore checks that the cut-off holder issued nothing past its fence
