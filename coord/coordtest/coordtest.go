@@ -165,7 +165,7 @@ func testHighWaterHandover(t *testing.T, h Harness) {
 	defer release(t, b)
 	switch {
 	case h.Recycles && b.WorkerID() != a.WorkerID():
-		// Candidates start from a hash of the name, so b may prefer another
+		// Pick draws from a hash of the name, so b may prefer another
 		// free WorkerID; only a handover of the same one says something.
 		t.Logf("b took WorkerId %d, a held %d", b.WorkerID(), a.WorkerID())
 	case h.Recycles && !b.HighWater().Equal(final):

@@ -293,16 +293,17 @@ func (b *Backend) isGranted(id clientv3.LeaseID) bool {
 }
 
 // claim claims the first free WorkerID for c under lease id, as
-// coord.FirstFree walks them: the sticky one from leaf_forever/<node>, the
+// coord.Search picks them: the sticky one from leaf_forever/<node>, the
 // StatefulSet ordinal, then a probe from a hash of the node name.
 func (b *Backend) claim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, granted time.Time) (*lease, error) {
 	sticky, err := coord.LastWorkerID(ctx, b, c)
 	if err != nil {
 		return nil, err
 	}
-	return coord.FirstFree(ctx, b.cfg.Cluster, c, sticky, b.heldWorkers,
-		func(ctx context.Context, wid int64) (*lease, bool, error) {
-			return b.tryClaim(ctx, c, id, wid, granted)
+	return coord.Search(ctx, b.cfg.Cluster, c, sticky, nil, b.heldWorkers,
+		func(ctx context.Context, wid int64) (*lease, bool, map[int64]bool, error) {
+			l, ok, err := b.tryClaim(ctx, c, id, wid, granted)
+			return l, ok, nil, err
 		})
 }
 
@@ -408,7 +409,7 @@ func (b *Backend) unclaim(id clientv3.LeaseID, wid, rev int64) error {
 
 // skip logs and counts a WorkerID passed over because its record key needs
 // an operator, and returns err (which wraps coord.ErrBadRecord), so that
-// coord.FirstFree goes on with the next candidate.
+// coord.Search goes on with the next candidate.
 func (b *Backend) skip(key string, wid int64, err error) error {
 	b.badRecords.Add(1)
 	b.cfg.Logger.Warn("skipping a WorkerId whose record needs an operator", zap.Int64("worker-id", wid),
@@ -470,24 +471,6 @@ func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
 		}
 	}
 	return held, nil
-}
-
-// Peers lists leaf_temporary/.
-func (b *Backend) Peers(ctx context.Context) ([]coord.Peer, error) {
-	resp, err := b.kv.Get(ctx, temporaryDir, clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("%w: listing peers: %v", storeFault(err), err)
-	}
-	peers := make([]coord.Peer, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		p, err := decode[coord.Peer](string(kv.Key), kv.Value)
-		if err != nil {
-			b.cfg.Logger.Warn("skipping a bad peer record", zap.Error(err))
-			continue
-		}
-		peers = append(peers, p)
-	}
-	return peers, nil
 }
 
 // LastReport reads leaf_forever/<node>.

@@ -115,7 +115,7 @@ func TestInspectHoldingsAndRevoke(t *testing.T) {
 	const ttl = 10 * time.Second
 	b := newBackendTTL(t, srv.Endpoints(), cluster, ttl)
 	defer b.Close()
-	l, err := b.Acquire(ctx, coord.Claim{Node: "a", Admin: "h:1", MaxWorkerID: 15, Reserved: []int64{0}})
+	l, err := b.Acquire(ctx, coord.Claim{Node: "a", Admin: "h:1", MaxWorkerID: 15, Reserved: []int64{0}, Sticky: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

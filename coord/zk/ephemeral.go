@@ -12,7 +12,7 @@ import (
 	"github.com/idcoord/idcoord/coord"
 )
 
-// acquireEphemeral claims the first free WorkerID of coord.Candidates: the
+// acquireEphemeral claims a free WorkerID as coord.Search picks it: the
 // sticky one from leaf_forever/<node>, the StatefulSet ordinal, then a probe
 // from a hash of the node name. After three taken candidates it lists the
 // held WorkerIDs once and tries only free ones.
@@ -21,17 +21,17 @@ func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, 
 	if err != nil {
 		return nil, err
 	}
-	return coord.FirstFree(ctx, b.cfg.Cluster, c, sticky, b.heldWorkers,
-		func(ctx context.Context, wid int64) (*lease, bool, error) {
+	return coord.Search(ctx, b.cfg.Cluster, c, sticky, nil, b.heldWorkers,
+		func(ctx context.Context, wid int64) (*lease, bool, map[int64]bool, error) {
 			l, err := b.tryEphemeral(ctx, c, wid)
-			return l, l != nil, err
+			return l, l != nil, nil, err
 		})
 }
 
 // tryEphemeral claims wid, or returns nil when another session holds it.
 // A W that cannot be read, or a workers/<wid> that is not ephemeral, is an
 // error wrapping coord.ErrBadRecord, after a warning and a count (see
-// skip): coord.FirstFree then goes on with the next candidate.
+// skip): coord.Search then goes on with the next candidate.
 func (b *Backend) tryEphemeral(ctx context.Context, c coord.Claim, wid int64) (*lease, error) {
 	hwPath := b.p.highWater(wid)
 	var move *gozk.Stat // this node's peer record, held by a live lease of this Backend

@@ -17,7 +17,7 @@ var errNotEphemeral = errors.New("zkcoord: holder znode is not ephemeral")
 
 // skip logs and counts a WorkerID passed over because the record at path
 // needs an operator, and returns err (which wraps coord.ErrBadRecord), so
-// that coord.FirstFree goes on with the next candidate.
+// that coord.Search goes on with the next candidate.
 func (b *Backend) skip(path string, wid int64, err error) error {
 	b.badRecords.Add(1)
 	b.log.Warn("skipping a WorkerId whose record needs an operator", zap.Int64("worker-id", wid),
