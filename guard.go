@@ -90,7 +90,11 @@ func (g *guard) refusal() error {
 // Samples further than maxDrift from the median are wild: reported, and set
 // apart. With no peer answering, the check passes and says so.
 func (g *guard) checkPeers(ctx context.Context) error {
-	peers, err := g.cfg.peers.Peers(ctx)
+	list := g.cfg.peers.Peers
+	if c, ok := g.cfg.peers.(coord.PeerCache); ok {
+		list = c.CachedPeers
+	}
+	peers, err := list(ctx)
 	if err != nil {
 		g.cfg.storeErrs.note(opPeers, err)
 		return err

@@ -85,8 +85,14 @@ dataDir=%s
 clientPort=%d
 clientPortAddress=127.0.0.1
 admin.enableServer=false
-4lw.commands.whitelist=ruok,srvr
+4lw.commands.whitelist=ruok,srvr,mntr
 `, o.TickTime.Milliseconds(), o.MinSessionTimeout.Milliseconds(), o.MaxSessionTimeout.Milliseconds(), s.DataDir(), s.port)
+	switch {
+	case o.MaxClientCnxns < 0:
+		cfg += "maxClientCnxns=0\n" // ZooKeeper's 0: no limit
+	case o.MaxClientCnxns > 0:
+		cfg += fmt.Sprintf("maxClientCnxns=%d\n", o.MaxClientCnxns)
+	}
 	if m := s.member; m != nil {
 		cfg += fmt.Sprintf("initLimit=%d\nsyncLimit=%d\n%s", o.InitLimit, o.SyncLimit, m.servers)
 		myid := filepath.Join(s.DataDir(), "myid")

@@ -43,6 +43,10 @@ type Options struct {
 	// leader keeps serving reads from its own copy for up to
 	// SyncLimit × TickTime. Ensembles only; zero means DefaultSyncLimit.
 	SyncLimit int
+	// MaxClientCnxns is how many connections one client address may hold
+	// to the server. Zero means ZooKeeper's default, 60; -1 means no limit
+	// (a test that runs more in-process nodes than that on loopback).
+	MaxClientCnxns int
 }
 
 // Validate reports whether the options can configure a server: durations
@@ -74,6 +78,9 @@ func (o Options) Validate() error {
 		if f.ticks < 0 || f.ticks > math.MaxInt32 {
 			return fmt.Errorf("%w: %s is %d; it must be zero (default) or a positive number of ticks", ErrOptions, f.name, f.ticks)
 		}
+	}
+	if o.MaxClientCnxns < -1 || o.MaxClientCnxns > math.MaxInt32 {
+		return fmt.Errorf("%w: MaxClientCnxns is %d; it must be zero (default), -1 (no limit) or positive", ErrOptions, o.MaxClientCnxns)
 	}
 	d := o.withDefaults()
 	if d.MinSessionTimeout > d.MaxSessionTimeout {
