@@ -27,6 +27,7 @@ func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, erro
 	if c.MaxWorkerID < 1 {
 		return nil, fmt.Errorf("%w: the largest WorkerId is %d, which leaves none but the reserved 0", coord.ErrNoFreeWorker, c.MaxWorkerID)
 	}
+	ctx = withOpCount(ctx, &b.acquireOps)
 	if err := b.ensureTree(ctx); err != nil {
 		return nil, err
 	}

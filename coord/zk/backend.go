@@ -24,6 +24,8 @@ type Backend struct {
 	gen  atomic.Int64 // counts clients made; only the current one's events count
 
 	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
+	ops        atomic.Int64 // requests sent (see Ops)
+	acquireOps atomic.Int64 // requests sent by Acquire (see AcquireOps)
 
 	hasSession chan struct{} // closed at the first session
 	firstOnce  sync.Once

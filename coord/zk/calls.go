@@ -41,6 +41,7 @@ func run[T any](ctx context.Context, b *Backend, call func() (T, error)) (T, err
 		v   T
 		err error
 	}
+	countOps(ctx, 1)
 	ch := make(chan result, 1)
 	if !b.spawn(func() {
 		v, err := call()
@@ -59,6 +60,7 @@ func run[T any](ctx context.Context, b *Backend, call func() (T, error)) (T, err
 // callOn runs one read on the calling goroutine. Its answer proves nothing
 // about the session (see do).
 func callOn[T any](b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
+	b.ops.Add(1)
 	return call(b.conn.Load())
 }
 
@@ -70,6 +72,7 @@ func callOn[T any](b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
 // not the receipt of the answer, is what the session's last-heard instant
 // moves to, and the fence counts from it.
 func callLeader[T any](b *Backend, call func(*gozk.Conn) (T, error)) (T, error) {
+	b.ops.Add(1)
 	conn := b.conn.Load()
 	sid := conn.SessionID()
 	sent := time.Now() // before the call: the leader saw the session live after this

@@ -67,6 +67,7 @@ func (b *Backend) commitClaim(ctx context.Context, c coord.Claim, wid int64, hwP
 		before, now int64 // the session id around the multi
 	}
 	ch := make(chan result, 1)
+	countOps(ctx, 1)
 	if !b.spawn(func() {
 		r, _ := callLeader(b, func(conn *gozk.Conn) (result, error) {
 			r := result{before: conn.SessionID()}

@@ -100,3 +100,11 @@ func closedPort(t testing.TB) string {
 	ln.Close()
 	return addr
 }
+
+// startFleetZK starts a ZooKeeper server that takes any number of
+// connections from loopback (ZooKeeper's default is 60 per address) and
+// grants sessions of up to 40s, for tests that start many nodes at once.
+func startFleetZK(t testing.TB) *zktest.Server {
+	t.Helper()
+	return zktest.StartWith(t, zktest.Options{MaxClientCnxns: -1})
+}

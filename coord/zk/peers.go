@@ -45,6 +45,12 @@ type znode struct {
 // getAll reads dir/<name> for every name, with all requests in flight at
 // once. A znode that is gone reads with nil data.
 func (b *Backend) getAll(ctx context.Context, dir string, names []string) ([]znode, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	// One call below sends len(names) requests; do counts one.
+	b.ops.Add(int64(len(names) - 1))
+	countOps(ctx, len(names)-1)
 	return do(ctx, b, func(c *gozk.Conn) ([]znode, error) {
 		type got struct {
 			z   znode
