@@ -26,6 +26,7 @@ type Backend struct {
 	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
 	ops        atomic.Int64 // requests sent (see Ops)
 	acquireOps atomic.Int64 // requests sent by Acquire (see AcquireOps)
+	lostRaces  atomic.Int64 // claims that found their WorkerID taken by another session
 
 	hasSession chan struct{} // closed at the first session
 	firstOnce  sync.Once

@@ -1,7 +1,6 @@
 package zkcoord
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,8 +10,6 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
-
-	"github.com/idcoord/idcoord/coord"
 )
 
 // benchWorkers is the WorkerId range of the occupancy benchmarks: 10 worker
@@ -120,75 +117,6 @@ func reportQuantiles(b *testing.B, samples []time.Duration) {
 	b.ReportMetric(ms(0.99), "p99-ms")
 }
 
-// fleetStart starts n nodes at once, each with its own Backend (session),
-// that claim WorkerIds 1..max of one new cluster in ephemeral mode. It
-// returns each node's WorkerId and Acquire requests, and the time from the
-// start until the last node held its WorkerId (connecting included). The
-// Backends close with the test.
-func fleetStart(tb testing.TB, addr string, n int, max int64, timeout time.Duration) (wids, ops []int64, last time.Duration) {
-	tb.Helper()
-	cluster := fmt.Sprintf("fleet%d", time.Now().UnixNano())
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	wids, ops = make([]int64, n), make([]int64, n)
-	errs := make([]error, n)
-	backends := make([]*Backend, n)
-	tb.Cleanup(func() {
-		var wg sync.WaitGroup
-		for _, be := range backends {
-			if be != nil {
-				wg.Add(1)
-				go func() { defer wg.Done(); be.Close() }()
-			}
-		}
-		wg.Wait()
-	})
-	var wg sync.WaitGroup
-	ready := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-ready
-			be, err := New(ctx, Config{Servers: []string{addr}, Cluster: cluster, Mode: ModeEphemeral,
-				SessionTimeout: timeout, ConnectTimeout: 2 * time.Minute, Logger: zap.NewNop()})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			backends[i] = be
-			l, err := be.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("n%04d", i), Admin: "127.0.0.1:7070", MaxWorkerID: max, Reserved: []int64{0}})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			wids[i], ops[i] = l.WorkerID(), be.AcquireOps()
-		}()
-	}
-	start := time.Now()
-	close(ready)
-	wg.Wait()
-	last = time.Since(start)
-	for i, err := range errs {
-		if err != nil {
-			tb.Fatalf("node n%04d: %v", i, err)
-		}
-	}
-	return wids, ops, last
-}
-
-// distinct fails the test when two nodes hold one WorkerId.
-func distinct(tb testing.TB, wids []int64) {
-	tb.Helper()
-	seen := map[int64]int{}
-	for i, w := range wids {
-		if j, ok := seen[w]; ok {
-			tb.Fatalf("WorkerId %d held by node n%04d and node n%04d", w, j, i)
-		}
-		seen[w] = i
-	}
-}
-
 // BenchmarkFleetStart starts 1,000 nodes at once on 1,023 WorkerIds, each
 // with its own session, and reports the time until the last one holds a
 // WorkerId (connecting included) and the ZooKeeper requests of each node's
@@ -196,15 +124,17 @@ func distinct(tb testing.TB, wids []int64) {
 func BenchmarkFleetStart(b *testing.B) {
 	zk := startFleetZK(b)
 	for range b.N {
-		wids, ops, last := fleetStart(b, zk.Addr(), 1000, benchWorkers, 10*time.Second)
-		distinct(b, wids)
-		var sum, most int64
-		for _, o := range ops {
-			sum += o
-			most = max(most, o)
+		nodes, last := fleetStart(b, zk.Addr(), 1000, benchWorkers, 10*time.Second)
+		distinct(b, nodes)
+		var sum, most, races int64
+		for _, n := range nodes {
+			sum += n.ops
+			most = max(most, n.ops)
+			races += n.lostRaces
 		}
 		b.ReportMetric(float64(last)/float64(time.Millisecond), "last-node-ms")
-		b.ReportMetric(float64(sum)/float64(len(ops)), "ops-mean")
+		b.ReportMetric(float64(sum)/float64(len(nodes)), "ops-mean")
 		b.ReportMetric(float64(most), "ops-max")
+		b.ReportMetric(float64(races)/float64(len(nodes)), "lost-races-mean")
 	}
 }

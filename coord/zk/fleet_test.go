@@ -1,0 +1,115 @@
+package zkcoord
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/idcoord/idcoord/coord"
+)
+
+// TestFleetStart starts 100 nodes at once on 127 WorkerIds, each with its
+// own session: every node holds a distinct WorkerId, and the requests each
+// node's Acquire sent are bounded by a constant plus a constant per claim
+// it lost to a racing node, whatever the fleet's size or the occupancy.
+func TestFleetStart(t *testing.T) {
+	zk := startFleetZK(t)
+	nodes, last := fleetStart(t, zk.Addr(), 100, 127, 10*time.Second)
+	distinct(t, nodes)
+	// A node's first claim: the tree (a listing, or that and six creates
+	// for a node that finds no tree), its report and the listing of
+	// workers/, then W (a read, a create that may lose to another node's,
+	// a read again) and the multi. Each lost race: a look at the holder and
+	// a listing, then the next WorkerId's W and multi.
+	const first, perRace = 7 + 2 + 3 + 1, 2 + 3 + 1
+	var races, ops int64
+	for i, n := range nodes {
+		if bound := first + perRace*n.lostRaces; n.ops > bound {
+			t.Errorf("node n%04d sent %d requests after %d lost races, more than %d", i, n.ops, n.lostRaces, bound)
+		}
+		races += n.lostRaces
+		ops += n.ops
+	}
+	t.Logf("100 nodes on 127 WorkerIds: last node after %v, %.2f requests and %.2f lost races a node",
+		last.Round(time.Millisecond), float64(ops)/100, float64(races)/100)
+}
+
+// fleetNode is what one node of fleetStart got.
+type fleetNode struct {
+	wid       int64 // its WorkerId
+	ops       int64 // requests its Acquire sent
+	lostRaces int64 // claims it lost to another node
+}
+
+// fleetStart starts n nodes at once, each with its own Backend (session),
+// that claim WorkerIds 1..max of one new cluster in ephemeral mode. It
+// returns what each node got, and the time from the start until the last
+// node held its WorkerId (connecting included). The Backends close with
+// the test.
+func fleetStart(tb testing.TB, addr string, n int, max int64, timeout time.Duration) (nodes []fleetNode, last time.Duration) {
+	tb.Helper()
+	cluster := fmt.Sprintf("fleet%d", time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	nodes = make([]fleetNode, n)
+	errs := make([]error, n)
+	backends := make([]*Backend, n)
+	tb.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, be := range backends {
+			if be != nil {
+				wg.Add(1)
+				go func() { defer wg.Done(); be.Close() }()
+			}
+		}
+		wg.Wait()
+	})
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			be, err := New(ctx, Config{Servers: []string{addr}, Cluster: cluster, Mode: ModeEphemeral,
+				SessionTimeout: timeout, ConnectTimeout: 2 * time.Minute, Logger: zap.NewNop()})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			backends[i] = be
+			l, err := be.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("n%04d", i), Admin: "127.0.0.1:7070", MaxWorkerID: max, Reserved: []int64{0}})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			nodes[i] = fleetNode{wid: l.WorkerID(), ops: be.AcquireOps(), lostRaces: be.lostRaces.Load()}
+		}()
+	}
+	start := time.Now()
+	close(ready)
+	wg.Wait()
+	last = time.Since(start)
+	for i, err := range errs {
+		if err != nil {
+			tb.Fatalf("node n%04d: %v", i, err)
+		}
+	}
+	return nodes, last
+}
+
+// distinct fails the test when two nodes hold one WorkerId.
+func distinct(tb testing.TB, nodes []fleetNode) {
+	tb.Helper()
+	seen := map[int64]int{}
+	for i, n := range nodes {
+		if j, ok := seen[n.wid]; ok {
+			tb.Fatalf("WorkerId %d held by node n%04d and node n%04d", n.wid, j, i)
+		}
+		seen[n.wid] = i
+	}
+}
