@@ -37,7 +37,15 @@
 //
 // Ephemeral mode recycles WorkerIDs: a claim is the ephemeral workers/<wid>,
 // found as in the etcd backend (sticky WorkerID from leaf_forever/<node>,
-// StatefulSet ordinal, hash probe), and W lives in hw/<wid>.
+// StatefulSet ordinal, then one drawn from the free ones; see coord.Search),
+// and W lives in hw/<wid>. An acquisition sends a bounded number of
+// requests whatever the occupancy: the node's last report and the listing
+// of workers/ together, the chosen WorkerID's W (created the first time it
+// is used) and the claim's multi, about four; a claim lost to a racing node
+// costs a look at the holder and a fresh listing, sent together, and the
+// next WorkerID's W and multi. A preferred WorkerID that the listing shows
+// held costs one look at its holder (see below). Backend.AcquireOps counts
+// them.
 //
 // # The claim, and why two holders never overlap
 //
@@ -61,8 +69,15 @@
 // leaf_temporary/<node>, at the version read, to name the new WorkerID, and
 // the old lease's release then leaves the record alone. In sequential mode
 // the identity has no other WorkerID to give, and the claim fails with
-// coord.ErrNoFreeWorker. A watch on workers/<wid> fences the holder at once
-// when an operator deletes it.
+// coord.ErrNoFreeWorker.
+//
+// Every write of W is a multi that also checks that workers/<wid> exists, so
+// an operator's revoke (deleting it) fences the holder at its next write of
+// W, within a second for a node that issues IDs, at no extra request. A
+// lease whose W is not being written looks at workers/<wid> once per
+// session timeout instead (no ZooKeeper watch: see watch.go). Neither is what
+// keeps IDs unique: the version compare-and-swap of W is, and a new
+// holder's claim rewrites W.
 //
 // # Session fence
 //
@@ -105,10 +120,13 @@
 // leader's ping, every half tick. A follower cut off just after a sync was
 // answered may not relay it; the leader then counts from the requests it
 // relayed before, up to about a tick plus the gap between two requests of
-// the node (claimPoll) earlier than the sync's send time. The default margin,
-// a sixth of the timeout, is half a tick with ZooKeeper's defaults (tickTime
-// 2s, 6s sessions); it covers the ping period, not that worst case. There,
-// as everywhere, W and not the fence keeps IDs unique.
+// the node earlier than the sync's send time. That gap is at most the sync
+// period, a third of the timeout, and about a second while the node issues
+// (it writes W every second); the holder no longer polls its claim between
+// them. With ZooKeeper's defaults (tickTime 2s, 6s sessions) the worst case
+// is about 3-4 s early; the default margin, a sixth of the timeout, is half
+// a tick: it covers the ping period, not that worst case. There, as
+// everywhere, W and not the fence keeps IDs unique.
 //
 // HAZARD: a write of W whose answer is lost with the connection may or may
 // not have been applied. The lease remembers it and, before its next write,
@@ -128,6 +146,16 @@
 // (coord.Skipped): a W that cannot be read, or a workers/<wid> that is not
 // ephemeral (no session end removes it), is logged with its path, counted
 // (BadRecords) and passed over. The listing of workers/ gives names only,
-// so a stuck znode met after it counts as held without being reported;
-// Holdings marks it Stuck, and Revoke deletes it.
+// so a stuck znode is met, and reported, only where the node looks at it:
+// its sticky or ordinal WorkerID, or one it raced for; elsewhere it counts
+// as held without being reported. Holdings marks it Stuck, and Revoke
+// deletes it.
+//
+// # Peers
+//
+// Peers reads every record under leaf_temporary/. CachedPeers (coord.PeerCache)
+// keeps a copy for the periodic peer clock check: per call it lists the
+// directory, reads only new names and re-reads the peerRefresh records read
+// longest ago, so a call costs 1 + new + at most peerRefresh requests
+// whatever the cluster's size.
 package zkcoord

@@ -31,13 +31,16 @@ type lease struct {
 
 	mu struct {
 		sync.Mutex
-		err      error
-		final    time.Time // Deadline once lost
-		version  int32     // hwPath's version after this lease's last write
-		w        int64     // W, unix ms, as stored at that version
-		pending  *write    // the write of W in flight, if any
-		unsure   *attempt  // a write whose outcome was never heard
-		released bool
+		err     error
+		final   time.Time // Deadline once lost
+		version int32     // hwPath's version after this lease's last write
+		w       int64     // W, unix ms, as stored at that version
+		pending *write    // the write of W in flight, if any
+		unsure  *attempt  // a write whose outcome was never heard
+		// claimSeen is the send time of the latest write of W that found
+		// workers/<wid> in place (see watchClaim).
+		claimSeen time.Time
+		released  bool
 	}
 }
 
@@ -194,18 +197,32 @@ func (l *lease) writeW(wms int64, need func(int64) bool, ver int32, unsure *atte
 			return nil
 		}
 	}
-	stat, err := callLeader(l.b, func(c *gozk.Conn) (*gozk.Stat, error) { return c.Set(l.hwPath, l.record(wms), ver) })
+	// The claim's znode is checked in the same multi, so an operator's
+	// revoke (deleting workers/<wid>) is seen at the next write of W at no
+	// extra request. Uniqueness still rests on the version compare: a new
+	// holder's claim rewrites W.
+	sent := time.Now()
+	res, err := callLeader(l.b, func(c *gozk.Conn) ([]gozk.MultiResponse, error) {
+		return c.Multi(
+			&gozk.CheckVersionRequest{Path: l.workerPath, Version: -1},
+			&gozk.SetDataRequest{Path: l.hwPath, Data: l.record(wms), Version: ver},
+		)
+	})
+	failed := multiFailure(res, err)
 	switch {
 	case err == nil:
 		l.mu.Lock()
-		l.mu.version, l.mu.w = stat.Version, wms
+		l.mu.version, l.mu.w = res[1].Stat.Version, wms
 		l.mu.Unlock()
+		l.claimSeen(sent)
 		return nil
-	case errors.Is(err, gozk.ErrBadVersion):
+	case failed == 0 && errors.Is(res[0].Error, gozk.ErrNoNode):
+		return l.fence(l.workerPath + " was deleted")
+	case failed == 1 && errors.Is(res[1].Error, gozk.ErrBadVersion):
 		return l.fence(fmt.Sprintf("%s is no longer at version %d: another holder wrote W", l.hwPath, ver))
-	case errors.Is(err, gozk.ErrNoNode):
+	case failed == 1 && errors.Is(res[1].Error, gozk.ErrNoNode):
 		return l.fence(l.hwPath + " was deleted")
-	case !answered(err):
+	case failed < 0 && !answered(err):
 		l.mu.Lock()
 		l.mu.unsure = &attempt{version: ver, w: wms}
 		l.mu.Unlock()
