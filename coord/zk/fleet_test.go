@@ -113,3 +113,47 @@ func distinct(tb testing.TB, nodes []fleetNode) {
 		seen[n.wid] = i
 	}
 }
+
+// TestAcquireOps counts the requests of one node's Acquire while 10%, 90%
+// and 99% of 1,023 WorkerIds are held by another session and no node races
+// it: the listing of the tree (first Acquire of a session only), the
+// node's report and the listing of workers/, W (a read, and a create the
+// first time the WorkerId is used) and the multi. A sticky WorkerId that is
+// held adds one look at its holder.
+func TestAcquireOps(t *testing.T) {
+	zk := startZK(t)
+	for _, occupied := range []float64{0.10, 0.90, 0.99} {
+		t.Run(fmt.Sprintf("%.0f%%", occupied*100), func(t *testing.T) {
+			ctx := testCtx(t)
+			cluster := fmt.Sprintf("ops%.0f", occupied*100)
+			filler := open(t, zk.Addr(), cluster, func(c *Config) { c.Mode = ModeEphemeral })
+			fill(t, filler, zk.Addr(), int(occupied*benchWorkers+0.5))
+			held, err := filler.heldWorkers(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := open(t, zk.Addr(), cluster, func(c *Config) { c.Mode = ModeEphemeral })
+			for i, want := range []int64{1 + 2 + 2 + 1, 2 + 2 + 1, 1 + 2 + 2 + 1} {
+				c := claimFor(fmt.Sprintf("node%d", i), benchWorkers)
+				if i == 2 { // sticky, and held
+					for wid := range held {
+						c.Sticky = wid
+						break
+					}
+					want-- // c.Sticky: the report is not read
+				}
+				before := b.AcquireOps()
+				l := mustAcquire(t, b, c)
+				if ops := b.AcquireOps() - before; ops > want {
+					t.Errorf("Acquire %d (WorkerId %d) sent %d requests, want at most %d", i, l.WorkerID(), ops, want)
+				}
+				if held[l.WorkerID()] {
+					t.Fatalf("Acquire %d got WorkerId %d, which is held", i, l.WorkerID())
+				}
+				if err := l.Release(ctx, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
