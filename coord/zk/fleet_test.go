@@ -20,12 +20,11 @@ func TestFleetStart(t *testing.T) {
 	zk := startFleetZK(t)
 	nodes, last := fleetStart(t, zk.Addr(), 100, 127, 10*time.Second)
 	distinct(t, nodes)
-	// A node's first claim: the tree (a listing, or that and six creates
-	// for a node that finds no tree), its report and the listing of
-	// workers/, then W (a read, a create that may lose to another node's,
-	// a read again) and the multi. Each lost race: a look at the holder and
-	// a listing, then the next WorkerId's W and multi.
-	const first, perRace = 7 + 2 + 3 + 1, 2 + 3 + 1
+	// A node's first claim: the listing of the tree, its report and the
+	// listing of workers/, then W (a read, a create that may lose to
+	// another node's, a read again) and the multi. Each lost race: a look
+	// at the holder and a listing, then the next WorkerId's W and multi.
+	const first, perRace = 1 + 2 + 3 + 1, 2 + 3 + 1
 	var races, ops int64
 	for i, n := range nodes {
 		if bound := first + perRace*n.lostRaces; n.ops > bound {
@@ -46,7 +45,7 @@ type fleetNode struct {
 }
 
 // fleetStart starts n nodes at once, each with its own Backend (session),
-// that claim WorkerIds 1..max of one new cluster in ephemeral mode. It
+// that claim WorkerIds 1..max of one cluster in ephemeral mode, none held. It
 // returns what each node got, and the time from the start until the last
 // node held its WorkerId (connecting included). The Backends close with
 // the test.
@@ -55,6 +54,11 @@ func fleetStart(tb testing.TB, addr string, n int, max int64, timeout time.Durat
 	cluster := fmt.Sprintf("fleet%d", time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	// The cluster's directories exist, as for a fleet that restarts or
+	// grows: a new cluster's first nodes also create them.
+	if err := open(tb, addr, cluster, nil).ensureTree(ctx); err != nil {
+		tb.Fatal(err)
+	}
 	nodes = make([]fleetNode, n)
 	errs := make([]error, n)
 	backends := make([]*Backend, n)
