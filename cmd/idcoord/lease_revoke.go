@@ -66,7 +66,7 @@ Without --yes it only says what it would do, and exits 0.
 					return fmt.Errorf("lease revoke: %w", err)
 				}
 				doc.Node, doc.Revoked, doc.Stuck = node, true, h.Stuck
-				doc.Message = fmt.Sprintf("revoked WorkerId %d held by node %s; it stops issuing now and acquires a WorkerId again", wid, orDash(doc.Node))
+				doc.Message = fmt.Sprintf("revoked WorkerId %d held by node %s; it stops issuing at its next write of W or keepalive, within seconds, and acquires a WorkerId again", wid, orDash(doc.Node))
 				if h.Stuck {
 					doc.Message = fmt.Sprintf("cleared the stuck holder record of WorkerId %d (node %s), which nothing would have removed; the WorkerId is free again", wid, orDash(doc.Node))
 				}
