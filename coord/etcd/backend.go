@@ -117,6 +117,19 @@ func (c Config) Validate() error {
 // show acquisition takes O(1) round trips.
 var roundTrips atomic.Int64
 
+// tripCounterKey is a context key: a *atomic.Int64 under it counts the round
+// trips of one acquisition, which roundTrips cannot tell apart when several
+// run at once.
+type tripCounterKey struct{}
+
+// countTrip counts one request made while acquiring.
+func countTrip(ctx context.Context) {
+	roundTrips.Add(1)
+	if n, ok := ctx.Value(tripCounterKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
+
 // Backend is the etcd coordination store. It is safe for concurrent use.
 type Backend struct {
 	cfg    Config
@@ -255,7 +268,7 @@ func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, erro
 		return nil, errClosed()
 	}
 	sent := time.Now() // the server starts the TTL after this instant
-	roundTrips.Add(1)
+	countTrip(ctx)
 	grant, err := b.client.Grant(ctx, int64(b.cfg.TTL/time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("%w: granting a lease: %v", storeFault(err), err)
@@ -325,7 +338,7 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 		if peerLease != clientv3.NoLease {
 			peerCmp = clientv3.Compare(clientv3.LeaseValue(peerKey(c.Node)), "=", peerLease)
 		}
-		roundTrips.Add(1)
+		countTrip(ctx)
 		resp, err := b.kv.Txn(ctx).
 			If(clientv3.Compare(clientv3.CreateRevision(workerKey(wid)), "=", 0), peerCmp).
 			Then(
@@ -340,7 +353,7 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 		}
 		era := b.observe(resp.Header)
 		if resp.Succeeded {
-			return b.claimed(c, id, wid, granted, resp, era)
+			return b.claimed(ctx, c, id, wid, granted, resp, era)
 		}
 		kvs := resp.Responses[0].GetResponseRange().Kvs
 		switch {
@@ -365,13 +378,13 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 }
 
 // claimed makes the lease of a successful claim transaction.
-func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time, resp *clientv3.TxnResponse, era int) (*lease, bool, error) {
+func (b *Backend) claimed(ctx context.Context, c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time, resp *clientv3.TxnResponse, era int) (*lease, bool, error) {
 	var w time.Time
 	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 {
 		hw, err := decode[HighWater](highWaterKey(wid), kvs[0].Value)
 		if err != nil {
 			// Give the WorkerID back before going on: the claim holds it.
-			if uerr := b.unclaim(id, wid, resp.Header.Revision); uerr != nil {
+			if uerr := b.unclaim(ctx, id, wid, resp.Header.Revision); uerr != nil {
 				return nil, false, uerr
 			}
 			return nil, false, b.skip(highWaterKey(wid), wid, err)
@@ -392,10 +405,10 @@ func (b *Backend) claimed(c coord.Claim, id clientv3.LeaseID, wid int64, granted
 // lease: the next claim moves it (see tryClaim), and Acquire revokes the
 // lease when none succeeds. An error ends the search; the revoke then
 // removes the key with the lease.
-func (b *Backend) unclaim(id clientv3.LeaseID, wid, rev int64) error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.DialTimeout)
+func (b *Backend) unclaim(ctx context.Context, id clientv3.LeaseID, wid, rev int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.DialTimeout)
 	defer cancel()
-	roundTrips.Add(1)
+	countTrip(ctx)
 	_, err := b.kv.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(workerKey(wid)), "=", rev),
 			clientv3.Compare(clientv3.LeaseValue(workerKey(wid)), "=", id)).
@@ -439,7 +452,7 @@ func (b *Backend) nodeLive(ctx context.Context, c coord.Claim, kv *mvccpb.KeyVal
 	}
 	holder := fmt.Sprintf("%x", kv.Lease)
 	within := b.cfg.TTL
-	roundTrips.Add(1)
+	countTrip(ctx)
 	if ttl, err := b.client.TimeToLive(ctx, clientv3.LeaseID(kv.Lease)); err == nil && ttl.TTL > 0 {
 		// A lease whose holder died is never renewed again: it goes within
 		// its granted TTL of any instant.
@@ -456,7 +469,7 @@ func (b *Backend) nodeLive(ctx context.Context, c coord.Claim, kv *mvccpb.KeyVal
 // it. The listing reads values too (a hundred bytes or so per holder): etcd
 // answers a keys-only range without the lease of each key.
 func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
-	roundTrips.Add(1)
+	countTrip(ctx)
 	resp, err := b.kv.Get(ctx, workersDir, clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("%w: listing WorkerIds: %v", storeFault(err), err)
@@ -475,7 +488,7 @@ func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
 
 // LastReport reads leaf_forever/<node>.
 func (b *Backend) LastReport(ctx context.Context, node string) (coord.Report, bool, error) {
-	roundTrips.Add(1)
+	countTrip(ctx)
 	resp, err := b.kv.Get(ctx, foreverKey(node))
 	if err != nil {
 		return coord.Report{}, false, fmt.Errorf("%w: reading %s: %v", storeFault(err), foreverKey(node), err)

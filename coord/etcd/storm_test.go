@@ -1,0 +1,92 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idcoord/idcoord/coord"
+	"github.com/idcoord/idcoord/coord/etcd"
+)
+
+// stormResult is what a fleet that starts at once shows.
+type stormResult struct {
+	last    time.Duration // from the start signal until the last node holds a WorkerId
+	trips   []int64       // round trips of each node, retries included
+	retries int           // acquisitions tried again after a store fault
+}
+
+func (r stormResult) meanTrips() float64 {
+	var sum int64
+	for _, n := range r.trips {
+		sum += n
+	}
+	return float64(sum) / float64(len(r.trips))
+}
+
+// storm starts nodes at once on 1..maxWorkerID of one cluster, spread over
+// backends Backends (each with its own client), and fails tb unless every
+// node holds a WorkerId that no other node holds. A store fault (etcd's
+// "request timed out" on a loaded server) is retried, as a starting node
+// does, and counted. The backends close when the test ends, and with them
+// every lease.
+func storm(tb testing.TB, endpoints []string, cluster string, nodes int, maxWorkerID int64, backends int) stormResult {
+	tb.Helper()
+	bs := make([]*etcd.Backend, backends)
+	for i := range bs {
+		bs[i] = newBackendTTL(tb, endpoints, cluster, 60*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r := stormResult{trips: make([]int64, nodes)}
+	wids := make([]int64, nodes)
+	errs := make([]error, nodes)
+	took := make([]time.Duration, nodes)
+	var retries sync.Map
+	start := make(chan struct{})
+	var ready, wg sync.WaitGroup
+	for i := range nodes {
+		ready.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := bs[i%backends]
+			c := coord.Claim{Node: fmt.Sprintf("storm%d", i), Admin: "127.0.0.1:1", MaxWorkerID: maxWorkerID, Reserved: []int64{0}}
+			cctx, trips := etcd.CountingTrips(ctx)
+			ready.Done()
+			<-start
+			began := time.Now()
+			for {
+				l, err := b.Acquire(cctx, c)
+				if errors.Is(err, coord.ErrUnreachable) && ctx.Err() == nil {
+					retries.Store(i, true)
+					continue
+				}
+				r.trips[i], took[i], errs[i] = trips.Load(), time.Since(began), err
+				if err == nil {
+					wids[i] = l.WorkerID()
+				}
+				return
+			}
+		}()
+	}
+	ready.Wait()
+	close(start)
+	wg.Wait()
+	holder := map[int64]int{}
+	for i, err := range errs {
+		if err != nil {
+			tb.Fatalf("node %d: %v", i, err)
+		}
+		if prev, dup := holder[wids[i]]; dup {
+			tb.Fatalf("WorkerId %d held by node %d and node %d", wids[i], prev, i)
+		}
+		holder[wids[i]] = i
+		r.last = max(r.last, took[i])
+	}
+	retries.Range(func(any, any) bool { r.retries++; return true })
+	return r
+}
