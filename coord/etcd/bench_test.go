@@ -27,7 +27,7 @@ const benchMaxWorkerID = 1023
 func BenchmarkAcquire(b *testing.B) {
 	srv := etcdtest.StartBinary(b)
 	for _, pct := range []int{0, 90, 99} {
-		b.Run(fmt.Sprintf("held=%d%%", pct), func(b *testing.B) {
+		b.Run(fmt.Sprintf("held-%dpct", pct), func(b *testing.B) {
 			cluster := clusterOf(b)
 			fillHeld(b, srv.Endpoints(), cluster, benchMaxWorkerID*pct/100)
 			backend := newBackendTTL(b, srv.Endpoints(), cluster, 60*time.Second)
