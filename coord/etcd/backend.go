@@ -138,14 +138,19 @@ type Backend struct {
 
 	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
 
+	peerCopy peerCopy // behind CachedPeers
+
 	mu struct {
 		sync.Mutex
 		// granted holds the leases this Backend granted and has not seen
 		// end: a peer record under one of them is this process's own.
 		granted map[clientv3.LeaseID]bool
 		// live holds the leases not lost yet: Close ends them.
-		live   map[*lease]struct{}
-		closed bool
+		live map[*lease]struct{}
+		// stopPeerWatch ends the watch behind CachedPeers; nil until the
+		// first call starts it.
+		stopPeerWatch context.CancelFunc
+		closed        bool
 	}
 }
 
@@ -204,7 +209,8 @@ func (b *Backend) Client() *clientv3.Client { return b.client }
 // closed, Deadline past), waits for its goroutines, then closes the client.
 // Leases are not released: no final W is written (W as last reserved covers
 // every ID issued), and etcd expires each lease, with its WorkerID and peer
-// record, a TTL after its last keepalive. Acquire then fails with
+// record, a TTL after its last keepalive. It stops the watch behind
+// CachedPeers and waits for it too. Acquire and CachedPeers then fail with
 // coord.ErrClosed. Closing twice does nothing.
 func (b *Backend) Close() error {
 	b.mu.Lock()
@@ -217,7 +223,11 @@ func (b *Backend) Close() error {
 	for l := range b.mu.live {
 		live = append(live, l)
 	}
+	stopPeerWatch := b.mu.stopPeerWatch
 	b.mu.Unlock()
+	if stopPeerWatch != nil {
+		stopPeerWatch()
+	}
 	for _, l := range live {
 		l.lose(errClosed())
 	}
@@ -226,6 +236,7 @@ func (b *Backend) Close() error {
 	for _, l := range live {
 		l.wg.Wait()
 	}
+	b.peerCopy.wg.Wait()
 	return b.client.Close()
 }
 

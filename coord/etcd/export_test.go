@@ -3,6 +3,8 @@ package etcd
 import (
 	"context"
 	"sync/atomic"
+
+	"github.com/idcoord/idcoord/coord"
 )
 
 // RoundTrips returns the number of etcd requests made while acquiring.
@@ -14,3 +16,11 @@ func CountingTrips(ctx context.Context) (_ context.Context, n *atomic.Int64) {
 	n = new(atomic.Int64)
 	return context.WithValue(ctx, tripCounterKey{}, n), n
 }
+
+// PeerReads returns how many times CachedPeers (its watch included) read
+// every peer record from the store.
+func PeerReads(b *Backend) int64 { return b.peerCopy.reads.Load() }
+
+// PeerCopy returns the copy behind CachedPeers without reading the store,
+// and false while it is not in step with the watch.
+func PeerCopy(b *Backend) ([]coord.Peer, bool) { return b.peerCopy.list() }
