@@ -2,9 +2,8 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -24,26 +23,61 @@ import (
 // when no other node claims the same WorkerId at the same moment. When the
 // caller passes c.Sticky, the sticky WorkerID is tried first with no
 // listing: 1 when it is free; when it is taken, the failed claim reads the
-// listing in the same round trip, and the next claim is the second.
+// listing in the same round trip, and the next claim is the second. Each
+// claim lost to a racing node catches the listing up in the same round trip
+// (see heldView).
 func (b *Backend) claim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, granted time.Time) (*lease, error) {
-	sticky, held := c.Sticky, map[int64]bool(nil) // nil: not listed yet
+	sticky, view := c.Sticky, (*heldView)(nil) // nil: not listed yet
 	if c.Sticky == 0 {
 		var err error
-		if sticky, held, err = b.stickyAndHeld(ctx, c.Node); err != nil {
+		if sticky, view, err = b.stickyAndHeld(ctx, c.Node); err != nil {
 			return nil, err
 		}
+		if afterListing != nil {
+			afterListing()
+		}
 	}
-	return coord.Search(ctx, b.cfg.Cluster, c, sticky, held, b.heldWorkers,
-		func(ctx context.Context, wid int64) (*lease, bool, map[int64]bool, error) {
-			return b.tryClaim(ctx, c, id, wid, granted)
-		})
+	list := func(ctx context.Context) (map[int64]bool, error) {
+		var err error
+		if view, err = b.heldWorkers(ctx); err != nil {
+			return nil, err
+		}
+		return view.held, nil
+	}
+	try := func(ctx context.Context, wid int64) (*lease, bool, map[int64]bool, error) {
+		l, ok, fresh, err := b.tryClaim(ctx, c, id, wid, granted, view)
+		if fresh != nil {
+			view = fresh
+			return l, ok, fresh.held, err
+		}
+		return l, ok, nil, err
+	}
+	var held map[int64]bool
+	if view != nil {
+		held = view.held
+	}
+	l, err := coord.Search(ctx, b.cfg.Cluster, c, sticky, held, list, try)
+	if errors.Is(err, coord.ErrNoFreeWorker) && view != nil && view.stale {
+		// A WorkerID released since the listing may be free: list it all
+		// again. A record skipped in the first search is met (and counted)
+		// again.
+		if _, err := list(ctx); err != nil {
+			return nil, err
+		}
+		return coord.Search(ctx, b.cfg.Cluster, c, sticky, view.held, list, try)
+	}
+	return l, err
 }
+
+// afterListing, when set, runs between the first listing and the first
+// claim: tests change the store there, as a racing node would.
+var afterListing func()
 
 // stickyAndHeld reads, in one round trip, the WorkerID of node's last clock
 // report (-1 when it has none, or one that cannot be read, as
-// coord.LastWorkerID) and the held listing (see heldFrom). A transaction
-// with no compare reads both at one revision.
-func (b *Backend) stickyAndHeld(ctx context.Context, node string) (int64, map[int64]bool, error) {
+// coord.LastWorkerID) and the listing of workers/. A transaction with no
+// compare reads both at one revision.
+func (b *Backend) stickyAndHeld(ctx context.Context, node string) (int64, *heldView, error) {
 	countTrip(ctx)
 	resp, err := b.kv.Txn(ctx).
 		Then(clientv3.OpGet(foreverKey(node)), clientv3.OpGet(workersDir, clientv3.WithPrefix())).
@@ -58,13 +92,15 @@ func (b *Backend) stickyAndHeld(ctx context.Context, node string) (int64, map[in
 			sticky = r.WorkerID
 		}
 	}
-	return sticky, heldFrom(resp.Responses[1].GetResponseRange().Kvs), nil
+	return sticky, newHeldView(resp.Responses[1].GetResponseRange().Kvs, resp.Header.Revision), nil
 }
 
 // tryClaim claims wid in one transaction, reading its W in the same step.
-// When the claim fails because wid is held, the same transaction lists the
-// held WorkerIDs, and tryClaim hands the listing back to coord.Search: a
-// claim lost to another node costs this one try and no extra round trip.
+// When the claim fails because wid is held, the same transaction reads what
+// view lacks (the full listing when view is nil, else what changed since;
+// see heldView), and tryClaim hands the view back, caught up, for
+// coord.Search: a claim lost to another node costs this one try and no
+// extra round trip.
 //
 // The same transaction creates the peer record leaf_temporary/<node> under
 // the lease, only if no other lease holds it: one node name is one live
@@ -73,9 +109,15 @@ func (b *Backend) stickyAndHeld(ctx context.Context, node string) (int64, map[in
 // old one back) moves to the new lease. When the compare on the peer record
 // fails, the transaction reads the record instead, to tell a live name
 // (coord.ErrNodeLive) from a WorkerID taken (false).
-func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time) (*lease, bool, map[int64]bool, error) {
+func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.LeaseID, wid int64, granted time.Time, view *heldView) (*lease, bool, *heldView, error) {
 	holder := encode(Holder{Node: c.Node, Admin: c.Admin, Since: time.Now().UTC()})
 	peer := encode(coord.Peer{Node: c.Node, Admin: c.Admin, WorkerID: wid})
+	orElse := []clientv3.Op{clientv3.OpGet(peerKey(c.Node)), clientv3.OpGet(workerKey(wid))}
+	if view == nil {
+		orElse = append(orElse, clientv3.OpGet(workersDir, clientv3.WithPrefix()))
+	} else {
+		orElse = append(orElse, view.sinceOps()...)
+	}
 	var peerLease clientv3.LeaseID // the lease the peer record is expected under; none: absent
 	for range 3 {
 		peerCmp := clientv3.Compare(clientv3.CreateRevision(peerKey(c.Node)), "=", 0)
@@ -90,7 +132,7 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 				clientv3.OpPut(peerKey(c.Node), peer, clientv3.WithLease(id)),
 				clientv3.OpGet(highWaterKey(wid)),
 			).
-			Else(clientv3.OpGet(peerKey(c.Node)), clientv3.OpGet(workersDir, clientv3.WithPrefix())).
+			Else(orElse...).
 			Commit()
 		if err != nil {
 			return nil, false, nil, fmt.Errorf("%w: claiming WorkerId %d: %v", storeFault(err), wid, err)
@@ -106,12 +148,11 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 			len(kvs) > 0 && kvs[0].Lease != 0 && clientv3.LeaseID(kvs[0].Lease) == peerLease:
 			// The peer record is as expected: the WorkerID is taken, and
 			// for good when its holder record is under no lease.
-			listing := resp.Responses[1].GetResponseRange().Kvs
-			if stuck(listing, wid) {
+			if w := resp.Responses[1].GetResponseRange().Kvs; len(w) > 0 && w[0].Lease == 0 {
 				return nil, false, nil, b.skip(workerKey(wid), wid, coord.StuckHolderError(workerKey(wid), wid,
 					"is under no lease and never expires (idcoord did not write it)"))
 			}
-			return nil, false, heldFrom(listing), nil
+			return nil, false, caughtUp(view, resp), nil
 		case len(kvs) == 0:
 			peerLease = clientv3.NoLease // our other lease let it go meanwhile
 		case kvs[0].Lease != 0 && b.isGranted(clientv3.LeaseID(kvs[0].Lease)):
@@ -121,6 +162,18 @@ func (b *Backend) tryClaim(ctx context.Context, c coord.Claim, id clientv3.Lease
 		}
 	}
 	return nil, false, nil, fmt.Errorf("%w: %s keeps changing hands; try again", coord.ErrNodeLive, peerKey(c.Node))
+}
+
+// caughtUp is view brought up to a failed claim's answer (whose Else ran
+// the reads tryClaim chose for view): a new view from the full listing when
+// view is nil.
+func caughtUp(view *heldView, resp *clientv3.TxnResponse) *heldView {
+	rev := resp.Header.Revision
+	if view == nil {
+		return newHeldView(resp.Responses[2].GetResponseRange().Kvs, rev)
+	}
+	view.catchUp(resp.Responses[2].GetResponseRange().Kvs, resp.Responses[3].GetResponseRange().Count, rev)
+	return view
 }
 
 // claimed makes the lease of a successful claim transaction.
@@ -210,43 +263,12 @@ func (b *Backend) nodeLive(ctx context.Context, c coord.Claim, kv *mvccpb.KeyVal
 		c.Node, where, holder, within)}
 }
 
-// heldWorkers lists the WorkerIDs held now (see heldFrom), for a search
-// that has no listing at hand.
-func (b *Backend) heldWorkers(ctx context.Context) (map[int64]bool, error) {
+// heldWorkers lists workers/, for a search that has no listing at hand.
+func (b *Backend) heldWorkers(ctx context.Context) (*heldView, error) {
 	countTrip(ctx)
 	resp, err := b.kv.Get(ctx, workersDir, clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("%w: listing WorkerIds: %v", storeFault(err), err)
 	}
-	return heldFrom(resp.Kvs), nil
-}
-
-// heldFrom reads the held WorkerIDs from a range of workers/. A holder
-// record under no lease is left out, so that the search offers its WorkerID
-// and tryClaim reports it (see stuck). The range reads values too (a
-// hundred bytes or so per holder): etcd 3.5 and later answer a keys-only
-// range without the lease of each key.
-func heldFrom(kvs []*mvccpb.KeyValue) map[int64]bool {
-	held := make(map[int64]bool, len(kvs))
-	for _, kv := range kvs {
-		if kv.Lease == 0 {
-			continue // stuck: left to tryClaim, which reports it
-		}
-		if wid, err := strconv.ParseInt(strings.TrimPrefix(string(kv.Key), workersDir), 10, 64); err == nil {
-			held[wid] = true
-		}
-	}
-	return held
-}
-
-// stuck reports whether a range of workers/ holds wid's holder record under
-// no lease: a record idcoord never writes, which never expires.
-func stuck(kvs []*mvccpb.KeyValue, wid int64) bool {
-	key := workerKey(wid)
-	for _, kv := range kvs {
-		if string(kv.Key) == key {
-			return kv.Lease == 0
-		}
-	}
-	return false
+	return newHeldView(resp.Kvs, resp.Header.Revision), nil
 }

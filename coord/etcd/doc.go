@@ -49,14 +49,18 @@
 // Acquire grants a lease, then reads leaf_forever/<node> and the workers/
 // listing in one transaction, then claims a WorkerID that coord.Pick draws
 // from the free ones of that listing: 3 round trips whatever the occupancy.
-// A claim that fails (another node took that WorkerID a moment before) reads
-// a fresh listing in the Else branch of the same transaction, so a lost race
-// costs one more try and no extra listing. A caller that read the node's
-// clock report already (Claim.Sticky) skips the first read: 2 round trips
-// when its sticky WorkerID is free, 3 when it is taken. The listing carries
-// values (about 100 bytes per holder, so about 100 KiB at 1,023 holders):
-// etcd 3.5 and later answer a keys-only range without each key's lease,
-// which tells a stuck holder record from a live one.
+// A claim that fails (another node took that WorkerID a moment before)
+// catches the listing up in the Else branch of the same transaction: the
+// holder records created since it was read, and a count of the keys, which
+// tells whether any listed one has gone since (an exhaustion seen then is
+// checked against a new full listing). A lost race so costs one more try,
+// no extra round trip, and not the whole listing again. A caller that read
+// the node's clock report already (Claim.Sticky) skips the first read: 2
+// round trips when its sticky WorkerID is free, 3 when it is taken (that
+// failed claim reads the full listing). The listing carries values (about
+// 100 bytes per holder, so about 100 KiB at 1,023 holders): etcd 3.5 and
+// later answer a keys-only range without each key's lease, which tells a
+// stuck holder record from a live one.
 //
 // # Listing peers
 //

@@ -3,6 +3,7 @@ package etcd
 import (
 	"context"
 	"sync/atomic"
+	"testing"
 
 	"github.com/idcoord/idcoord/coord"
 )
@@ -24,3 +25,10 @@ func PeerReads(b *Backend) int64 { return b.peerCopy.reads.Load() }
 // PeerCopy returns the copy behind CachedPeers without reading the store,
 // and false while it is not in step with the watch.
 func PeerCopy(b *Backend) ([]coord.Peer, bool) { return b.peerCopy.list() }
+
+// AfterListing makes f run between an acquisition's first listing and its
+// first claim, until the test ends.
+func AfterListing(t testing.TB, f func()) {
+	afterListing = f
+	t.Cleanup(func() { afterListing = nil })
+}

@@ -93,21 +93,21 @@ func storm(tb testing.TB, endpoints []string, cluster string, nodes int, maxWork
 	return r
 }
 
-// TestStorm starts 200 nodes at once on 255 WorkerIds: every node holds a
+// TestStorm starts 250 nodes at once on 255 WorkerIds: every node holds a
 // WorkerId no other node holds, and the round trips each one takes stay
-// few. A claim lost to a racing node reads a fresh listing in the same
-// round trip, so the next draw is among WorkerIds still free: without it, a
-// node drawing from its first (empty) listing met one taken WorkerId after
-// another, and some took over a hundred round trips in a fleet of 1,000.
+// few. A claim lost to a racing node catches its listing up in the same
+// round trip, so the next draw is among WorkerIds still free: without that,
+// a node drawing from its first (nearly empty) listing met one taken
+// WorkerId after another (measured: mean 5.4 to 6, max 48 to 105).
 func TestStorm(t *testing.T) {
 	srv := etcdtest.StartBinary(t)
-	const nodes, workerIDs = 200, 255
+	const nodes, workerIDs = 250, 255
 	r := storm(t, srv.Endpoints(), clusterOf(t), nodes, workerIDs, 10)
 	mean, most := r.meanTrips(), slices.Max(r.trips)
 	t.Logf("%d nodes on %d WorkerIds: last one after %s; round trips mean %.2f, max %d; %d nodes retried after a store fault",
 		nodes, workerIDs, r.last, mean, most, r.retries)
-	// Bounds with room: measured, the mean is about 3.5 and the max 8.
-	if mean > 5 || most > 20 {
-		t.Errorf("round trips per node: mean %.2f (want at most 5), max %d (want at most 20)", mean, most)
+	// Bounds with room: measured, the mean is about 3.6 and the max 9.
+	if mean > 4.5 || most > 24 {
+		t.Errorf("round trips per node: mean %.2f (want at most 4.5), max %d (want at most 24)", mean, most)
 	}
 }
