@@ -179,15 +179,28 @@ func (b *Backend) startPeerWatch(records map[string]coord.Peer, rev int64) {
 // followPeers keeps the copy current from revision rev on until ctx ends.
 // When the watch ends (history compacted past its revision, cancelled by
 // the server, no leader, its channel closed) the copy goes out of step, is
-// read again, and a new watch goes on from that read.
+// read again, and a new watch goes on from that read. A watch that keeps
+// ending as soon as it starts is given a growing pause, so that this never
+// turns into a busy loop of listings.
 func (b *Backend) followPeers(ctx context.Context, rev int64) {
+	var pause time.Duration
 	for {
+		started := time.Now()
 		err := b.watchPeers(ctx, rev)
 		b.peerCopy.drop()
 		if ctx.Err() != nil {
 			return
 		}
-		b.cfg.Logger.Info("the watch of the peer records ended; reading them again", zap.Error(err))
+		if time.Since(started) < peerResyncMaxPause {
+			pause = min(max(2*pause, peerResyncMinPause), peerResyncMaxPause)
+		} else {
+			pause = 0
+		}
+		b.cfg.Logger.Info("the watch of the peer records ended; reading them again", zap.Error(err),
+			zap.Duration("after", pause))
+		if !sleep(ctx, pause) {
+			return
+		}
 		var ok bool
 		if rev, ok = b.resyncPeers(ctx); !ok {
 			return
@@ -227,11 +240,21 @@ func (b *Backend) resyncPeers(ctx context.Context) (int64, bool) {
 			return 0, false
 		}
 		b.cfg.Logger.Warn("reading the peer records again", zap.Error(err), zap.Duration("retry-in", pause))
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, pause) {
 			return 0, false
-		case <-time.After(pause):
 		}
 		pause = min(2*pause, peerResyncMaxPause)
+	}
+}
+
+// sleep pauses for d, and reports false when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
