@@ -51,7 +51,8 @@
 // from the free ones of that listing: 3 round trips whatever the occupancy.
 // A claim that fails (another node took that WorkerID a moment before)
 // catches the listing up in the Else branch of the same transaction: the
-// holder records created since it was read, and a count of the keys, which
+// holder keys created since it was read (keys only: that Else runs in
+// etcd's one-at-a-time apply loop), and a count of the keys, which
 // tells whether any listed one has gone since (an exhaustion seen then is
 // checked against a new full listing). A lost race so costs one more try,
 // no extra round trip, and not the whole listing again. A caller that read
