@@ -44,6 +44,38 @@
 // and reports it late. A watch on workers/<wid> catches an operator's revoke
 // or delete at once.
 //
+// # Acquiring in three round trips
+//
+// Acquire grants a lease, then reads leaf_forever/<node> and the workers/
+// listing in one transaction, then claims a WorkerID that coord.Pick draws
+// from the free ones of that listing: 3 round trips whatever the occupancy.
+// A claim that fails (another node took that WorkerID a moment before)
+// catches the listing up in the Else branch of the same transaction: the
+// holder keys created since it was read (keys only: that Else runs in
+// etcd's one-at-a-time apply loop), and a count of the keys, which
+// tells whether any listed one has gone since (an exhaustion seen then is
+// checked against a new full listing). A lost race so costs one more try,
+// no extra round trip, and not the whole listing again. A caller that read
+// the node's clock report already (Claim.Sticky) skips the first read: 2
+// round trips when its sticky WorkerID is free, 3 when it is taken (that
+// failed claim reads the full listing). The listing carries values (about
+// 100 bytes per holder, so about 100 KiB at 1,023 holders): etcd 3.5 and
+// later answer a keys-only range without each key's lease, which tells a
+// stuck holder record from a live one.
+//
+// # Listing peers
+//
+// Peers reads every leaf_temporary/ record: one linearizable census, for the
+// CLI and for a node's start. CachedPeers, which the periodic peer clock
+// check uses, reads them once and then follows a watch of leaf_temporary/
+// from the revision of that read: each join or leave (a claim, a release, a
+// lease that expires) is one watch event to each node that lists peers, and
+// a fleet that does not change costs the store nothing. When the watch ends
+// (the history was compacted past it after a cut, the server cancelled it,
+// the member lost its leader) the copy is read again and a new watch starts
+// from there; while it is out of step, each call reads the records, as Peers
+// does.
+//
 // # Records that need an operator
 //
 // One bad record costs one WorkerID, never the search (coord.Skipped): a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -189,44 +188,5 @@ func TestRevocationFencesAtOnce(t *testing.T) {
 	}
 	if !errors.Is(l.Err(), coord.ErrFenced) || l.Deadline().After(time.Now()) {
 		t.Fatalf("after revoke: Err %v, deadline %s", l.Err(), l.Deadline())
-	}
-}
-
-// BenchmarkAcquire measures the time to acquire a WorkerId and the round
-// trips it takes, with 0%, 50%, 90% and 99% of the WorkerIds held.
-func BenchmarkAcquire(b *testing.B) {
-	srv := etcdtest.StartBinary(b)
-	for _, pct := range []int{0, 50, 90, 99} {
-		b.Run(fmt.Sprintf("held=%d%%", pct), func(b *testing.B) {
-			backend := newBackendTTL(b, srv.Endpoints(), clusterOf(b), 60*time.Second)
-			defer backend.Close()
-			ctx := context.Background()
-			const max = 1023
-			for i := range max * pct / 100 {
-				if _, err := backend.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("filler-%d", i), MaxWorkerID: max, Reserved: []int64{0}}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			var durations []time.Duration
-			var rounds int64
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				before := etcd.RoundTrips()
-				start := time.Now()
-				l, err := backend.Acquire(ctx, coord.Claim{Node: fmt.Sprintf("probe-%d", i), MaxWorkerID: max, Reserved: []int64{0}})
-				durations = append(durations, time.Since(start))
-				rounds += etcd.RoundTrips() - before
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				l.Release(ctx, l.HighWater()) //nolint:errcheck
-				b.StartTimer()
-			}
-			sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
-			b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds())/1000, "p99-ms")
-			b.ReportMetric(float64(rounds)/float64(len(durations)), "round-trips")
-		})
 	}
 }
