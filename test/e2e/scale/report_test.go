@@ -75,9 +75,9 @@ func (r result) render() string {
 		group(n, 0), group(float64(s.started), 0), seconds(s.last), seconds(s.median), group(float64(s.holding), 0),
 		s.seconds, group(s.writes/n, 1), group(s.requests/n, 1), perNode(s.kinds, n), group(float64(s.probes), 0))
 	if r.window.seconds > 0 {
-		fmt.Fprintf(&b, "- store requests by kind, per second, whole fleet: %s\n", byKind(r.window.kinds))
+		fmt.Fprintf(&b, "- store requests by kind, per second, whole fleet: %s\n", byKind(r.window.kinds, 1))
 		fmt.Fprintf(&b, "- peer listing: %s\n", r.store.listingNote(r.window, r.nodes))
-		fmt.Fprintf(&b, "- store at the end: %s\n", byKind(r.window.gauges))
+		fmt.Fprintf(&b, "- store at the end: %s\n", byKind(r.window.gauges, 0))
 		fmt.Fprintf(&b, "- this test process (every node's client side and admin listener): %s%% of a core\n", group(100*r.fleetCPU, 0))
 		fmt.Fprintf(&b, "- ready at the end of the window: %s of %s\n", group(float64(r.readyAtEnd), 0), group(n, 0))
 		if e, ok := r.store.(*etcdStore); ok {
@@ -88,14 +88,15 @@ func (r result) render() string {
 	return b.String()
 }
 
-// byKind lists counters as "name value", largest first.
-func byKind(m map[string]float64) string {
+// byKind lists counters as "name value", largest first, with the given
+// decimals.
+func byKind(m map[string]float64, decimals int) string {
 	keys := slices.Collect(maps.Keys(m))
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), strings.Compare(a, b)) })
 	var parts []string
 	for _, k := range keys {
 		if m[k] != 0 {
-			parts = append(parts, k+" "+group(m[k], 1))
+			parts = append(parts, k+" "+group(m[k], decimals))
 		}
 	}
 	if len(parts) == 0 {
@@ -110,7 +111,7 @@ func perNode(m map[string]float64, n float64) string {
 	for k, v := range m {
 		scaled[k] = v / n
 	}
-	return byKind(scaled)
+	return byKind(scaled, 1)
 }
 
 func seconds(d time.Duration) string { return group(d.Seconds(), 1) + " s" }
