@@ -16,8 +16,15 @@ import (
 	"github.com/idcoord/idcoord/snowflake"
 )
 
-// closeTimeout bounds closing one node: it gives its WorkerId back.
-const closeTimeout = 30 * time.Second
+const (
+	// closeTimeout bounds closing one node: it gives its WorkerId back.
+	closeTimeout = 30 * time.Second
+	// stormTimeout bounds the storm: every node started and ready.
+	stormTimeout = 5 * time.Minute
+	// readyRetry is the pause between two tries at a started node's first
+	// ID while it is not ready.
+	readyRetry = 100 * time.Millisecond
+)
 
 // fleetNode is one in-process node with its admin listener.
 type fleetNode struct {
@@ -26,6 +33,10 @@ type fleetNode struct {
 	node  *idcoord.Node // nil until it started, or when it failed to
 	err   error         // why it did not start
 	ready time.Duration // from the storm's start to its first ID
+	// lapsed is set when the node was not ready at once after Start
+	// returned: an overloaded store or process let its lease or W lapse
+	// before the first ID, and the node recovered by itself.
+	lapsed bool
 }
 
 // fleet is N nodes on one store, each with its own client, admin listener
@@ -53,6 +64,8 @@ func newFleet(t *testing.T, n int) *fleet {
 // storm starts every node at once, each on its own goroutine with its own
 // store client, and returns when each has issued its first ID or failed.
 func (f *fleet) storm(ctx context.Context, st store, log *zap.Logger) time.Time {
+	ctx, cancel := context.WithTimeout(ctx, stormTimeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	gate := make(chan struct{})
 	var began time.Time
@@ -69,7 +82,8 @@ func (f *fleet) storm(ctx context.Context, st store, log *zap.Logger) time.Time 
 }
 
 // startNode starts one node as an embedding service would and waits for
-// its first ID; fn.ready is the time from began, the storm's start.
+// its first ID, trying again while the node is not ready; fn.ready is the
+// time from began, the storm's start.
 func (f *fleet) startNode(ctx context.Context, st store, fn *fleetNode, began time.Time, log *zap.Logger) error {
 	be, err := st.newBackend(ctx, log.With(zap.String("node", fn.name)))
 	if err != nil {
@@ -80,11 +94,33 @@ func (f *fleet) startNode(ctx context.Context, st store, fn *fleetNode, began ti
 		return fmt.Errorf("%s: start: %w", fn.name, err)
 	}
 	fn.node = n
-	if _, err := n.NextID(ctx); err != nil {
-		return fmt.Errorf("%s: first ID: %w", fn.name, err)
+	for {
+		_, err := n.NextID(ctx)
+		switch {
+		case err == nil:
+			fn.ready = time.Since(began)
+			return nil
+		case !errors.Is(err, idcoord.ErrNotReady):
+			return fmt.Errorf("%s: first ID: %w", fn.name, err)
+		}
+		fn.lapsed = true
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not ready %v after the storm's start: %w", fn.name, time.Since(began).Round(time.Second), err)
+		case <-time.After(readyRetry):
+		}
 	}
-	fn.ready = time.Since(began)
-	return nil
+}
+
+// lapsedCount returns how many nodes were not ready at once after Start.
+func (f *fleet) lapsedCount() int {
+	n := 0
+	for _, fn := range f.nodes {
+		if fn.lapsed {
+			n++
+		}
+	}
+	return n
 }
 
 // startErrors returns how many nodes failed to start, and the first few

@@ -29,6 +29,7 @@ type result struct {
 type stormResult struct {
 	last, median time.Duration // from the start to the first ID
 	started      int
+	lapsed       int // started, but not ready at once: recovered by themselves
 	holding      int // nodes holding a WorkerId right after the storm
 	seconds      float64
 	writes       float64            // store writes during the storm, whole fleet
@@ -39,7 +40,7 @@ type stormResult struct {
 
 func stormOf(f *fleet, before, after storeSample, probes int64) stormResult {
 	times := f.readyTimes()
-	s := stormResult{started: len(times), seconds: after.at.Sub(before.at).Seconds(), probes: probes,
+	s := stormResult{started: len(times), lapsed: f.lapsedCount(), seconds: after.at.Sub(before.at).Seconds(), probes: probes,
 		writes: after.writes - before.writes, requests: after.requests - before.requests, kinds: map[string]float64{}}
 	if len(times) > 0 {
 		s.last, s.median = times[len(times)-1], times[len(times)/2]
@@ -70,9 +71,10 @@ func (r result) render() string {
 			w.seconds, settle, idcoord.DefaultRefreshEvery, idcoord.DefaultReportEvery, idcoord.DefaultPeerCheckEvery)
 	}
 	s := r.storm
-	fmt.Fprintf(&b, "- fleet-start storm: %s nodes started at once; %s issued a first ID, the last after %s, the median after %s; %s hold a WorkerId, each its own. "+
+	fmt.Fprintf(&b, "- fleet-start storm: %s nodes started at once; %s issued a first ID, the last after %s, the median after %s "+
+		"(%s of them not ready at once after Start, their lease or W lapsed under the load, and ready again by themselves); %s hold a WorkerId, each its own. "+
 		"During the storm (%.0f s) the store took %s writes and %s requests per node (%s), and the nodes served %s `/clock` probes\n",
-		group(n, 0), group(float64(s.started), 0), seconds(s.last), seconds(s.median), group(float64(s.holding), 0),
+		group(n, 0), group(float64(s.started), 0), seconds(s.last), seconds(s.median), group(float64(s.lapsed), 0), group(float64(s.holding), 0),
 		s.seconds, group(s.writes/n, 1), group(s.requests/n, 1), perNode(s.kinds, n), group(float64(s.probes), 0))
 	if r.window.seconds > 0 {
 		fmt.Fprintf(&b, "- store requests by kind, per second, whole fleet: %s\n", byKind(r.window.kinds, 1))

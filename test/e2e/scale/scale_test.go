@@ -66,6 +66,7 @@ func runScale(t *testing.T, st store, s settings) {
 	shared, holding := sharedWorkerIDs(f.statuses(), false)
 	res.storm.holding = holding
 	if failed > 0 || len(shared) > 0 || holding != s.nodes {
+		res.warnings = warn.top(5)
 		t.Log("\n" + res.render())
 		t.Fatalf("fleet-start storm: %d of %d nodes failed to start (%v); %d hold a WorkerId; WorkerIds held by more than one node: %v",
 			failed, s.nodes, reasons, holding, shared)
