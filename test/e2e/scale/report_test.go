@@ -22,7 +22,9 @@ type result struct {
 	fleetCPU              float64 // this process (every node's client side), share of a core
 	readyAtEnd            int
 	loadBefore, loadAfter string
-	warnings              string
+	// warnings are the fleet's most frequent warnings: in the storm and
+	// the settling time, and in the window.
+	stormWarnings, warnings string
 }
 
 // stormResult is the fleet-start storm: every node started at once.
@@ -86,7 +88,12 @@ func (r result) render() string {
 			fmt.Fprintf(&b, "- %s\n", e.largestFleet(r.window, r.nodes))
 		}
 	}
-	fmt.Fprintf(&b, "- warnings the fleet logged: %s\n", cmp.Or(r.warnings, "-"))
+	if r.window.seconds > 0 {
+		fmt.Fprintf(&b, "- warnings the fleet logged in the storm: %s\n", cmp.Or(r.stormWarnings, "-"))
+		fmt.Fprintf(&b, "- warnings the fleet logged in the window: %s\n", cmp.Or(r.warnings, "-"))
+	} else {
+		fmt.Fprintf(&b, "- warnings the fleet logged: %s\n", cmp.Or(r.warnings, "-"))
+	}
 	return b.String()
 }
 

@@ -66,7 +66,7 @@ func runScale(t *testing.T, st store, s settings) {
 	shared, holding := sharedWorkerIDs(f.statuses(), false)
 	res.storm.holding = holding
 	if failed > 0 || len(shared) > 0 || holding != s.nodes {
-		res.warnings = warn.top(5)
+		res.warnings = warn.top(5, nil)
 		t.Log("\n" + res.render())
 		t.Fatalf("fleet-start storm: %d of %d nodes failed to start (%v); %d hold a WorkerId; WorkerIds held by more than one node: %v",
 			failed, s.nodes, reasons, holding, shared)
@@ -74,6 +74,8 @@ func runScale(t *testing.T, st store, s settings) {
 	t.Logf("storm: %d nodes ready, the last after %v; measuring %v from %v on", s.nodes, res.storm.last.Round(time.Millisecond), s.window, settle)
 
 	sleep(ctx, t, settle)
+	res.stormWarnings = warn.top(5, nil)
+	warnedBefore := warn.counts()
 	a, probesA, selfA := mustSample(ctx, t, st), f.probes(), mustCPU(t, os.Getpid())
 	sleep(ctx, t, s.window)
 	b, probesB, selfB := mustSample(ctx, t, st), f.probes(), mustCPU(t, os.Getpid())
@@ -88,7 +90,7 @@ func runScale(t *testing.T, st store, s settings) {
 			res.readyAtEnd++
 		}
 	}
-	res.loadAfter, res.warnings = loadAverage(), warn.top(5)
+	res.loadAfter, res.warnings = loadAverage(), warn.top(5, warnedBefore)
 	report := res.render()
 	t.Log("\n" + report)
 	appendReport(t, report)
