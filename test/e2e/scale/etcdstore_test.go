@@ -29,7 +29,6 @@ func (s *etcdStore) newBackend(ctx context.Context, log *zap.Logger) (coord.Back
 }
 
 func (s *etcdStore) sample(ctx context.Context) (storeSample, error) {
-	at := time.Now()
 	text, err := s.metrics(ctx)
 	if err != nil {
 		return storeSample{}, err
@@ -38,6 +37,7 @@ func (s *etcdStore) sample(ctx context.Context) (storeSample, error) {
 	if err != nil {
 		return storeSample{}, fmt.Errorf("etcd /metrics: %w", err)
 	}
+	at := time.Now() // when the server answered, a moment after it counted
 	cpu, err := processCPU(s.srv.PID())
 	if err != nil {
 		return storeSample{}, fmt.Errorf("etcd CPU time: %w", err)

@@ -99,12 +99,22 @@ func runScale(t *testing.T, st store, s settings) {
 	}
 }
 
+// sampleTries bounds the tries at reading a store's counters: a store
+// that a thousand nodes keep busy may not take the connection at once.
+const sampleTries = 20
+
 func mustSample(ctx context.Context, t *testing.T, st store) storeSample {
-	s, err := st.sample(ctx)
-	if err != nil {
-		t.Fatalf("reading the counters of %s: %v", st.name(), err)
+	var err error
+	for try := 1; try <= sampleTries; try++ {
+		var s storeSample
+		if s, err = st.sample(ctx); err == nil {
+			return s
+		}
+		t.Logf("reading the counters of %s (try %d of %d): %v", st.name(), try, sampleTries, err)
+		sleep(ctx, t, time.Second)
 	}
-	return s
+	t.Fatalf("reading the counters of %s: %v", st.name(), err)
+	return storeSample{}
 }
 
 func mustCPU(t *testing.T, pid int) time.Duration {

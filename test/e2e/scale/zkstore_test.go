@@ -30,13 +30,13 @@ func (s *zkStore) newBackend(ctx context.Context, log *zap.Logger) (coord.Backen
 }
 
 func (s *zkStore) sample(ctx context.Context) (storeSample, error) {
-	at := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	figures, err := s.srv.Monitor(ctx)
 	if err != nil {
 		return storeSample{}, err
 	}
+	at := time.Now() // when the server answered, a moment after it counted
 	cpu, err := processCPU(s.srv.PID())
 	if err != nil {
 		return storeSample{}, fmt.Errorf("ZooKeeper CPU time: %w", err)
