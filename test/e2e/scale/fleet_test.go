@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -172,32 +173,50 @@ func (f *fleet) statuses() []idcoord.Status {
 }
 
 // close closes every node at once (each gives its WorkerId back), then the
-// admin listeners, then the idle connections of the peers' probes.
+// admin listeners, then the idle connections of the peers' probes. A node
+// whose Close has not returned well after closeTimeout fails the test,
+// named, rather than hang it: it is left behind.
 func (f *fleet) close(t *testing.T) {
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
+	pending := map[string]bool{}
+	var wg sync.WaitGroup
 	for _, fn := range f.nodes {
 		if fn.node == nil {
 			continue
 		}
+		pending[fn.name] = true
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 			defer cancel()
-			if err := fn.node.Close(ctx); err != nil {
-				mu.Lock()
+			err := fn.node.Close(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			delete(pending, fn.name)
+			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", fn.name, err))
-				mu.Unlock()
 			}
 		})
 	}
-	wg.Wait()
+	closed := make(chan struct{})
+	go func() { wg.Wait(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(2 * closeTimeout):
+		mu.Lock()
+		hung := slices.Sorted(maps.Keys(pending))
+		mu.Unlock()
+		t.Errorf("closing the fleet: Node.Close of %d nodes has not returned %v after it was called (its ctx ends after %v): %v",
+			len(hung), 2*closeTimeout, closeTimeout, hung[:min(10, len(hung))])
+	}
 	for _, fn := range f.nodes {
 		if err := fn.clock.close(); err != nil {
 			errs = append(errs, fmt.Errorf("%s admin listener: %w", fn.name, err))
 		}
 	}
 	http.DefaultClient.CloseIdleConnections()
+	mu.Lock()
+	defer mu.Unlock()
 	if len(errs) > 0 {
 		t.Logf("closing the fleet: %d errors, the first: %v", len(errs), errors.Join(errs[:min(3, len(errs))]...))
 	}
