@@ -161,6 +161,25 @@ func (f *fleet) probes() int64 {
 	return sum
 }
 
+// readyDuring counts the ready nodes every `every` for d, and returns the
+// counts sorted; ctx ending first fails the test.
+func (f *fleet) readyDuring(ctx context.Context, t *testing.T, d, every time.Duration) []int {
+	var counts []int
+	end := time.Now().Add(d)
+	for left := d; left > 0; left = time.Until(end) {
+		sleep(ctx, t, min(every, left))
+		ready := 0
+		for _, fn := range f.nodes {
+			if fn.node != nil && fn.node.Ready() == nil {
+				ready++
+			}
+		}
+		counts = append(counts, ready)
+	}
+	slices.Sort(counts)
+	return counts
+}
+
 // statuses snapshots every started node.
 func (f *fleet) statuses() []idcoord.Status {
 	var out []idcoord.Status

@@ -21,6 +21,7 @@ type result struct {
 	probes                float64 // /clock probes served per second, whole fleet
 	fleetCPU              float64 // this process (every node's client side), share of a core
 	readyAtEnd            int
+	readyCounts           []int // ready nodes counted through the window, sorted
 	loadBefore, loadAfter string
 	// warnings are the fleet's most frequent warnings: in the storm and
 	// the settling time, and in the window.
@@ -83,7 +84,8 @@ func (r result) render() string {
 		fmt.Fprintf(&b, "- peer listing: %s\n", r.store.listingNote(r.window, r.nodes))
 		fmt.Fprintf(&b, "- store at the end: %s\n", byKind(r.window.gauges, 0))
 		fmt.Fprintf(&b, "- this test process (every node's client side and admin listener): %s%% of a core\n", group(100*r.fleetCPU, 0))
-		fmt.Fprintf(&b, "- ready at the end of the window: %s of %s\n", group(float64(r.readyAtEnd), 0), group(n, 0))
+		fmt.Fprintf(&b, "- ready nodes through the window (counted every %v): %s; at its end %s of %s\n",
+			readyEvery, spread(r.readyCounts), group(float64(r.readyAtEnd), 0), group(n, 0))
 		if e, ok := r.store.(*etcdStore); ok {
 			fmt.Fprintf(&b, "- %s\n", e.largestFleet(r.window, r.nodes))
 		}
@@ -121,6 +123,15 @@ func perNode(m map[string]float64, n float64) string {
 		scaled[k] = v / n
 	}
 	return byKind(scaled, 1)
+}
+
+// spread gives the least, the median and the most of sorted counts.
+func spread(sorted []int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("least %s, median %s, most %s", group(float64(sorted[0]), 0),
+		group(float64(sorted[len(sorted)/2]), 0), group(float64(sorted[len(sorted)-1]), 0))
 }
 
 func seconds(d time.Duration) string { return group(d.Seconds(), 1) + " s" }

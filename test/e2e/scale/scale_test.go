@@ -11,8 +11,12 @@ import (
 	"github.com/idcoord/idcoord/testsupport/zktest"
 )
 
-// cluster is the namespace the fleet uses in its store.
-const cluster = "scale"
+const (
+	// cluster is the namespace the fleet uses in its store.
+	cluster = "scale"
+	// readyEvery is how often the window counts the ready nodes.
+	readyEvery = 2 * time.Second
+)
 
 // TestLongFleetScaleEtcd runs the fleet on one etcd server (the etcd
 // binary, a process of its own, so its CPU time can be read).
@@ -77,7 +81,7 @@ func runScale(t *testing.T, st store, s settings) {
 	res.stormWarnings = warn.top(5, nil)
 	warnedBefore := warn.counts()
 	a, probesA, selfA := mustSample(ctx, t, st), f.probes(), mustCPU(t, os.Getpid())
-	sleep(ctx, t, s.window)
+	res.readyCounts = f.readyDuring(ctx, t, s.window, readyEvery)
 	b, probesB, selfB := mustSample(ctx, t, st), f.probes(), mustCPU(t, os.Getpid())
 	res.window = between(a, b)
 	res.probes = float64(probesB-probesA) / res.window.seconds
