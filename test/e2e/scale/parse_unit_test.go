@@ -37,6 +37,7 @@ grpc_server_msg_received_total{grpc_method="Range",grpc_service="etcdserverpb.KV
 grpc_server_msg_received_total{grpc_method="Txn",grpc_service="etcdserverpb.KV",grpc_type="unary"} 5 1700000000000
 grpc_server_msg_received_total{grpc_method="LeaseKeepAlive",grpc_service="etcdserverpb.Lease",grpc_type="bidi_stream"} 2.5e+01
 go_gc_duration_seconds{quantile="0.5"} NaN
+etcd_debugging_snap_save_total_duration_seconds_count 2
 `
 
 func TestEtcdSample(t *testing.T) {
@@ -49,7 +50,7 @@ func TestEtcdSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.writes != 1234 || s.requests != 40 || s.kinds["Txn"] != 5 || s.kinds["LeaseKeepAlive"] != 25 || version != "3.4.23" {
+	if s.writes != 1234 || s.requests != 40 || s.kinds["Txn"] != 5 || s.kinds["LeaseKeepAlive"] != 25 || version != "3.4.23" || s.gauges["raft snapshots saved since start"] != 2 {
 		t.Errorf("got writes %v, requests %v, kinds %v, version %q", s.writes, s.requests, s.kinds, version)
 	}
 	if _, err := etcdSample(time.Now(), 0, all[3:], &version); err == nil {
