@@ -161,10 +161,17 @@ func (f *fleet) probes() int64 {
 	return sum
 }
 
-// readyDuring counts the ready nodes every `every` for d, and returns the
-// counts sorted; ctx ending first fails the test.
-func (f *fleet) readyDuring(ctx context.Context, t *testing.T, d, every time.Duration) []int {
-	var counts []int
+// readyCount is the ready nodes counted at one moment, given as the time
+// since the storm's start.
+type readyCount struct {
+	at    time.Duration
+	ready int
+}
+
+// readyDuring counts the ready nodes every `every` for d; ctx ending first
+// fails the test.
+func (f *fleet) readyDuring(ctx context.Context, t *testing.T, d, every time.Duration, began time.Time) []readyCount {
+	var counts []readyCount
 	end := time.Now().Add(d)
 	for left := d; left > 0; left = time.Until(end) {
 		sleep(ctx, t, min(every, left))
@@ -174,9 +181,8 @@ func (f *fleet) readyDuring(ctx context.Context, t *testing.T, d, every time.Dur
 				ready++
 			}
 		}
-		counts = append(counts, ready)
+		counts = append(counts, readyCount{time.Since(began), ready})
 	}
-	slices.Sort(counts)
 	return counts
 }
 

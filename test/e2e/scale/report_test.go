@@ -21,7 +21,7 @@ type result struct {
 	probes                float64 // /clock probes served per second, whole fleet
 	fleetCPU              float64 // this process (every node's client side), share of a core
 	readyAtEnd            int
-	readyCounts           []int // ready nodes counted through the window, sorted
+	readyCounts           []readyCount // ready nodes counted through the window
 	loadBefore, loadAfter string
 	// warnings are the fleet's most frequent warnings: in the storm and
 	// the settling time, and in the window.
@@ -84,8 +84,8 @@ func (r result) render() string {
 		fmt.Fprintf(&b, "- peer listing: %s\n", r.store.listingNote(r.window, r.nodes))
 		fmt.Fprintf(&b, "- store at the end: %s\n", byKind(r.window.gauges, 0))
 		fmt.Fprintf(&b, "- this test process (every node's client side and admin listener): %s%% of a core\n", group(100*r.fleetCPU, 0))
-		fmt.Fprintf(&b, "- ready nodes through the window (counted every %v): %s; at its end %s of %s\n",
-			readyEvery, spread(r.readyCounts), group(float64(r.readyAtEnd), 0), group(n, 0))
+		fmt.Fprintf(&b, "- ready nodes through the window (counted every %v): %s; at its end %s of %s. Below 90%% ready at (s after the storm's start): %s\n",
+			readyEvery, spread(r.readyCounts), group(float64(r.readyAtEnd), 0), group(n, 0), dips(r.readyCounts, 0.9*n))
 		if e, ok := r.store.(*etcdStore); ok {
 			fmt.Fprintf(&b, "- %s\n", e.largestFleet(r.window, r.nodes))
 		}
@@ -125,13 +125,33 @@ func perNode(m map[string]float64, n float64) string {
 	return byKind(scaled, 1)
 }
 
-// spread gives the least, the median and the most of sorted counts.
-func spread(sorted []int) string {
-	if len(sorted) == 0 {
+// spread gives the least, the median and the most of the counts.
+func spread(counts []readyCount) string {
+	if len(counts) == 0 {
 		return "-"
 	}
+	var sorted []int
+	for _, c := range counts {
+		sorted = append(sorted, c.ready)
+	}
+	slices.Sort(sorted)
 	return fmt.Sprintf("least %s, median %s, most %s", group(float64(sorted[0]), 0),
 		group(float64(sorted[len(sorted)/2]), 0), group(float64(sorted[len(sorted)-1]), 0))
+}
+
+// dips lists the times of the counts below floor, with the count, or
+// "never".
+func dips(counts []readyCount, floor float64) string {
+	var parts []string
+	for _, c := range counts {
+		if float64(c.ready) < floor {
+			parts = append(parts, fmt.Sprintf("%.0f (%d)", c.at.Seconds(), c.ready))
+		}
+	}
+	if len(parts) == 0 {
+		return "never"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func seconds(d time.Duration) string { return group(d.Seconds(), 1) + " s" }

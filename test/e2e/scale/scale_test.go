@@ -64,7 +64,7 @@ func runScale(t *testing.T, st store, s settings) {
 	beforeStorm := mustSample(ctx, t, st)
 	probesBefore := f.probes()
 	t.Logf("starting %d nodes at once on %s", s.nodes, st.name())
-	f.storm(ctx, st, warn.logger())
+	began := f.storm(ctx, st, warn.logger())
 	res.storm = stormOf(f, beforeStorm, mustSample(ctx, t, st), f.probes()-probesBefore)
 	failed, reasons := f.startErrors(5)
 	shared, holding := sharedWorkerIDs(f.statuses(), false)
@@ -81,7 +81,7 @@ func runScale(t *testing.T, st store, s settings) {
 	res.stormWarnings = warn.top(5, nil)
 	warnedBefore := warn.counts()
 	a, probesA, selfA := mustSample(ctx, t, st), f.probes(), mustCPU(t, os.Getpid())
-	res.readyCounts = f.readyDuring(ctx, t, s.window, readyEvery)
+	res.readyCounts = f.readyDuring(ctx, t, s.window, readyEvery, began)
 	b, probesB, selfB := mustSample(ctx, t, st), f.probes(), mustCPU(t, os.Getpid())
 	res.window = between(a, b)
 	res.probes = float64(probesB-probesA) / res.window.seconds
