@@ -114,7 +114,6 @@ func TestReadSettings(t *testing.T) {
 		{"one node", env(nodesEnv, "1"), settings{}, true},
 		{"not a number", env(nodesEnv, "many"), settings{}, true},
 		{"window too short", env(windowEnv, "10ms"), settings{}, true},
-		{"guessed name", env(misnamedNodesEnv, "100"), settings{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := readSettings(tc.env)

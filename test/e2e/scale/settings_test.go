@@ -15,9 +15,6 @@ const (
 	reportEnv = "IDCOORD_E2E_REPORT"
 	nodesEnv  = "IDCOORD_E2E_SCALE_NODES"
 	windowEnv = "IDCOORD_E2E_SCALE_WINDOW"
-	// misnamedNodesEnv is a name one might guess; it is refused rather
-	// than ignored, so a short run is never a full one by mistake.
-	misnamedNodesEnv = "IDCOORD_SCALE_NODES"
 )
 
 // Defaults of a run.
@@ -39,9 +36,6 @@ type settings struct {
 // variable is wrong.
 func readSettings(getenv func(string) string) (settings, error) {
 	s := settings{nodes: defaultNodes, window: defaultWindow}
-	if v := getenv(misnamedNodesEnv); v != "" {
-		return s, fmt.Errorf("%s is not read; set %s=%s instead", misnamedNodesEnv, nodesEnv, v)
-	}
 	if v := getenv(nodesEnv); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 {
