@@ -62,8 +62,8 @@ func etcdSample(at time.Time, cpu time.Duration, all []series, version *string) 
 		case "etcd_debugging_mvcc_keys_total":
 			out.gauges["keys"] = s.value
 		case "etcd_debugging_snap_save_total_duration_seconds_count":
-			// A snapshot every --snapshot-count (100,000) raft entries:
-			// at a thousand nodes' writes, about every 80 s.
+			// One every --snapshot-count (100,000) raft entries: shown
+			// because a snapshot can stall a busy single member.
 			out.gauges["raft snapshots saved since start"] = s.value
 		case "etcd_server_version":
 			*version = s.labels["server_version"]
