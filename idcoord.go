@@ -132,7 +132,9 @@ type Config struct {
 	// are wild, reported and set apart. Two nodes' clocks are then within
 	// 2×MaxDrift, which every claim waits on top of Window.
 	MaxDrift time.Duration
-	// PeerCheckEvery is the period of the peer clock check while running.
+	// PeerCheckEvery is the period of the peer clock check while running,
+	// give or take a quarter at random, so that nodes started together do
+	// not all check in the same instant.
 	PeerCheckEvery time.Duration
 	// PeerSample is how many live peers each peer clock check asks, drawn
 	// at random afresh each time. Zero means DefaultPeerSample (12); below

@@ -3,6 +3,7 @@ package idcoord
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,7 +35,7 @@ func (n *Node) serve(ctx context.Context, h *holding) {
 	defer refresh.Stop()
 	report := time.NewTicker(n.cfg.ReportEvery)
 	defer report.Stop()
-	peers := time.NewTicker(n.cfg.PeerCheckEvery)
+	peers := time.NewTimer(spread(n.cfg.PeerCheckEvery))
 	defer peers.Stop()
 	n.report(ctx, h)
 	for {
@@ -53,6 +54,7 @@ func (n *Node) serve(ctx context.Context, h *holding) {
 			n.report(ctx, h)
 		case <-peers.C:
 			n.guard.recheck(ctx)
+			peers.Reset(spread(n.cfg.PeerCheckEvery))
 		}
 	}
 }
@@ -128,4 +130,11 @@ func (n *Node) reacquire(ctx context.Context) *holding {
 			return nil
 		}
 	}
+}
+
+// spread returns d give or take a quarter, at random: nodes that started
+// together (a rollout, a fleet restarting after an outage) would otherwise
+// list and probe their peers in the same instant every period, for good.
+func spread(d time.Duration) time.Duration {
+	return d*3/4 + rand.N(d/2+1)
 }

@@ -21,7 +21,9 @@ type Backend struct {
 	log  *zap.Logger
 	p    paths
 	conn atomic.Pointer[gozk.Conn]
-	gen  atomic.Int64 // counts clients made; only the current one's events count
+	// socks are the connections of conn, closed with it (see sockets).
+	socks atomic.Pointer[sockets]
+	gen   atomic.Int64 // counts clients made; only the current one's events count
 
 	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
 	ops        atomic.Int64 // requests sent (see Ops)
@@ -133,6 +135,7 @@ func (b *Backend) Close() error {
 	}
 	close(b.stop)
 	b.conn.Load().Close()
+	b.socks.Load().close()
 	b.wg.Wait()
 	return nil
 }
@@ -142,8 +145,9 @@ func (b *Backend) Close() error {
 // client are ignored.
 func (b *Backend) connect() error {
 	gen := b.gen.Add(1)
+	socks := &sockets{}
 	conn, events, err := gozk.Connect(b.cfg.Servers, b.cfg.SessionTimeout,
-		gozk.WithDialer(b.dial),
+		gozk.WithDialer(socks.dial(b.dial)),
 		gozk.WithEventCallback(func(ev gozk.Event) {
 			if b.gen.Load() == gen {
 				b.onEvent(ev)
@@ -158,14 +162,16 @@ func (b *Backend) connect() error {
 	if b.mu.closed {
 		b.mu.Unlock()
 		conn.Close()
+		socks.close()
 		for range events {
 		}
 		return fmt.Errorf("%w: the ZooKeeper backend was closed", coord.ErrClosed)
 	}
-	old := b.conn.Swap(conn)
+	old, oldSocks := b.conn.Swap(conn), b.socks.Swap(socks)
 	b.mu.Unlock()
 	if old != nil {
 		old.Close()
+		oldSocks.close()
 	}
 	b.wg.Add(1)
 	go func() {
