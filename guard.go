@@ -90,33 +90,14 @@ func (g *guard) refusal() error {
 // Samples further than maxDrift from the median are wild: reported, and set
 // apart. With no peer answering, the check passes and says so.
 func (g *guard) checkPeers(ctx context.Context) error {
-	list := g.cfg.peers.Peers
-	if c, ok := g.cfg.peers.(coord.PeerCache); ok {
-		list = c.CachedPeers
-	}
-	peers, err := list(ctx)
+	asked, live, holding, err := g.drawPeers(ctx)
 	if err != nil {
 		g.cfg.storeErrs.note(opPeers, err)
 		return err
 	}
-	eligible := func(p coord.Peer) bool { return p.Node != g.cfg.self && p.Admin != "" }
-	live := 0
-	held := map[int64]bool{} // WorkerIds of the other live nodes
-	for _, p := range peers {
-		if p.Node == g.cfg.self {
-			continue
-		}
-		if eligible(p) {
-			live++
-		}
-		if p.WorkerID >= 0 {
-			held[p.WorkerID] = true
-		}
-	}
 	g.mu.Lock()
-	g.mu.peersHolding = len(held)
+	g.mu.peersHolding = holding
 	g.mu.Unlock()
-	asked := clockguard.SamplePeers(nil, peers, g.cfg.sample, eligible)
 	addrs := make([]string, len(asked))
 	for i, p := range asked {
 		addrs[i] = p.Admin
@@ -186,6 +167,46 @@ func (g *guard) recheck(ctx context.Context) {
 				zap.Duration("ahead", ahead))
 		}
 	}
+}
+
+// drawPeers draws the peers a check asks: at most cfg.sample live peers
+// other than this node that have an admin address, how many such peers
+// there are, and how many WorkerIds the other live nodes hold. A backend
+// that samples (coord.PeerSampler) reads only the sample; otherwise every
+// peer record is listed and the sample drawn from the listing.
+func (g *guard) drawPeers(ctx context.Context) (asked []coord.Peer, live, holding int, err error) {
+	eligible := func(p coord.Peer) bool { return p.Node != g.cfg.self && p.Admin != "" }
+	if s, ok := g.cfg.peers.(coord.PeerSampler); ok {
+		sample, others, err := s.SamplePeers(ctx, g.cfg.sample, g.cfg.self)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		for _, p := range sample {
+			if eligible(p) {
+				asked = append(asked, p)
+			}
+		}
+		// Every live node holds one WorkerId (two for a moment while it
+		// changes it).
+		return asked, others, others, nil
+	}
+	peers, err := g.cfg.peers.Peers(ctx)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	held := map[int64]bool{} // WorkerIds of the other live nodes
+	for _, p := range peers {
+		if p.Node == g.cfg.self {
+			continue
+		}
+		if eligible(p) {
+			live++
+		}
+		if p.WorkerID >= 0 {
+			held[p.WorkerID] = true
+		}
+	}
+	return clockguard.SamplePeers(nil, peers, g.cfg.sample, eligible), live, len(held), nil
 }
 
 // agreeing is how many peers answered the last peer check within

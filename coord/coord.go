@@ -123,18 +123,17 @@ type Backend interface {
 	Close() error
 }
 
-// PeerCache is a Backend that keeps a copy of the live peers current, so
-// that listing them does not read every peer record from the store. The
-// periodic peer clock check lists through it: it needs a recent list to
-// draw a sample from, not a census, and a census by every node every
-// period costs the store N² reads.
-type PeerCache interface {
-	// CachedPeers lists the live nodes of the cluster, this one included,
-	// as a recent view of the store has them: a node that joined or left a
-	// moment ago may be missing or still listed. The first call may read
-	// the whole listing; later ones read at most a bounded number of
-	// records, whatever the cluster's size.
-	CachedPeers(ctx context.Context) ([]Peer, error)
+// PeerSampler is a Backend that draws a sample of the live peers without
+// reading every peer record. The peer clock check samples through it: it
+// needs a few peers at random, not a census, and a census by every node
+// every period costs the store N² reads, and a copy kept by a watch costs
+// it N events for every node that joins or leaves.
+type PeerSampler interface {
+	// SamplePeers returns at most k live nodes other than self, drawn at
+	// random, each at most once, and how many live nodes other than self
+	// the cluster has. It costs O(k) record reads, whatever the number of
+	// nodes.
+	SamplePeers(ctx context.Context, k int, self string) (sample []Peer, others int, err error)
 }
 
 // Lease is one holding of one WorkerID. Its methods are safe for concurrent

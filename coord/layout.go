@@ -45,6 +45,15 @@ type LayoutRecord struct {
 	DatacenterID   int64 `json:"datacenter_id"`
 }
 
+// MaxWorkerID is the largest WorkerID the layout holds, or 0 when its
+// worker bits are out of any layout's bounds.
+func (r LayoutRecord) MaxWorkerID() int64 {
+	if r.WorkerBits < 1 || r.WorkerBits > 62 {
+		return 0
+	}
+	return 1<<r.WorkerBits - 1
+}
+
 // String describes the layout in one line, as the refusal and lease ls
 // print it: "41/10/12 @1ms epoch 2010-11-04T01:42:54.657Z" (time, worker and
 // sequence bits, the tick, the epoch), with the datacenter field when it has

@@ -138,7 +138,10 @@ type Backend struct {
 
 	badRecords atomic.Int64 // records acquisitions skipped (see coord.Skipped)
 
-	peerCopy peerCopy // behind CachedPeers
+	// maxWorker is the cluster's largest WorkerID, once a layout was read
+	// or a claim made: the range SamplePeers draws from.
+	maxWorker atomic.Int64
+	peerReads atomic.Int64 // SamplePeers' transactions and listings
 
 	mu struct {
 		sync.Mutex
@@ -147,10 +150,7 @@ type Backend struct {
 		granted map[clientv3.LeaseID]bool
 		// live holds the leases not lost yet: Close ends them.
 		live map[*lease]struct{}
-		// stopPeerWatch ends the watch behind CachedPeers; nil until the
-		// first call starts it.
-		stopPeerWatch context.CancelFunc
-		closed        bool
+		closed bool
 	}
 }
 
@@ -209,9 +209,8 @@ func (b *Backend) Client() *clientv3.Client { return b.client }
 // closed, Deadline past), waits for its goroutines, then closes the client.
 // Leases are not released: no final W is written (W as last reserved covers
 // every ID issued), and etcd expires each lease, with its WorkerID and peer
-// record, a TTL after its last keepalive. It stops the watch behind
-// CachedPeers and waits for it too. Acquire and CachedPeers then fail with
-// coord.ErrClosed. Closing twice does nothing.
+// record, a TTL after its last keepalive. Acquire and SamplePeers then fail
+// with coord.ErrClosed. Closing twice does nothing.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	if b.mu.closed {
@@ -223,11 +222,7 @@ func (b *Backend) Close() error {
 	for l := range b.mu.live {
 		live = append(live, l)
 	}
-	stopPeerWatch := b.mu.stopPeerWatch
 	b.mu.Unlock()
-	if stopPeerWatch != nil {
-		stopPeerWatch()
-	}
 	for _, l := range live {
 		l.lose(errClosed())
 	}
@@ -236,7 +231,6 @@ func (b *Backend) Close() error {
 	for _, l := range live {
 		l.wg.Wait()
 	}
-	b.peerCopy.wg.Wait()
 	return b.client.Close()
 }
 
@@ -278,6 +272,7 @@ func (b *Backend) Acquire(ctx context.Context, c coord.Claim) (coord.Lease, erro
 	if b.isClosed() {
 		return nil, errClosed()
 	}
+	b.knowRange(c.MaxWorkerID)
 	sent := time.Now() // the server starts the TTL after this instant
 	countTrip(ctx)
 	grant, err := b.client.Grant(ctx, int64(b.cfg.TTL/time.Second))

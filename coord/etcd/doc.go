@@ -66,15 +66,14 @@
 // # Listing peers
 //
 // Peers reads every leaf_temporary/ record: one linearizable census, for the
-// CLI and for a node's start. CachedPeers, which the periodic peer clock
-// check uses, reads them once and then follows a watch of leaf_temporary/
-// from the revision of that read: each join or leave (a claim, a release, a
-// lease that expires) is one watch event to each node that lists peers, and
-// a fleet that does not change costs the store nothing. When the watch ends
-// (the history was compacted past it after a cut, the server cancelled it,
-// the member lost its leader) the copy is read again and a new watch starts
-// from there; while it is out of step, each call reads the records, as Peers
-// does.
+// CLI. SamplePeers, which the peer clock check uses, reads a sample in one
+// read-only transaction of 2k + 3 reads whatever the fleet's size: counts
+// of the peer records, and 2k draws of the first holder record at or after
+// workers/<w> for a WorkerID w drawn at random. It reads no other record and
+// keeps no copy: a fleet of N nodes checking every 30 s costs the store N/30
+// small transactions a second, where a census by each cost N²/30 record
+// reads, and a copy kept by a watch N events to the fleet for every node
+// that joins or leaves (a million for a fleet of 1,000 starting at once).
 //
 // # Records that need an operator
 //

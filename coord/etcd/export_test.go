@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
-
-	"github.com/idcoord/idcoord/coord"
 )
 
 // RoundTrips returns the number of etcd requests made while acquiring.
@@ -18,13 +16,8 @@ func CountingTrips(ctx context.Context) (_ context.Context, n *atomic.Int64) {
 	return context.WithValue(ctx, tripCounterKey{}, n), n
 }
 
-// PeerReads returns how many times CachedPeers (its watch included) read
-// every peer record from the store.
-func PeerReads(b *Backend) int64 { return b.peerCopy.reads.Load() }
-
-// PeerCopy returns the copy behind CachedPeers without reading the store,
-// and false while it is not in step with the watch.
-func PeerCopy(b *Backend) ([]coord.Peer, bool) { return b.peerCopy.list() }
+// PeerReads returns how many transactions or listings SamplePeers made.
+func PeerReads(b *Backend) int64 { return b.peerReads.Load() }
 
 // AfterListing makes f run between an acquisition's first listing and its
 // first claim, until the test ends.

@@ -26,6 +26,7 @@ func (b *Backend) Layout(ctx context.Context, proposed coord.LayoutRecord) (coor
 	}
 	if resp.Succeeded {
 		b.cfg.Logger.Info("stored the cluster's layout", zap.String("cluster", b.cfg.Cluster), zap.Stringer("layout", proposed))
+		b.knowRange(proposed.MaxWorkerID())
 		return proposed, nil
 	}
 	kvs := resp.Responses[0].GetResponseRange().Kvs
@@ -36,7 +37,11 @@ func (b *Backend) Layout(ctx context.Context, proposed coord.LayoutRecord) (coor
 	if err != nil {
 		return coord.LayoutRecord{}, err
 	}
-	return coord.AgreeLayout(b.cfg.Cluster, stored, proposed)
+	agreed, err := coord.AgreeLayout(b.cfg.Cluster, stored, proposed)
+	if err == nil {
+		b.knowRange(agreed.MaxWorkerID())
+	}
+	return agreed, err
 }
 
 // StoredLayout reads the cluster's layout, writing nothing.

@@ -42,7 +42,6 @@ type Backend struct {
 	// release deleting it under the new lease.
 	claims chan struct{}
 
-	peerCache peerCache // CachedPeers' copy of leaf_temporary/
 
 	mu struct {
 		sync.Mutex
@@ -86,7 +85,6 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	b.mu.leases = make(map[*lease]struct{})
 	b.mu.ended = make(map[int64]time.Time)
 	b.mu.peerOf = make(map[string]*lease)
-	b.peerCache = peerCache{lock: make(chan struct{}, 1), entries: make(map[string]*cachedPeer)}
 	if err := b.connect(); err != nil {
 		return nil, err
 	}

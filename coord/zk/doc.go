@@ -153,9 +153,8 @@
 //
 // # Peers
 //
-// Peers reads every record under leaf_temporary/. CachedPeers (coord.PeerCache)
-// keeps a copy for the periodic peer clock check: per call it lists the
-// directory, reads only new names and re-reads the peerRefresh records read
-// longest ago, so a call costs 1 + new + at most peerRefresh requests
-// whatever the cluster's size.
+// Peers reads every record under leaf_temporary/. SamplePeers
+// (coord.PeerSampler), which the peer clock check uses, lists the names (one
+// request) and reads only the k records it draws: 1 + k requests whatever
+// the cluster's size.
 package zkcoord
