@@ -149,7 +149,7 @@ type Backend struct {
 		// end: a peer record under one of them is this process's own.
 		granted map[clientv3.LeaseID]bool
 		// live holds the leases not lost yet: Close ends them.
-		live map[*lease]struct{}
+		live   map[*lease]struct{}
 		closed bool
 	}
 }

@@ -42,7 +42,6 @@ type Backend struct {
 	// release deleting it under the new lease.
 	claims chan struct{}
 
-
 	mu struct {
 		sync.Mutex
 		sess     session
