@@ -107,14 +107,15 @@ func zkVersion(s string) string {
 	return s
 }
 
-// listingNote: in the steady state only peer listings ask for children
-// (getChildren of leaf_temporary), and each reads every child's data.
+// listingNote: in the steady state only the clock checks ask for children
+// (getChildren of leaf_temporary), and each reads the data of the children
+// it samples.
 func (s *zkStore) listingNote(r rates, nodes int) string {
 	lists, gets := r.kinds["getChildren"], r.kinds["getData"]
 	perList := "-"
 	if lists > 0 {
 		perList = group(gets/lists, 0)
 	}
-	return fmt.Sprintf("%s getChildren/s (%s per node) and %s getData/s, %s getData per listing of %s leaf_temporary records",
+	return fmt.Sprintf("%s getChildren/s (%s per node) and %s getData/s, %s getData per listing (the sample) of %s leaf_temporary records",
 		group(lists, 1), group(lists/float64(nodes), 3), group(gets, 0), perList, group(float64(nodes), 0))
 }
