@@ -250,3 +250,28 @@ func TestSearchRaceCostsOneTryEach(t *testing.T) {
 		t.Fatalf("offered %v and listed %d times: want each WorkerId at most once, no extra listing", s.offered, s.listings)
 	}
 }
+
+func TestDraw(t *testing.T) {
+	counts := make([]int, 10)
+	for range 10000 {
+		s := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+		got := coord.Draw(s, 3)
+		if len(got) != 3 || got[0] == got[1] || got[1] == got[2] || got[0] == got[2] {
+			t.Fatalf("Draw = %v, want 3 distinct", got)
+		}
+		for _, v := range got {
+			counts[v]++
+		}
+	}
+	for v, n := range counts {
+		if n < 2400 || n > 3600 { // uniform: 3,000 each
+			t.Errorf("%d drawn %d times of 30,000", v, n)
+		}
+	}
+	if got := coord.Draw([]int{1, 2}, 5); len(got) != 2 {
+		t.Fatalf("Draw of 5 from 2 = %v", got)
+	}
+	if got := coord.Draw([]int{1, 2}, -1); len(got) != 0 {
+		t.Fatalf("Draw of -1 = %v", got)
+	}
+}

@@ -123,12 +123,7 @@ func (b *Backend) samplePeerList(ctx context.Context, k int, self string) ([]coo
 			others = append(others, p)
 		}
 	}
-	draw := max(min(k, len(others)), 0)
-	for i := range draw {
-		j := i + rand.IntN(len(others)-i)
-		others[i], others[j] = others[j], others[i]
-	}
-	return others[:draw:draw], len(others), nil
+	return coord.Draw(others, k), len(others), nil
 }
 
 // knowRange records the cluster's largest WorkerID, the range SamplePeers

@@ -2,7 +2,6 @@ package zkcoord
 
 import (
 	"context"
-	"math/rand/v2"
 
 	"go.uber.org/zap"
 
@@ -27,22 +26,17 @@ func (b *Backend) SamplePeers(ctx context.Context, k int, self string) ([]coord.
 			others = append(others, n)
 		}
 	}
-	// A partial Fisher–Yates shuffle: the first k are a uniform draw.
-	draw := min(k, len(others))
-	for i := range draw {
-		j := i + rand.IntN(len(others)-i)
-		others[i], others[j] = others[j], others[i]
-	}
-	zs, err := b.getAll(ctx, b.p.peers, others[:draw])
+	drawn := coord.Draw(others, k)
+	zs, err := b.getAll(ctx, b.p.peers, drawn)
 	if err != nil {
 		return nil, 0, b.opErr("reading "+b.p.peers, err)
 	}
-	sample := make([]coord.Peer, 0, draw)
+	sample := make([]coord.Peer, 0, len(drawn))
 	for i, z := range zs {
 		if z.data == nil {
 			continue // gone since the listing
 		}
-		p, err := decodeJSON[coord.Peer](b.p.peer(others[i]), z.data)
+		p, err := decodeJSON[coord.Peer](b.p.peer(drawn[i]), z.data)
 		if err != nil {
 			b.log.Warn("skipping a bad peer record", zap.Error(err))
 			continue
