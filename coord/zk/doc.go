@@ -121,9 +121,9 @@
 // answered may not relay it; the leader then counts from the requests it
 // relayed before, up to about a tick plus the gap between two requests of
 // the node earlier than the sync's send time. That gap is at most the sync
-// period, a third of the timeout, and about a second while the node issues
-// (it writes W every second); the holder no longer polls its claim between
-// them. With ZooKeeper's defaults (tickTime 2s, 6s sessions) the worst case
+// period, a third of the timeout, and about a second while a node holds a
+// WorkerId (it writes W every second); the holder does not poll its claim in
+// between. With ZooKeeper's defaults (tickTime 2s, 6s sessions) the worst case
 // is about 3-4 s early; the default margin, a sixth of the timeout, is half
 // a tick: it covers the ping period, not that worst case. There, as
 // everywhere, W and not the fence keeps IDs unique.
