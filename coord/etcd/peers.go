@@ -44,8 +44,9 @@ func (b *Backend) Peers(ctx context.Context) ([]coord.Peer, error) {
 // peer records and whether self has one (counts only), and 2k draws, each
 // the first holder record at or after workers/<w> in key order for a
 // WorkerID w drawn uniformly from the cluster's range (wrapping round to the
-// first record). Duplicates and self are dropped, so a sample may hold
-// fewer than k when the cluster has few nodes.
+// first record). Duplicates and self are dropped; when that leaves fewer
+// than k of a small cluster (at most maxTxnReads others), it lists the peer
+// records instead, so a small cluster is asked in full.
 //
 // A holder is drawn with a chance proportional to the number of WorkerIDs
 // whose keys fall between the previous holder's key and its own: uniform
@@ -106,6 +107,11 @@ func (b *Backend) SamplePeers(ctx context.Context, k int, self string) ([]coord.
 		if len(sample) == k {
 			break
 		}
+	}
+	if len(sample) < min(k, others) && others <= maxTxnReads {
+		// Draws land on the same few holders of a small cluster: its
+		// listing is as cheap as a sample, and asks every peer it can.
+		return b.samplePeerList(ctx, k, self)
 	}
 	return sample, max(others, 0), nil
 }

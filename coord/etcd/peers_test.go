@@ -12,7 +12,7 @@ import (
 	"github.com/idcoord/idcoord/testsupport/etcdtest"
 )
 
-// TestSamplePeers: with 100 live peers, each sample is one transaction of at
+// TestSamplePeers: with 150 live peers, each sample is one transaction of at
 // most k distinct live nodes, never this node and never a holder record
 // under no lease, with the count of the others; over many samples the draw
 // reaches nearly every peer. Before the Backend knows the cluster's range, it
@@ -28,9 +28,9 @@ func TestSamplePeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const peers, maxWID = 100, 1023
+	const peers, maxWID = 150, 1023 // more than a listing-sized cluster (maxTxnReads)
 	for i := range peers {
-		node, wid := fmt.Sprintf("p%03d", i), int64(i*10+3)
+		node, wid := fmt.Sprintf("p%03d", i), int64(i*6+3)
 		holder := fmt.Sprintf(`{"node": %q, "admin": "127.0.0.1:%d"}`, node, 1000+i)
 		peer := fmt.Sprintf(`{"node": %q, "admin": "127.0.0.1:%d", "worker_id": %d}`, node, 1000+i, wid)
 		if _, err := cli.Txn(ctx).Then(
@@ -41,7 +41,7 @@ func TestSamplePeers(t *testing.T) {
 		}
 	}
 	// A holder record under no lease is nobody's to ask.
-	if _, err := cli.Put(ctx, prefix+"workers/1000", `{"node": "stuck", "admin": "127.0.0.1:9"}`); err != nil {
+	if _, err := cli.Put(ctx, prefix+"workers/1001", `{"node": "stuck", "admin": "127.0.0.1:9"}`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -76,7 +76,7 @@ func TestSamplePeers(t *testing.T) {
 		}
 		seen := map[string]bool{}
 		for _, p := range sample {
-			if p.Node == "self" || p.Node == "stuck" || seen[p.Node] || p.Admin == "" || p.WorkerID%10 != 3 {
+			if p.Node == "self" || p.Node == "stuck" || seen[p.Node] || p.Admin == "" || p.WorkerID%6 != 3 {
 				t.Fatalf("bad sample %+v", sample)
 			}
 			seen[p.Node] = true

@@ -30,7 +30,7 @@ func startColdNoStore(t *testing.T) *coldNoStore {
 	dir := sidecartest.ShortDir(t)
 	c := &coldNoStore{socket: filepath.Join(dir, "s.sock"), exited: make(chan struct{}), started: time.Now(),
 		probe1: make(chan string, 1)}
-	dead := fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(t)) // nothing listens here
+	dead := refusingAddr(t)
 	p, err := testproc.Start(testproc.Command{Bin: idcoordBin, Args: []string{"serve", "--coord", "etcd",
 		"--etcd.endpoints", dead, "--cluster", "cold", "--node.name", "cold-0", "--socket", c.socket,
 		"--admin.addr", fmt.Sprintf("127.0.0.1:%d", testproc.MustFreePort(t)),
@@ -51,6 +51,28 @@ func startColdNoStore(t *testing.T) *coldNoStore {
 		c.probe1 <- c.probe()
 	}()
 	return c
+}
+
+// refusingAddr holds a loopback port for the test and closes every
+// connection made to it at once: a store that is never up. A port merely
+// found free could be handed to a store that a later scenario starts, and
+// the node would then find a store after all.
+func refusingAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			conn.Close()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // probe asks the starting node for an ID.
