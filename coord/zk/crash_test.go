@@ -36,7 +36,9 @@ func TestServerCrash(t *testing.T) {
 			testproc.Within(t, 4*testTimeout, "the holder recovers", func() bool {
 				select {
 				case <-a.Done():
-					l, err := ab.Acquire(ctx, claimFor("a", 15))
+					c := claimFor("a", 15)
+					c.Sticky = a.WorkerID() // as a node does, from its last clock report
+					l, err := ab.Acquire(ctx, c)
 					if err != nil {
 						t.Logf("acquire again: %v", err)
 						return false

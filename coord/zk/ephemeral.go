@@ -24,7 +24,11 @@ import (
 // a racing node reads a fresh listing with it, so the next pick is free as
 // far as the store knows. A preferred WorkerID (sticky or ordinal) that the
 // listing shows held costs one look at its holder znode, so that a stuck or
-// left-over one is reported or cleared where it is met.
+// left-over one is reported or cleared where it is met; a sticky one held by
+// another session one more, at the node's own peer record: while the name is
+// live there (the node's crashed predecessor), the claim fails with
+// coord.ErrNodeLive and is tried again, so the node gets its WorkerID back
+// once that session ends instead of moving to another.
 func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, error) {
 	sticky, held, err := b.stickyAndHeld(ctx, c)
 	if err != nil {
@@ -35,8 +39,20 @@ func (b *Backend) acquireEphemeral(ctx context.Context, c coord.Claim) (*lease, 
 		func(ctx context.Context, wid int64) (*lease, bool, map[int64]bool, error) {
 			if look[wid] {
 				owner, err := b.holderOf(ctx, wid)
-				if err != nil || owner != 0 {
+				if err != nil {
 					return nil, false, nil, err
+				}
+				if owner != 0 && wid == sticky {
+					// Held still, perhaps by this node's own predecessor (a
+					// crash, a session given up): while the node name is
+					// live in another session, wait for that session to end
+					// rather than move to another WorkerId.
+					if _, err := b.nodeLive(ctx, c); err != nil {
+						return nil, false, nil, err
+					}
+				}
+				if owner != 0 {
+					return nil, false, nil, nil
 				}
 			}
 			l, fresh, err := b.tryEphemeral(ctx, c, wid)

@@ -123,7 +123,7 @@ func distinct(tb testing.TB, nodes []fleetNode) {
 // it: the listing of the tree (first Acquire of a session only), the
 // node's report and the listing of workers/, W (a read, and a create the
 // first time the WorkerId is used) and the multi. A sticky WorkerId that is
-// held adds one look at its holder.
+// held adds one look at its holder and one at the node's peer record.
 func TestAcquireOps(t *testing.T) {
 	zk := startZK(t)
 	for _, occupied := range []float64{0.10, 0.90, 0.99} {
@@ -144,7 +144,9 @@ func TestAcquireOps(t *testing.T) {
 						c.Sticky = wid
 						break
 					}
-					want-- // c.Sticky: the report is not read
+					// c.Sticky: the report is not read (one less); its
+					// holder being live, the node's own peer record is
+					// looked at (one more).
 				}
 				before := b.AcquireOps()
 				l := mustAcquire(t, b, c)
