@@ -3,6 +3,7 @@ package zkcoord_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,13 +85,17 @@ func TestNodeServerCrash(t *testing.T) {
 
 			srv.Restart(t)
 			restarted := time.Now()
-			testproc.Within(t, 15*time.Second, "every node ready again by itself", func() bool {
-				for _, n := range nodes {
-					if n.Ready() != nil {
-						return false
+			// Recovery takes up to two session timeouts to give up the old
+			// session, one more for the server to expire it, and the claim
+			// floor's wait: about 7s, given twice that and more on a busy
+			// machine.
+			testproc.WithinErr(t, 30*time.Second, "every node ready again by itself", func() error {
+				for i, n := range nodes {
+					if err := n.Ready(); err != nil {
+						return fmt.Errorf("%s: %w", names[i], err)
 					}
 				}
-				return true
+				return nil
 			})
 			t.Logf("down for %v; every node ready %v after the restart",
 				restarted.Sub(killed).Round(time.Millisecond), time.Since(restarted).Round(time.Millisecond))

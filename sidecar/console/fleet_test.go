@@ -89,8 +89,10 @@ func (f *fleet) startNode(t *testing.T, name, admin string) (*idcoord.Node, *etc
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	log := coordtest.Logger(t, zap.InfoLevel).Named(name)
-	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{f.endpoint}, Cluster: f.cluster, TTL: 3 * time.Second,
-		FenceMargin: 500 * time.Millisecond, Logger: log, DialTimeout: 2 * time.Second})
+	// The default lease: the browser and -race share two cores with the
+	// embedded etcd, and a shorter lease let a node go not ready in CI.
+	b, err := etcd.New(ctx, etcd.Config{Endpoints: []string{f.endpoint}, Cluster: f.cluster, TTL: etcd.DefaultTTL,
+		FenceMargin: etcd.DefaultFenceMargin, Logger: log, DialTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,23 @@ func Within(tb testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// WithinErr is Within for a condition that says why it does not hold yet:
+// it polls cond until it returns nil, and fails tb with what and cond's last
+// error if that does not come within d.
+func WithinErr(tb testing.TB, d time.Duration, what string, cond func() error) {
+	tb.Helper()
+	for deadline := time.Now().Add(d); ; {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("not within %s: %s: %v", d, what, err)
+		}
+		time.Sleep(PollInterval)
+	}
+}
+
 // Eventually polls cond every PollInterval until it holds, and fails tb with
 // what once Context(tb) ends: on a busy machine a state comes late but
 // comes, and a state that never comes still fails with its own message
