@@ -48,7 +48,7 @@ func TestNodeServerCrash(t *testing.T) {
 					return true
 				}
 			}
-			testproc.Within(t, 10*time.Second, "every node draws IDs", eachDrawer(func(_, ok, _ int) bool { return ok >= 20 }))
+			testproc.Eventually(t, "every node draws IDs", eachDrawer(func(_, ok, _ int) bool { return ok >= 20 }))
 
 			srv.Kill()
 			killed := time.Now()
@@ -99,7 +99,7 @@ func TestNodeServerCrash(t *testing.T) {
 			})
 			t.Logf("down for %v; every node ready %v after the restart",
 				restarted.Sub(killed).Round(time.Millisecond), time.Since(restarted).Round(time.Millisecond))
-			testproc.Within(t, 5*time.Second, "every node draws again", eachDrawer(func(i, ok, _ int) bool { return ok >= served[i]+20 }))
+			testproc.Eventually(t, "every node draws again", eachDrawer(func(i, ok, _ int) bool { return ok >= served[i]+20 }))
 
 			after := make([]int64, len(nodes))
 			for i, n := range nodes {
@@ -122,7 +122,7 @@ func TestNodeServerCrash(t *testing.T) {
 				}
 				t.Logf("a new identity after the restart got WorkerId %d", wid)
 				extra = drawFrom(t, o.name, n)
-				testproc.Within(t, 5*time.Second, "the new node draws", func() bool { ok, _ := extra.counts(); return ok >= 20 })
+				testproc.Eventually(t, "the new node draws", func() bool { ok, _ := extra.counts(); return ok >= 20 })
 				drawers = append(drawers, extra)
 			}
 			total := checkIssued(t, drawers...)
@@ -154,7 +154,7 @@ func TestNodeSessionExpiry(t *testing.T) {
 		t.Fatalf("old node holds WorkerId %d, want 1", wid)
 	}
 	oldDraws := drawFrom(t, "old", old)
-	testproc.Within(t, 5*time.Second, "the old node draws", func() bool { ok, _ := oldDraws.counts(); return ok >= 20 })
+	testproc.Eventually(t, "the old node draws", func() bool { ok, _ := oldDraws.counts(); return ok >= 20 })
 
 	newOpts := base
 	newOpts.addr, newOpts.name = srv.Addr(), "new"
@@ -193,7 +193,7 @@ func TestNodeSessionExpiry(t *testing.T) {
 		t.Fatalf("old node's NextID while another holds its WorkerId = %v, want ErrNotReady", err)
 	}
 	t.Logf("healed at %v; old node: %v", time.Since(blocked).Round(time.Millisecond), old.Ready())
-	testproc.Within(t, 5*time.Second, "the new node draws", func() bool { ok, _ := nextDraws.counts(); return ok >= 20 })
+	testproc.Eventually(t, "the new node draws", func() bool { ok, _ := nextDraws.counts(); return ok >= 20 })
 
 	// The new node gives WorkerId 1 back; the old one takes it again.
 	nextBatches := nextDraws.halt()
