@@ -52,7 +52,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The sampler takes its samples on the wall clock: let it take a few
 	// dozen while IDs are drawn.
 	time.Sleep(6 * time.Second)
-	testproc.Within(t, 30*time.Second, "web-0 is ready", func() bool { return f.nodes[0].Ready() == nil })
+	testproc.Eventually(t, "web-0 is ready", func() bool { return f.nodes[0].Ready() == nil })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -157,18 +157,18 @@ func (f *fleet) draw(t *testing.T, tag string) (stop func()) {
 	var wg sync.WaitGroup
 	for i, n := range f.nodes {
 		wg.Go(func() {
+			// A node may go not ready, and a tag run dry, for a moment when
+			// the store is slow to answer: it refuses then, and drawing
+			// goes on.
+			failed := func(err error) bool {
+				if err == nil || ctx.Err() != nil || errors.Is(err, idcoord.ErrNotReady) || errors.Is(err, segment.ErrUnavailable) {
+					return false
+				}
+				t.Error(err)
+				return true
+			}
 			for k := 0; ctx.Err() == nil; k++ {
 				batch := 1 + int(40*(1+math.Sin(float64(k)/60)))
-				// A node may go not ready, and a tag run dry, for a moment
-				// when the store is slow to answer: it refuses then, and
-				// drawing goes on.
-				failed := func(err error) bool {
-					if err == nil || ctx.Err() != nil || errors.Is(err, idcoord.ErrNotReady) || errors.Is(err, segment.ErrUnavailable) {
-						return false
-					}
-					t.Error(err)
-					return true
-				}
 				if i == 0 {
 					ids, err := n.AppendIDs(ctx, nil, batch)
 					if failed(err) {
