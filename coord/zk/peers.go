@@ -20,6 +20,14 @@ func (b *Backend) Peers(ctx context.Context) ([]coord.Peer, error) {
 	if err != nil || names == nil {
 		return nil, err
 	}
+	peers := b.decodePeers(names, zs)
+	sort.Slice(peers, func(i, j int) bool { return peers[i].Node < peers[j].Node })
+	return peers, nil
+}
+
+// decodePeers decodes the peer records zs read for the node names; a record
+// gone since the listing is left out, and a bad one is logged and left out.
+func (b *Backend) decodePeers(names []string, zs []znode) []coord.Peer {
 	peers := make([]coord.Peer, 0, len(names))
 	for i, z := range zs {
 		if z.data == nil {
@@ -32,8 +40,7 @@ func (b *Backend) Peers(ctx context.Context) ([]coord.Peer, error) {
 		}
 		peers = append(peers, p)
 	}
-	sort.Slice(peers, func(i, j int) bool { return peers[i].Node < peers[j].Node })
-	return peers, nil
+	return peers
 }
 
 // znode is one znode's data and stat; nil data means it does not exist.

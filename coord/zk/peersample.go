@@ -3,8 +3,6 @@ package zkcoord
 import (
 	"context"
 
-	"go.uber.org/zap"
-
 	"github.com/idcoord/idcoord/coord"
 )
 
@@ -31,17 +29,5 @@ func (b *Backend) SamplePeers(ctx context.Context, k int, self string) ([]coord.
 	if err != nil {
 		return nil, 0, b.opErr("reading "+b.p.peers, err)
 	}
-	sample := make([]coord.Peer, 0, len(drawn))
-	for i, z := range zs {
-		if z.data == nil {
-			continue // gone since the listing
-		}
-		p, err := decodeJSON[coord.Peer](b.p.peer(drawn[i]), z.data)
-		if err != nil {
-			b.log.Warn("skipping a bad peer record", zap.Error(err))
-			continue
-		}
-		sample = append(sample, p)
-	}
-	return sample, len(others), nil
+	return b.decodePeers(drawn, zs), len(others), nil
 }
